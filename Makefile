@@ -1,0 +1,79 @@
+# SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+# tcptimeline: .bpf.c -> .bpf.o -> .skel.h -> ./tcptimeline (the libbpf-bootstrap pipeline)
+
+OUTPUT := .output
+CLANG ?= clang
+BPFTOOL ?= $(shell command -v bpftool 2>/dev/null || echo /usr/sbin/bpftool)
+CC ?= cc
+PKG_CONFIG ?= pkg-config
+ARCH := $(shell uname -m | sed 's/x86_64/x86/;s/aarch64/arm64/')
+
+LIBBPF_CFLAGS := $(shell $(PKG_CONFIG) --cflags libbpf 2>/dev/null)
+LIBBPF_LIBS := $(shell $(PKG_CONFIG) --libs libbpf 2>/dev/null || echo -lbpf)
+
+VERSION := $(shell git describe --tags --always --dirty 2>/dev/null || echo 0.1)
+CFLAGS ?= -O2 -g
+CFLAGS += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wno-unused-parameter \
+	  -Iinclude -Isrc -I$(OUTPUT) $(LIBBPF_CFLAGS) -MMD -MP \
+	  -DTCPTIMELINE_VERSION='"$(VERSION)"'
+BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Werror \
+	      -Ivmlinux -Iinclude -Ibpf $(LIBBPF_CFLAGS)
+LDLIBS := $(LIBBPF_LIBS) -lelf -lz
+
+# The pure modules (no libbpf): unit-tested without a kernel.
+CORE_SRCS := src/names.c src/json.c src/options.c src/decode.c src/conn_table.c src/cause.c \
+	     src/render_json.c src/render_text.c src/addr.c
+APP_SRCS := src/main.c src/loader.c src/existing.c
+CORE_OBJS := $(patsubst src/%.c,$(OUTPUT)/%.o,$(CORE_SRCS))
+APP_OBJS := $(patsubst src/%.c,$(OUTPUT)/%.o,$(APP_SRCS))
+
+ifeq ($(V),1)
+Q =
+msg =
+else
+Q = @
+msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
+endif
+
+.PHONY: all clean deps check unit integration
+all: tcptimeline
+
+deps:
+	$(Q)tests/install-deps.sh
+
+$(OUTPUT):
+	$(Q)mkdir -p $@
+
+$(OUTPUT)/%.bpf.o: bpf/%.bpf.c include/tcptimeline.h bpf/core_fixes.bpf.h bpf/net_consts.bpf.h vmlinux/vmlinux.h | $(OUTPUT)
+	$(call msg,BPF,$@)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+$(OUTPUT)/%.skel.h: $(OUTPUT)/%.bpf.o
+	$(call msg,GEN-SKEL,$@)
+	$(Q)$(BPFTOOL) gen skeleton $< > $@
+
+$(OUTPUT)/%.o: src/%.c | $(OUTPUT)
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) -c $< -o $@
+
+# the loader includes the skeleton
+$(OUTPUT)/loader.o: $(OUTPUT)/tcptimeline.skel.h
+
+tcptimeline: $(CORE_OBJS) $(APP_OBJS)
+	$(call msg,BINARY,$@)
+	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) -o $@
+
+-include tests/unit/unit.mk
+-include tests/integration/integration.mk
+-include src/demo/demo.mk
+-include tests/vm/vm.mk
+-include tests/bench/bench.mk
+
+clean:
+	$(call msg,CLEAN)
+	$(Q)rm -rf $(OUTPUT) tcptimeline
+
+-include $(wildcard $(OUTPUT)/*.d)
+
+.DELETE_ON_ERROR:
+.SECONDARY:

@@ -1,0 +1,60 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * Every difference between kernels the BPF side cares about, in one place.
+ * tp_btf programs read the raw tracepoint arguments, so most trace-event
+ * format changes (the tcp `family` field in 5.12, the saddr/daddr layout)
+ * never reach us. What is left is the number of arguments, checked here with
+ * CO-RE on the trace-event structs that carry them, never on a kernel version.
+ * A branch on one of these constants is removed by the verifier on kernels
+ * where it is false, so reading ctx[2] behind it is safe on a 2-argument
+ * tracepoint.
+ */
+#ifndef CORE_FIXES_BPF_H
+#define CORE_FIXES_BPF_H
+
+#include <bpf/bpf_core_read.h>
+
+/* 6.10, the "rstreason" series: tcp_send_reset(sk, skb, reason) with
+ * enum sk_rst_reason; real reasons for active resets from 6.12.
+ * Before: tcp_send_reset(sk, skb). */
+struct trace_event_raw_tcp_send_reset___x {
+	int reason;
+} __attribute__((preserve_access_index));
+
+static __always_inline bool tcp_send_reset_has_reason(void)
+{
+	return bpf_core_field_exists(struct trace_event_raw_tcp_send_reset___x, reason);
+}
+
+/* 6.17: tcp_retransmit_skb became its own event with an `err` argument and
+ * fires for failed retransmits too: tcp_retransmit_skb(sk, skb, err). */
+struct trace_event_raw_tcp_retransmit_skb___x {
+	int err;
+} __attribute__((preserve_access_index));
+
+static __always_inline bool tcp_retransmit_skb_has_err(void)
+{
+	return bpf_core_field_exists(struct trace_event_raw_tcp_retransmit_skb___x, err);
+}
+
+/* 5.6, commit bf9765145b85 ("sock: Make sk_protocol a 16-bit value"): before
+ * that sk_protocol was a bitfield. Our minimum (5.8, ring buffer) is past it,
+ * so a plain CO-RE read is enough; kept here so the assumption is written down. */
+static __always_inline __u16 sk_protocol_of(const struct sock *sk)
+{
+	return BPF_CORE_READ(sk, sk_protocol);
+}
+
+/* tcp_skb_cb.tcp_flags grew from __u8 to __u16 (6.x, AccECN preparation).
+ * On little-endian the low byte sits at the same offset in both, and the
+ * flags we test (SYN, FIN) are in it: read one byte at the relocated offset. */
+static __always_inline __u8 tcp_skb_cb_flags_low(const struct sk_buff *skb)
+{
+	__u8 flags = 0;
+	const char *cb = (const char *)skb + bpf_core_field_offset(struct sk_buff, cb);
+
+	bpf_probe_read_kernel(&flags, 1, cb + bpf_core_field_offset(struct tcp_skb_cb, tcp_flags));
+	return flags;
+}
+
+#endif /* CORE_FIXES_BPF_H */

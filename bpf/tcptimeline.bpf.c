@@ -1,0 +1,912 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * tcptimeline kernel side: one program per BTF tracepoint, each named after
+ * its tracepoint. Per-socket state lives in an LRU hash keyed by the struct
+ * sock address; compact records go to one ring buffer.
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+#include <bpf/bpf_core_read.h>
+#include <bpf/bpf_endian.h>
+#include "net_consts.bpf.h"
+#include "core_fixes.bpf.h"
+#include "tcptimeline.h"
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";
+
+/* Filters, set by user space before load. */
+const volatile __u8 filter_ports_on = 0;
+const volatile __u64 port_bits[TT_MAX_PORT_WORDS] = {};
+const volatile __u32 filter_pid = 0;
+const volatile __u8 filter_family = 0; /* 0: both, 4 or 6 */
+/* Wake the reader only when this much is waiting; it also polls on a timer. */
+const volatile __u32 wakeup_bytes = 64 * 1024;
+/* Flush a one-direction data run that has been growing this long. */
+const volatile __u64 data_flush_ns = NSEC_PER_SEC;
+
+/* Per-socket state: owner, data folding, keepalive bookkeeping. */
+struct sock_info {
+	__u64 birth_ns;
+	__u32 owner_pid;
+	char owner_comm[TT_COMM_LEN];
+	__u32 snd_seen;      /* snd_nxt already accounted as data out */
+	__u32 rcv_seen;      /* rcv_nxt already accounted as data in */
+	__u32 segs_out_seen; /* data_segs_out already accounted */
+	__u32 retrans_seen;  /* total_retrans already accounted */
+	__u64 pend_bytes;    /* the data run not yet emitted */
+	__u64 pend_ts;
+	__u32 pend_segs;
+	__u8 pend_dir;
+	__u8 seq_init;       /* snd_seen/rcv_seen are valid */
+	__u8 fin_in_seen;    /* the FIN's sequence number has been skipped */
+	__u8 pad;
+	__u64 ka_sent_ts;    /* our unanswered keepalive probe, 0 if none */
+	__u64 syn_sent_ts;   /* connect() seen, its event not yet emitted (see flush_syn_sent) */
+	__u32 ka_in_n;       /* peer probes since its last data */
+	__u32 retrans;       /* retransmits so far */
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 65536); /* resized by user space */
+	__type(key, __u64);
+	__type(value, struct sock_info);
+} socks SEC(".maps");
+
+/* Listener owner by (family << 16 | port): accepted sockets inherit it. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 4096);
+	__type(key, __u32);
+	__type(value, struct tt_owner);
+} listeners SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 8 * 1024 * 1024); /* resized by user space */
+} events SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, TT_CNT_MAX);
+	__type(key, __u32);
+	__type(value, __u64);
+} counters SEC(".maps");
+
+/* The keepalive timer running on this CPU, between timer_expire_entry and _exit. */
+struct ka_slot {
+	__u64 timer;
+	__u64 sk;
+	__u8 probes_before;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct ka_slot);
+} ka_slots SEC(".maps");
+
+extern const void tcp_keepalive_timer __ksym;
+
+/* The endpoints of a socket, read once per program run. */
+struct sock_id {
+	__u8 saddr[16];
+	__u8 daddr[16];
+	__u16 lport;
+	__u16 rport;
+	__u8 family;
+};
+
+static __always_inline void count(__u32 idx)
+{
+	__u64 *c = bpf_map_lookup_elem(&counters, &idx);
+
+	if (c)
+		*c += 1;
+}
+
+static __always_inline bool port_wanted(__u16 port)
+{
+	return port_bits[(port >> 6) & (TT_MAX_PORT_WORDS - 1)] & (1ULL << (port & 63));
+}
+
+/* Read addresses/ports from sock_common (valid for full, request and timewait
+ * sockets) and apply the family and port filters. False: not ours. */
+static __always_inline bool read_sock_id_filtered(const struct sock_common *skc,
+						   struct sock_id *id, bool filter)
+{
+	__u16 family = BPF_CORE_READ(skc, skc_family);
+
+	if (family == AF_INET)
+		id->family = 4;
+	else if (family == AF_INET6)
+		id->family = 6;
+	else
+		return false;
+	if (filter_family && filter_family != id->family)
+		return false;
+	id->lport = BPF_CORE_READ(skc, skc_num);
+	id->rport = bpf_ntohs(BPF_CORE_READ(skc, skc_dport));
+	if (filter && filter_ports_on && !port_wanted(id->lport) && !port_wanted(id->rport))
+		return false;
+	if (id->family == 4) {
+		bpf_core_read(id->saddr, 4, &skc->skc_rcv_saddr);
+		bpf_core_read(id->daddr, 4, &skc->skc_daddr);
+	} else {
+		bpf_core_read(id->saddr, 16, &skc->skc_v6_rcv_saddr);
+		bpf_core_read(id->daddr, 16, &skc->skc_v6_daddr);
+	}
+	return true;
+}
+
+static __always_inline bool read_sock_id(const struct sock_common *skc, struct sock_id *id)
+{
+	return read_sock_id_filtered(skc, id, true);
+}
+
+/* The 4-tuple of an incoming segment (for resets sent without a full socket). */
+static __always_inline bool read_skb_id(const struct sk_buff *skb, struct sock_id *id)
+{
+	unsigned char *head = BPF_CORE_READ(skb, head);
+	__u16 nh = BPF_CORE_READ(skb, network_header);
+	__u16 th_off = BPF_CORE_READ(skb, transport_header);
+	struct tcphdr th;
+	__u8 ver = 0;
+
+	if (bpf_probe_read_kernel(&ver, 1, head + nh))
+		return false;
+	ver >>= 4;
+	if (bpf_probe_read_kernel(&th, sizeof(th), head + th_off))
+		return false;
+	if (ver == 4) {
+		struct iphdr ip;
+
+		if (bpf_probe_read_kernel(&ip, sizeof(ip), head + nh))
+			return false;
+		id->family = 4;
+		__builtin_memcpy(id->saddr, &ip.daddr, 4);
+		__builtin_memcpy(id->daddr, &ip.saddr, 4);
+	} else if (ver == 6) {
+		struct ipv6hdr ip6;
+
+		if (bpf_probe_read_kernel(&ip6, sizeof(ip6), head + nh))
+			return false;
+		id->family = 6;
+		__builtin_memcpy(id->saddr, &ip6.daddr, 16);
+		__builtin_memcpy(id->daddr, &ip6.saddr, 16);
+	} else {
+		return false;
+	}
+	if (filter_family && filter_family != id->family)
+		return false;
+	id->lport = bpf_ntohs(th.dest);
+	id->rport = bpf_ntohs(th.source);
+	if (filter_ports_on && !port_wanted(id->lport) && !port_wanted(id->rport))
+		return false;
+	return true;
+}
+
+static __always_inline __u32 listener_key(__u8 family, __u16 port)
+{
+	return ((__u32)family << 16) | port;
+}
+
+static __always_inline __u32 current_tgid(void)
+{
+	return bpf_get_current_pid_tgid() >> 32;
+}
+
+/* A socket's state is changed in process context exactly when the socket
+ * lock is owned by a task (connect, listen, close, shutdown, and backlog
+ * processing in release_sock); softirq and timers only run while it is not
+ * owned. So "owned" tells us `current` is a real user of this socket and not
+ * whatever task the softirq interrupted. */
+static __always_inline bool in_socket_owner_ctx(const struct sock *sk)
+{
+	return BPF_CORE_READ(sk, sk_lock.owned) != 0;
+}
+
+/* Start a new socket life: owner from the current task, or from `owner`. */
+static __always_inline struct sock_info *sock_info_new(const struct sock *sk, __u64 now,
+						       const struct tt_owner *owner)
+{
+	struct sock_info info = {};
+	__u64 key = (__u64)sk;
+
+	info.birth_ns = now;
+	if (owner) {
+		info.owner_pid = owner->pid;
+		__builtin_memcpy(info.owner_comm, owner->comm, TT_COMM_LEN);
+	}
+	if (bpf_map_update_elem(&socks, &key, &info, BPF_ANY)) {
+		count(TT_CNT_MAP_FULL);
+		return NULL;
+	}
+	return bpf_map_lookup_elem(&socks, &key);
+}
+
+static __always_inline void sock_info_set_owner_current(struct sock_info *info)
+{
+	info->owner_pid = current_tgid();
+	bpf_get_current_comm(info->owner_comm, sizeof(info->owner_comm));
+}
+
+/* The socket's state, creating it for a socket first seen mid-life (one that
+ * existed before tracing began). With a pid filter, only sockets whose owner
+ * was seen in process context are followed. */
+static __always_inline struct sock_info *sock_info_get(const struct sock *sk, __u64 now)
+{
+	__u64 key = (__u64)sk;
+	struct sock_info *info = bpf_map_lookup_elem(&socks, &key);
+	const struct tcp_sock *tp = (const struct tcp_sock *)sk;
+
+	if (info || filter_pid)
+		return info;
+	info = sock_info_new(sk, now, NULL);
+	if (info) {
+		info->snd_seen = BPF_CORE_READ(tp, snd_nxt);
+		info->rcv_seen = BPF_CORE_READ(tp, rcv_nxt);
+		info->segs_out_seen = BPF_CORE_READ(tp, data_segs_out);
+		info->retrans_seen = BPF_CORE_READ(tp, total_retrans);
+		info->seq_init = 1;
+	}
+	return info;
+}
+
+static __always_inline void fill_id(struct tt_event *e, const struct sock_id *id)
+{
+	__builtin_memcpy(e->saddr, id->saddr, 16);
+	__builtin_memcpy(e->daddr, id->daddr, 16);
+	e->lport = id->lport;
+	e->rport = id->rport;
+	e->family = id->family;
+}
+
+static __always_inline struct tt_event *reserve(__u8 type, bool is_data)
+{
+	struct tt_event *e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+
+	if (!e) {
+		count(TT_CNT_LOST);
+		if (is_data)
+			count(TT_CNT_LOST_DATA);
+		return NULL;
+	}
+	__builtin_memset(e, 0, sizeof(*e));
+	e->type = type;
+	return e;
+}
+
+/* Submit without waking the reader until enough is waiting: the reader also
+ * drains on a short timer, so the live view stays live at a fraction of the
+ * wakeups. */
+static __always_inline void submit(struct tt_event *e)
+{
+	__u64 avail = bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA);
+
+	bpf_ringbuf_submit(e, avail >= wakeup_bytes ? BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP);
+}
+
+static __always_inline void fill_sock(struct tt_event *e, const struct sock *sk,
+				      const struct sock_id *id, const struct sock_info *info,
+				      __u64 ts)
+{
+	e->ts_ns = ts;
+	e->sk = (__u64)sk;
+	fill_id(e, id);
+	if (info) {
+		e->birth_ns = info->birth_ns;
+		e->owner_pid = info->owner_pid;
+		__builtin_memcpy(e->owner_comm, info->owner_comm, TT_COMM_LEN);
+	}
+}
+
+/* Emit the pending data run, if any. */
+static __always_inline void flush_data(const struct sock *sk, const struct sock_id *id,
+				       struct sock_info *info)
+{
+	struct tt_event *e;
+
+	if (!info->pend_bytes)
+		return;
+	e = reserve(TT_EV_DATA, true);
+	if (e) {
+		fill_sock(e, sk, id, info, info->pend_ts);
+		e->data.bytes = info->pend_bytes;
+		e->data.segs = info->pend_segs ? info->pend_segs : 1;
+		e->data.dir = info->pend_dir;
+		submit(e);
+	}
+	info->pend_bytes = 0;
+	info->pend_segs = 0;
+}
+
+/* Add bytes to the run in one direction; a change of direction ends the run. */
+static __always_inline void fold_data(const struct sock *sk, const struct sock_id *id,
+				      struct sock_info *info, __u8 dir, __u64 bytes, __u32 segs,
+				      __u64 now)
+{
+	if (!bytes)
+		return;
+	if (info->pend_bytes && info->pend_dir != dir)
+		flush_data(sk, id, info);
+	if (!info->pend_bytes) {
+		info->pend_ts = now;
+		info->pend_dir = dir;
+	}
+	info->pend_bytes += bytes;
+	info->pend_segs += segs;
+	if (now - info->pend_ts >= data_flush_ns)
+		flush_data(sk, id, info);
+}
+
+/* Data we sent since the last look: snd_nxt progress (retransmits do not
+ * move it), segments from data_segs_out less retransmits. */
+static __always_inline void sync_out(const struct sock *sk, const struct sock_id *id,
+				     struct sock_info *info, __u64 now)
+{
+	const struct tcp_sock *tp = (const struct tcp_sock *)sk;
+	__u32 snd_nxt, segs, retrans;
+	__s32 delta;
+
+	if (!info->seq_init)
+		return;
+	snd_nxt = BPF_CORE_READ(tp, snd_nxt);
+	delta = (__s32)(snd_nxt - info->snd_seen);
+	if (delta <= 0)
+		return;
+	segs = BPF_CORE_READ(tp, data_segs_out);
+	retrans = BPF_CORE_READ(tp, total_retrans);
+	__u32 nsegs = (segs - info->segs_out_seen) - (retrans - info->retrans_seen);
+
+	if ((__s32)nsegs <= 0)
+		nsegs = 1;
+	info->snd_seen = snd_nxt;
+	info->segs_out_seen = segs;
+	info->retrans_seen = retrans;
+	fold_data(sk, id, info, TT_DIR_OUT, (__u32)delta, nsegs, now);
+}
+
+/* Data received that tcp_probe did not see segment by segment (out-of-order
+ * segments merged later, data received after our FIN): rcv_nxt progress,
+ * less the one sequence number the peer's FIN takes. */
+static __always_inline void sync_in(const struct sock *sk, const struct sock_id *id,
+				    struct sock_info *info, __u64 now)
+{
+	const struct tcp_sock *tp = (const struct tcp_sock *)sk;
+	__u32 rcv_nxt;
+	__s32 delta;
+
+	if (!info->seq_init)
+		return;
+	rcv_nxt = BPF_CORE_READ(tp, rcv_nxt);
+	delta = (__s32)(rcv_nxt - info->rcv_seen);
+	if (delta <= 0)
+		return;
+	info->rcv_seen = rcv_nxt;
+	if (!info->fin_in_seen && (BPF_CORE_READ(sk, sk_shutdown) & RCV_SHUTDOWN)) {
+		info->fin_in_seen = 1;
+		delta -= 1;
+	}
+	if (delta > 0)
+		fold_data(sk, id, info, TT_DIR_IN, (__u32)delta, 1, now);
+}
+
+/* connect() moves the socket to SYN_SENT before it picks the local port
+ * (inet_hash_connect runs after tcp_set_state), so the CLOSE -> SYN_SENT
+ * event is held back until the socket's next event, when the port is known,
+ * and emitted then with its own time. */
+static __always_inline void flush_syn_sent(const struct sock *sk, const struct sock_id *id,
+					   struct sock_info *info)
+{
+	struct tt_event *e;
+
+	if (!info->syn_sent_ts)
+		return;
+	e = reserve(TT_EV_STATE, false);
+	if (e) {
+		fill_sock(e, sk, id, info, info->syn_sent_ts);
+		e->old_state = TCP_CLOSE;
+		e->new_state = TCP_SYN_SENT;
+		/* connect() runs in the owner's process context */
+		e->actor_pid = info->owner_pid;
+		__builtin_memcpy(e->actor_comm, info->owner_comm, TT_COMM_LEN);
+		submit(e);
+	}
+	info->syn_sent_ts = 0;
+}
+
+/* Before any control event: account for data, then emit the run, so the
+ * stream keeps the order things happened in. */
+static __always_inline void settle_data(const struct sock *sk, const struct sock_id *id,
+					struct sock_info *info, __u64 now)
+{
+	flush_syn_sent(sk, id, info);
+	sync_out(sk, id, info, now);
+	sync_in(sk, id, info, now);
+	flush_data(sk, id, info);
+}
+
+/* The task in process context, if the socket lock says there is one. */
+static __always_inline void fill_actor(struct tt_event *e, const struct sock *sk)
+{
+	struct task_struct *task;
+	__u32 flags;
+	int code;
+
+	if (!in_socket_owner_ctx(sk))
+		return;
+	task = (struct task_struct *)bpf_get_current_task();
+	e->actor_pid = current_tgid();
+	bpf_get_current_comm(e->actor_comm, sizeof(e->actor_comm));
+	flags = BPF_CORE_READ(task, flags);
+	if (flags & PF_EXITING) {
+		e->actor_flags |= TT_ACTOR_EXITING;
+		code = BPF_CORE_READ(task, exit_code);
+		if (!code)
+			code = BPF_CORE_READ(task, signal, group_exit_code);
+		e->exit_code = code;
+	}
+}
+
+/* Inside this socket's keepalive timer handler on this CPU? */
+static __always_inline __u8 timer_ctx_of(const struct sock *sk)
+{
+	__u32 zero = 0;
+	struct ka_slot *slot = bpf_map_lookup_elem(&ka_slots, &zero);
+
+	return slot && slot->timer && slot->sk == (__u64)sk ? TT_TIMER_KEEPALIVE : TT_TIMER_NONE;
+}
+
+static __always_inline bool is_fin_sent_transition(int oldstate, int newstate)
+{
+	return (newstate == TCP_FIN_WAIT1 &&
+		(oldstate == TCP_ESTABLISHED || oldstate == TCP_SYN_RECV)) ||
+	       (newstate == TCP_LAST_ACK && oldstate == TCP_CLOSE_WAIT);
+}
+
+SEC("tp_btf/inet_sock_set_state")
+int BPF_PROG(inet_sock_set_state, const struct sock *sk, const int oldstate, const int newstate)
+{
+	const struct tcp_sock *tp = (const struct tcp_sock *)sk;
+	struct sock_info *info = NULL;
+	struct sock_id id = {};
+	struct tt_event *e;
+	__u64 now;
+
+	if (sk_protocol_of(sk) != IPPROTO_TCP)
+		return 0;
+	if (!read_sock_id(&sk->__sk_common, &id)) {
+		__u64 key = (__u64)sk;
+
+		/* tcp_set_state(CLOSE) releases the local port (inet_num = 0)
+		 * before the tracepoint fires: a socket we follow may fail the
+		 * port filter only now. Other sockets pay one lookup, at close. */
+		if (newstate != TCP_CLOSE || !filter_ports_on ||
+		    !bpf_map_lookup_elem(&socks, &key) ||
+		    !read_sock_id_filtered(&sk->__sk_common, &id, false))
+			return 0;
+	}
+	now = bpf_ktime_get_ns();
+
+	if (oldstate == TCP_CLOSE && newstate == TCP_SYN_SENT) {
+		/* connect(): process context, the caller owns the socket */
+		if (filter_pid && current_tgid() != filter_pid)
+			return 0;
+		info = sock_info_new(sk, now, NULL);
+		if (!info)
+			return 0;
+		if (in_socket_owner_ctx(sk))
+			sock_info_set_owner_current(info);
+		info->syn_sent_ts = now; /* emitted once the local port is known */
+		return 0;
+	} else if (newstate == TCP_LISTEN) {
+		struct tt_owner owner = {};
+		__u32 lkey = listener_key(id.family, id.lport);
+
+		if (filter_pid && current_tgid() != filter_pid)
+			return 0;
+		info = sock_info_new(sk, now, NULL);
+		if (info && in_socket_owner_ctx(sk)) {
+			sock_info_set_owner_current(info);
+			owner.pid = info->owner_pid;
+			__builtin_memcpy(owner.comm, info->owner_comm, TT_COMM_LEN);
+			bpf_map_update_elem(&listeners, &lkey, &owner, BPF_ANY);
+		}
+	} else if (oldstate == TCP_LISTEN && newstate == TCP_SYN_RECV) {
+		/* a child of a listener: inherits the listener's owner */
+		__u32 lkey = listener_key(id.family, id.lport);
+		struct tt_owner *owner = bpf_map_lookup_elem(&listeners, &lkey);
+
+		if (filter_pid && (!owner || owner->pid != filter_pid))
+			return 0;
+		info = sock_info_new(sk, now, owner);
+	} else {
+		info = sock_info_get(sk, now);
+	}
+	if (!info)
+		return 0;
+
+	if (newstate == TCP_ESTABLISHED && !info->seq_init) {
+		/* the handshake's SYNs are behind us: count data from here */
+		info->snd_seen = BPF_CORE_READ(tp, snd_nxt);
+		info->rcv_seen = BPF_CORE_READ(tp, rcv_nxt);
+		info->segs_out_seen = BPF_CORE_READ(tp, data_segs_out);
+		info->retrans_seen = BPF_CORE_READ(tp, total_retrans);
+		info->seq_init = 1;
+	}
+	settle_data(sk, &id, info, now);
+	if (is_fin_sent_transition(oldstate, newstate) && info->seq_init)
+		info->snd_seen += 1; /* our FIN, sent after this, takes one sequence number */
+
+	if (!info->owner_pid && in_socket_owner_ctx(sk) &&
+	    (newstate == TCP_FIN_WAIT1 || newstate == TCP_LAST_ACK || newstate == TCP_CLOSE))
+		sock_info_set_owner_current(info); /* the closer held it: it is an owner */
+
+	e = reserve(TT_EV_STATE, false);
+	if (e) {
+		fill_sock(e, sk, &id, info, now);
+		e->old_state = oldstate;
+		e->new_state = newstate;
+		e->sk_err = BPF_CORE_READ(sk, sk_err);
+		e->timer_ctx = timer_ctx_of(sk);
+		fill_actor(e, sk);
+		submit(e);
+	}
+
+	if (oldstate == TCP_LISTEN && newstate == TCP_CLOSE) {
+		__u32 lkey = listener_key(id.family, id.lport);
+
+		bpf_map_delete_elem(&listeners, &lkey);
+	}
+	return 0;
+}
+
+SEC("tp_btf/tcp_probe")
+int BPF_PROG(tcp_probe, struct sock *sk, const struct sk_buff *skb)
+{
+	const struct tcp_sock *tp = (const struct tcp_sock *)sk;
+	struct sock_info *info;
+	struct sock_id id = {};
+	struct tcphdr th;
+	struct tt_event *e;
+	__u32 seq, len, rcv_nxt, end;
+	unsigned char *data;
+	__u64 now;
+
+	if (!read_sock_id(&sk->__sk_common, &id))
+		return 0;
+	now = bpf_ktime_get_ns();
+	info = sock_info_get(sk, now);
+	if (!info)
+		return 0;
+
+	/* tcp_probe fires first thing in tcp_rcv_established: skb->data is the TCP header */
+	data = BPF_CORE_READ(skb, data);
+	if (bpf_probe_read_kernel(&th, sizeof(th), data))
+		return 0;
+	seq = bpf_ntohl(th.seq);
+	len = BPF_CORE_READ(skb, len);
+	if (len < (__u32)th.doff * 4)
+		return 0;
+	len -= (__u32)th.doff * 4;
+
+	sync_out(sk, &id, info, now);
+	sync_in(sk, &id, info, now);
+	rcv_nxt = BPF_CORE_READ(tp, rcv_nxt);
+
+	if (info->ka_sent_ts) {
+		/* anything from the peer answers our keepalive probe */
+		flush_data(sk, &id, info);
+		e = reserve(TT_EV_KA_ACK, false);
+		if (e) {
+			fill_sock(e, sk, &id, info, now);
+			e->ka_ack.rtt_ns = now - info->ka_sent_ts;
+			e->ka_ack.dir = TT_DIR_IN;
+			submit(e);
+		}
+		info->ka_sent_ts = 0;
+	}
+
+	if (len <= 1 && seq == rcv_nxt - 1) {
+		/* a keepalive probe: one sequence number below what we expect */
+		flush_data(sk, &id, info);
+		info->ka_in_n += 1;
+		e = reserve(TT_EV_KA_PROBE, false);
+		if (e) {
+			fill_sock(e, sk, &id, info, now);
+			e->ka_probe.n = info->ka_in_n;
+			e->ka_probe.dir = TT_DIR_IN;
+			submit(e);
+		}
+		return 0;
+	}
+	if (!len || !info->seq_init)
+		return 0;
+	info->ka_in_n = 0;
+	end = seq + len;
+	/* count only what is new and in order; the rest is caught up by sync_in */
+	if (seq == info->rcv_seen || ((__s32)(seq - info->rcv_seen) < 0 &&
+				      (__s32)(end - info->rcv_seen) > 0)) {
+		fold_data(sk, &id, info, TT_DIR_IN, end - info->rcv_seen, 1, now);
+		info->rcv_seen = end;
+	}
+	return 0;
+}
+
+SEC("tp_btf/tcp_retransmit_skb")
+int tcp_retransmit_skb(__u64 *ctx)
+{
+	const struct sock *sk = (const struct sock *)ctx[0];
+	const struct sk_buff *skb = (const struct sk_buff *)ctx[1];
+	struct sock_info *info;
+	struct sock_id id = {};
+	struct tt_event *e;
+	__s32 err = 0;
+	__u32 seq = 0;
+	__u64 now;
+
+	if (tcp_retransmit_skb_has_err())
+		err = (__s32)ctx[2];
+	if (!read_sock_id(&sk->__sk_common, &id))
+		return 0;
+	now = bpf_ktime_get_ns();
+	info = sock_info_get(sk, now);
+	if (!info)
+		return 0;
+	settle_data(sk, &id, info, now);
+	if (!err)
+		info->retrans += 1;
+	e = reserve(TT_EV_RETRANSMIT, false);
+	if (!e)
+		return 0;
+	fill_sock(e, sk, &id, info, now);
+	bpf_probe_read_kernel(&seq, sizeof(seq),
+			      (const char *)skb + bpf_core_field_offset(struct sk_buff, cb));
+	e->retrans.seq = seq;
+	e->retrans.count = info->retrans;
+	e->retrans.err = err;
+	e->retrans.syn = (tcp_skb_cb_flags_low(skb) & TCPHDR_SYN) != 0;
+	submit(e);
+	return 0;
+}
+
+SEC("tp_btf/tcp_retransmit_synack")
+int BPF_PROG(tcp_retransmit_synack, const struct sock *sk, const struct request_sock *req)
+{
+	struct sock_id id = {};
+	struct tt_event *e;
+	__u32 lkey;
+	struct tt_owner *owner;
+
+	/* the request sock starts with a sock_common holding the 4-tuple */
+	if (!read_sock_id(&req->__req_common, &id))
+		return 0;
+	lkey = listener_key(id.family, id.lport);
+	owner = bpf_map_lookup_elem(&listeners, &lkey);
+	if (filter_pid && (!owner || owner->pid != filter_pid))
+		return 0;
+	e = reserve(TT_EV_RETRANSMIT, false);
+	if (!e)
+		return 0;
+	e->ts_ns = bpf_ktime_get_ns();
+	e->sk = (__u64)req;
+	fill_id(e, &id);
+	if (owner) {
+		e->owner_pid = owner->pid;
+		__builtin_memcpy(e->owner_comm, owner->comm, TT_COMM_LEN);
+	}
+	e->old_state = e->new_state = TCP_SYN_RECV;
+	e->retrans.seq = BPF_CORE_READ((struct tcp_request_sock *)req, snt_isn);
+	e->retrans.count = BPF_CORE_READ(req, num_retrans) + 1;
+	e->retrans.syn = 1;
+	submit(e);
+	return 0;
+}
+
+SEC("tp_btf/tcp_send_reset")
+int tcp_send_reset(__u64 *ctx)
+{
+	const struct sock *sk = (const struct sock *)ctx[0];
+	const struct sk_buff *skb = (const struct sk_buff *)ctx[1];
+	__u32 reason = TT_RST_REASON_NONE;
+	struct sock_info *info = NULL;
+	struct sock_id id = {};
+	struct tt_event *e;
+	__u8 state = 0;
+	__u64 now;
+
+	if (tcp_send_reset_has_reason())
+		reason = (__u32)ctx[2];
+	if (sk) {
+		state = BPF_CORE_READ(sk, __sk_common.skc_state);
+		if (state == TCP_LISTEN)
+			sk = NULL; /* the listener is not the connection: use the segment */
+	}
+	if (sk) {
+		if (!read_sock_id(&sk->__sk_common, &id))
+			return 0;
+	} else if (!skb || !read_skb_id(skb, &id)) {
+		return 0;
+	}
+	now = bpf_ktime_get_ns();
+	/* only full sockets have a struct sock_info; timewait/request socks do not */
+	if (sk && state != TCP_TIME_WAIT && state != TCP_NEW_SYN_RECV) {
+		info = sock_info_get(sk, now);
+		if (!info)
+			return 0;
+		settle_data(sk, &id, info, now);
+	} else if (filter_pid) {
+		return 0;
+	}
+	e = reserve(TT_EV_RST, false);
+	if (!e)
+		return 0;
+	fill_sock(e, sk, &id, info, now);
+	e->old_state = e->new_state = state;
+	e->rst.dir = TT_DIR_OUT;
+	e->rst.reason = reason;
+	if (info) {
+		e->timer_ctx = timer_ctx_of(sk);
+		fill_actor(e, sk);
+	}
+	submit(e);
+	return 0;
+}
+
+SEC("tp_btf/tcp_receive_reset")
+int BPF_PROG(tcp_receive_reset, struct sock *sk)
+{
+	struct sock_info *info;
+	struct sock_id id = {};
+	struct tt_event *e;
+	__u64 now;
+
+	if (!read_sock_id(&sk->__sk_common, &id))
+		return 0;
+	now = bpf_ktime_get_ns();
+	info = sock_info_get(sk, now);
+	if (!info)
+		return 0;
+	settle_data(sk, &id, info, now);
+	e = reserve(TT_EV_RST, false);
+	if (!e)
+		return 0;
+	fill_sock(e, sk, &id, info, now);
+	e->old_state = e->new_state = BPF_CORE_READ(sk, __sk_common.skc_state);
+	e->rst.dir = TT_DIR_IN;
+	e->rst.reason = TT_RST_REASON_NONE;
+	submit(e);
+	return 0;
+}
+
+SEC("tp_btf/inet_sk_error_report")
+int BPF_PROG(inet_sk_error_report, const struct sock *sk)
+{
+	struct sock_info *info;
+	struct sock_id id = {};
+	struct tt_event *e;
+	__u64 now;
+
+	if (sk_protocol_of(sk) != IPPROTO_TCP)
+		return 0;
+	if (!read_sock_id(&sk->__sk_common, &id))
+		return 0;
+	now = bpf_ktime_get_ns();
+	info = sock_info_get(sk, now);
+	if (!info)
+		return 0;
+	settle_data(sk, &id, info, now);
+	e = reserve(TT_EV_ERROR, false);
+	if (!e)
+		return 0;
+	fill_sock(e, sk, &id, info, now);
+	e->old_state = e->new_state = BPF_CORE_READ(sk, __sk_common.skc_state);
+	e->error.err = BPF_CORE_READ(sk, sk_err);
+	e->sk_err = e->error.err;
+	e->timer_ctx = timer_ctx_of(sk);
+	submit(e);
+	return 0;
+}
+
+SEC("tp_btf/tcp_destroy_sock")
+int BPF_PROG(tcp_destroy_sock, struct sock *sk)
+{
+	const struct tcp_sock *tp = (const struct tcp_sock *)sk;
+	__u64 key = (__u64)sk;
+	struct sock_info *info;
+	struct sock_id id = {};
+	struct tt_event *e;
+	__u64 now;
+
+	info = bpf_map_lookup_elem(&socks, &key);
+	if (!info)
+		return 0; /* never followed: nothing to say */
+	/* followed: it passed the filter at birth (its local port is gone by now) */
+	if (read_sock_id_filtered(&sk->__sk_common, &id, false)) {
+		now = bpf_ktime_get_ns();
+		settle_data(sk, &id, info, now);
+		e = reserve(TT_EV_DESTROY, false);
+		if (e) {
+			fill_sock(e, sk, &id, info, now);
+			e->old_state = e->new_state = BPF_CORE_READ(sk, __sk_common.skc_state);
+			e->destroy.bytes_acked = BPF_CORE_READ(tp, bytes_acked);
+			e->destroy.bytes_received = BPF_CORE_READ(tp, bytes_received);
+			submit(e);
+		}
+	}
+	bpf_map_delete_elem(&socks, &key);
+	return 0;
+}
+
+SEC("tp_btf/timer_expire_entry")
+int BPF_PROG(timer_expire_entry, struct timer_list *timer)
+{
+	const struct inet_connection_sock *icsk;
+	struct ka_slot *slot;
+	struct sock *sk;
+	__u32 zero = 0;
+	__u64 key;
+
+	/* every timer in the system passes here: one comparison for the others */
+	if ((const void *)timer->function != &tcp_keepalive_timer)
+		return 0;
+	sk = container_of(timer, struct sock, sk_timer);
+	key = (__u64)sk;
+	if (!bpf_map_lookup_elem(&socks, &key))
+		return 0;
+	slot = bpf_map_lookup_elem(&ka_slots, &zero);
+	if (!slot)
+		return 0;
+	icsk = (const struct inet_connection_sock *)sk;
+	slot->timer = (__u64)timer;
+	slot->sk = key;
+	slot->probes_before = BPF_CORE_READ(icsk, icsk_probes_out);
+	return 0;
+}
+
+SEC("tp_btf/timer_expire_exit")
+int BPF_PROG(timer_expire_exit, struct timer_list *timer)
+{
+	const struct inet_connection_sock *icsk;
+	struct sock_info *info;
+	struct sock_id id = {};
+	struct ka_slot *slot;
+	struct tt_event *e;
+	struct sock *sk;
+	__u32 zero = 0;
+	__u8 probes;
+	__u64 now;
+
+	if ((const void *)timer->function != &tcp_keepalive_timer)
+		return 0;
+	slot = bpf_map_lookup_elem(&ka_slots, &zero);
+	if (!slot || slot->timer != (__u64)timer)
+		return 0;
+	slot->timer = 0;
+	sk = (struct sock *)slot->sk;
+	/* the socket may have been destroyed inside the handler: its entry is gone then */
+	info = bpf_map_lookup_elem(&socks, &slot->sk);
+	if (!info)
+		return 0;
+	icsk = (const struct inet_connection_sock *)sk;
+	probes = BPF_CORE_READ(icsk, icsk_probes_out);
+	if (probes <= slot->probes_before)
+		return 0;
+	if (!read_sock_id(&sk->__sk_common, &id))
+		return 0;
+	now = bpf_ktime_get_ns();
+	settle_data(sk, &id, info, now);
+	info->ka_sent_ts = now;
+	e = reserve(TT_EV_KA_PROBE, false);
+	if (!e)
+		return 0;
+	fill_sock(e, sk, &id, info, now);
+	e->old_state = e->new_state = BPF_CORE_READ(sk, __sk_common.skc_state);
+	e->ka_probe.n = probes;
+	e->ka_probe.dir = TT_DIR_OUT;
+	submit(e);
+	return 0;
+}

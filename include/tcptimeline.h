@@ -1,0 +1,114 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * The one record the BPF side hands to user space, shared by bpf/ and src/.
+ * Plain __u8..__u64 types only, fixed size: see the _Static_assert in src/decode.c.
+ */
+#ifndef TCPTIMELINE_H
+#define TCPTIMELINE_H
+
+#ifndef __VMLINUX_H__
+#include <linux/types.h>
+#endif
+
+#define TT_COMM_LEN 16
+#define TT_MAX_PORT_WORDS 1024 /* 65536 ports, one bit each */
+
+/* What happened: one BPF program per tracepoint emits one or more of these. */
+enum tt_event_type {
+	TT_EV_STATE = 1,   /* inet_sock_set_state */
+	TT_EV_DATA,        /* folded data segments, one direction (tcp_probe + sequence deltas) */
+	TT_EV_RETRANSMIT,  /* tcp_retransmit_skb, tcp_retransmit_synack */
+	TT_EV_KA_PROBE,    /* keepalive probe: out from timer_expire_*, in from tcp_probe */
+	TT_EV_KA_ACK,      /* the answer to our keepalive probe (tcp_probe) */
+	TT_EV_RST,         /* tcp_send_reset, tcp_receive_reset */
+	TT_EV_ERROR,       /* inet_sk_error_report */
+	TT_EV_DESTROY,     /* tcp_destroy_sock */
+	TT_EV_TYPE_MAX,
+};
+
+enum tt_dir {
+	TT_DIR_IN = 0,
+	TT_DIR_OUT = 1,
+};
+
+/* actor_flags: what the task in process context was doing */
+#define TT_ACTOR_EXITING (1u << 0) /* PF_EXITING: closing as part of exit() or a fatal signal */
+
+/* timer_ctx: the event happened inside this socket's timer handler */
+#define TT_TIMER_NONE 0
+#define TT_TIMER_KEEPALIVE 1
+
+struct tt_event {
+	__u64 ts_ns;    /* bpf_ktime_get_ns(): CLOCK_MONOTONIC */
+	__u64 sk;       /* struct sock address; with birth_ns it names one socket's life */
+	__u64 birth_ns; /* when the BPF side first saw this socket life (0: not tracked) */
+	__u8 saddr[16]; /* local address; IPv4 in the first 4 bytes */
+	__u8 daddr[16]; /* remote address */
+	__u16 lport;    /* host order */
+	__u16 rport;    /* host order */
+	__u8 family;    /* 4 or 6 */
+	__u8 type;      /* enum tt_event_type */
+	__u8 old_state; /* TCP_* (kernel numbering) at this event */
+	__u8 new_state;
+	__u32 owner_pid;      /* tgid recorded in process context; 0 unknown */
+	__u32 actor_pid;      /* tgid of the task in process context (socket lock owned); 0 if softirq */
+	char owner_comm[TT_COMM_LEN];
+	char actor_comm[TT_COMM_LEN];
+	__u32 actor_flags;    /* TT_ACTOR_* */
+	__s32 exit_code;      /* task->exit_code of an exiting actor: signal in low 7 bits, status << 8 */
+	__u32 sk_err;         /* sk->sk_err at this event */
+	__u8 timer_ctx;       /* TT_TIMER_* */
+	__u8 pad[3];
+	union {
+		struct {
+			__u64 bytes;
+			__u32 segs;
+			__u8 dir; /* enum tt_dir */
+		} data;
+		struct {
+			__u32 seq;
+			__u32 count; /* nth retransmit on this socket */
+			__s32 err;   /* 6.17+: the retransmit failed with this error */
+			__u8 syn;    /* a SYN or SYN-ACK */
+		} retrans;
+		struct {
+			__u32 n;      /* unanswered probes so far */
+			__u8 dir;
+		} ka_probe;
+		struct {
+			__u64 rtt_ns; /* 0 unknown */
+			__u8 dir;
+		} ka_ack;
+		struct {
+			__u32 reason; /* enum sk_rst_reason value (6.10+), TT_RST_REASON_NONE otherwise */
+			__u8 dir;
+		} rst;
+		struct {
+			__u32 err; /* errno */
+		} error;
+		struct {
+			__u64 bytes_acked;    /* tcp_sock totals, for cross-checking */
+			__u64 bytes_received;
+		} destroy;
+		__u8 raw[24];
+	};
+};
+
+#define TT_RST_REASON_NONE 0xffffffffu
+
+/* Counters the BPF side keeps in a per-CPU array: index by enum tt_counter. */
+enum tt_counter {
+	TT_CNT_LOST = 0,     /* ring buffer reservation failed: an event was lost */
+	TT_CNT_LOST_DATA,    /* of those, folded data records */
+	TT_CNT_MAP_FULL,     /* a socket could not be tracked (map update failed) */
+	TT_CNT_MAX,
+};
+
+/* The listener owner map (port -> owner), also seeded from user space for
+ * listeners that existed before tracing began. */
+struct tt_owner {
+	__u32 pid;
+	char comm[TT_COMM_LEN];
+};
+
+#endif /* TCPTIMELINE_H */

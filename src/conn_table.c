@@ -1,0 +1,466 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include "conn_table.h"
+#include "names.h"
+
+struct conn_list {
+	struct conn *head, *tail;
+	size_t n;
+};
+
+struct conn_table {
+	struct conn_table_opts opts;
+	struct conn **buckets;
+	size_t n_buckets; /* power of two */
+	struct conn_list open, closed;
+	uint64_t next_id;
+	uint64_t evicted;
+};
+
+static size_t bucket_of(const struct conn_table *t, uint64_t sk)
+{
+	sk ^= sk >> 29;
+	sk *= 0xbf58476d1ce4e5b9ULL;
+	sk ^= sk >> 32;
+	return (size_t)sk & (t->n_buckets - 1);
+}
+
+static void list_push(struct conn_list *l, struct conn *c)
+{
+	c->prev = l->tail;
+	c->next = NULL;
+	if (l->tail)
+		l->tail->next = c;
+	else
+		l->head = c;
+	l->tail = c;
+	l->n++;
+}
+
+static void list_remove(struct conn_list *l, struct conn *c)
+{
+	if (c->prev)
+		c->prev->next = c->next;
+	else
+		l->head = c->next;
+	if (c->next)
+		c->next->prev = c->prev;
+	else
+		l->tail = c->prev;
+	c->prev = c->next = NULL;
+	l->n--;
+}
+
+static void hash_insert(struct conn_table *t, struct conn *c)
+{
+	size_t b = bucket_of(t, c->sk);
+
+	c->hnext = t->buckets[b];
+	t->buckets[b] = c;
+}
+
+static void hash_remove(struct conn_table *t, struct conn *c)
+{
+	struct conn **pp = &t->buckets[bucket_of(t, c->sk)];
+
+	for (; *pp; pp = &(*pp)->hnext) {
+		if (*pp == c) {
+			*pp = c->hnext;
+			c->hnext = NULL;
+			return;
+		}
+	}
+}
+
+static struct conn *hash_find(const struct conn_table *t, uint64_t sk)
+{
+	struct conn *c = t->buckets[bucket_of(t, sk)];
+
+	while (c && c->sk != sk)
+		c = c->hnext;
+	return c;
+}
+
+static void conn_free(struct conn *c)
+{
+	free(c->events);
+	free(c);
+}
+
+struct conn_table *conn_table_new(const struct conn_table_opts *opts)
+{
+	struct conn_table *t = calloc(1, sizeof(*t));
+	size_t n = 1024;
+
+	if (!t)
+		return NULL;
+	t->opts = *opts;
+	if (!t->opts.max_open)
+		t->opts.max_open = 65536;
+	while (n < t->opts.max_open && n < (1u << 20))
+		n <<= 1;
+	t->n_buckets = n;
+	t->buckets = calloc(n, sizeof(*t->buckets));
+	if (!t->buckets) {
+		free(t);
+		return NULL;
+	}
+	t->next_id = 1;
+	return t;
+}
+
+static void free_list(struct conn_list *l)
+{
+	struct conn *c = l->head, *next;
+
+	for (; c; c = next) {
+		next = c->next;
+		conn_free(c);
+	}
+}
+
+void conn_table_free(struct conn_table *t)
+{
+	if (!t)
+		return;
+	free_list(&t->open);
+	free_list(&t->closed);
+	free(t->buckets);
+	free(t);
+}
+
+static bool hashed(const struct conn *c)
+{
+	return c->sk && !c->destroyed;
+}
+
+/* Drop a connection from the table entirely. */
+static void conn_drop(struct conn_table *t, struct conn *c)
+{
+	if (hashed(c))
+		hash_remove(t, c);
+	list_remove(c->closed ? &t->closed : &t->open, c);
+	conn_free(c);
+}
+
+static struct conn *conn_new(struct conn_table *t, uint64_t sk, uint64_t birth,
+			     const struct tl_endpoints *ep, uint64_t ts)
+{
+	struct conn *c;
+
+	if (t->open.n >= t->opts.max_open && t->open.head) {
+		conn_drop(t, t->open.head);
+		t->evicted++;
+	}
+	c = calloc(1, sizeof(*c));
+	if (!c)
+		return NULL;
+	c->id = t->next_id++;
+	c->sk = sk;
+	c->birth_ns = birth;
+	c->ep = *ep;
+	c->first_ts = c->last_ts = ts;
+	list_push(&t->open, c);
+	if (sk)
+		hash_insert(t, c);
+	return c;
+}
+
+static bool same_tuple(const struct tl_endpoints *a, const struct tl_endpoints *b)
+{
+	return a->family == b->family && a->lport == b->lport && a->rport == b->rport &&
+	       !memcmp(a->laddr, b->laddr, 16) && !memcmp(a->raddr, b->raddr, 16);
+}
+
+/* A connection known by its 4-tuple only (found at start, or seen through a
+ * request/timewait socket), newest first. */
+static struct conn *find_by_tuple(const struct conn_table *t, const struct tl_endpoints *ep,
+				  bool unbound_only)
+{
+	for (struct conn *c = t->open.tail; c; c = c->prev)
+		if (same_tuple(&c->ep, ep) && (!unbound_only || !c->sk))
+			return c;
+	if (unbound_only)
+		return NULL;
+	for (struct conn *c = t->closed.tail; c; c = c->prev)
+		if (same_tuple(&c->ep, ep))
+			return c;
+	return NULL;
+}
+
+static void conn_store(struct conn_table *t, struct conn *c, const struct tl_event *ev)
+{
+	if (!t->opts.max_events_per_conn)
+		return;
+	if (c->n_events == c->cap_events) {
+		size_t cap = c->cap_events ? c->cap_events * 2 : 16;
+		struct tl_event *n;
+
+		if (cap > t->opts.max_events_per_conn)
+			cap = t->opts.max_events_per_conn;
+		if (c->n_events >= cap) {
+			c->events_dropped++;
+			return;
+		}
+		n = realloc(c->events, cap * sizeof(*n));
+		if (!n) {
+			c->events_dropped++;
+			return;
+		}
+		c->events = n;
+		c->cap_events = cap;
+	}
+	c->events[c->n_events++] = *ev;
+}
+
+static void emit(struct conn_table *t, struct conn *c, struct tl_event *ev)
+{
+	if (c) {
+		ev->conn = c->id;
+		ev->ep = c->ep;
+		ev->pid = c->pid;
+		memcpy(ev->comm, c->comm, sizeof(ev->comm));
+		if (ev->ts_ns > c->last_ts)
+			c->last_ts = ev->ts_ns;
+		conn_store(t, c, ev);
+	}
+	if (t->opts.sink)
+		t->opts.sink(ev, c, t->opts.sink_ctx);
+}
+
+static void trim_closed(struct conn_table *t)
+{
+	while (t->closed.n > t->opts.max_closed && t->closed.head)
+		conn_drop(t, t->closed.head);
+}
+
+static void conn_close(struct conn_table *t, struct conn *c, uint64_t ts)
+{
+	struct tl_event ev = { .kind = TL_CLOSE, .ts_ns = ts };
+
+	if (c->closed)
+		return;
+	ev.close.cause = cause_decide(&c->facts, &ev.close.signal, &ev.close.exit_code);
+	ev.close.by = c->facts.closer;
+	ev.close.duration_ns = ts > c->first_ts ? ts - c->first_ts : 0;
+	ev.close.bytes_in = c->bytes_in;
+	ev.close.bytes_out = c->bytes_out;
+	ev.close.retransmits = c->retransmits;
+	ev.close.keepalives = c->keepalives;
+	emit(t, c, &ev);
+	list_remove(&t->open, c);
+	c->closed = true;
+	list_push(&t->closed, c);
+	if (t->opts.on_close)
+		t->opts.on_close(c, t->opts.on_close_ctx);
+}
+
+static void conn_destroyed(struct conn_table *t, struct conn *c, uint64_t ts)
+{
+	if (!c->closed)
+		conn_close(t, c, ts);
+	if (hashed(c))
+		hash_remove(t, c);
+	c->destroyed = true;
+}
+
+static void raw_endpoints(const struct tt_event *raw, struct tl_endpoints *ep)
+{
+	memset(ep, 0, sizeof(*ep));
+	ep->family = raw->family;
+	memcpy(ep->laddr, raw->saddr, 16);
+	memcpy(ep->raddr, raw->daddr, 16);
+	ep->lport = raw->lport;
+	ep->rport = raw->rport;
+}
+
+static void task_from(struct tl_task *task, const struct tt_event *raw)
+{
+	memset(task, 0, sizeof(*task));
+	if (!raw->actor_pid)
+		return;
+	task->pid = raw->actor_pid;
+	memcpy(task->comm, raw->actor_comm, TT_COMM_LEN);
+	task->comm[TT_COMM_LEN - 1] = '\0';
+	task->exiting = raw->actor_flags & TT_ACTOR_EXITING;
+	task->exit_code = raw->exit_code;
+}
+
+static struct conn *conn_for_raw(struct conn_table *t, const struct tt_event *raw,
+				 const struct tl_endpoints *ep)
+{
+	struct conn *c;
+
+	if (!raw->birth_ns) {
+		/* a request, timewait or absent socket: the 4-tuple is all we have */
+		c = find_by_tuple(t, ep, false);
+		return c ? c : conn_new(t, 0, 0, ep, raw->ts_ns);
+	}
+	c = hash_find(t, raw->sk);
+	if (c && c->birth_ns == raw->birth_ns)
+		return c;
+	if (c) {
+		/* the address now holds a new socket: the old one's end was not seen */
+		conn_destroyed(t, c, c->last_ts);
+	}
+	c = find_by_tuple(t, ep, true);
+	if (c) {
+		c->sk = raw->sk;
+		c->birth_ns = raw->birth_ns;
+		hash_insert(t, c);
+		return c;
+	}
+	return conn_new(t, raw->sk, raw->birth_ns, ep, raw->ts_ns);
+}
+
+void conn_table_add_raw(struct conn_table *t, const struct tt_event *raw)
+{
+	struct tl_endpoints ep;
+	struct tl_event ev;
+	struct conn *c;
+
+	raw_endpoints(raw, &ep);
+	c = conn_for_raw(t, raw, &ep);
+	if (!c)
+		return;
+	/* the local port is 0 before connect() picks one and after close releases it */
+	if (!c->ep.lport && ep.lport)
+		c->ep = ep;
+	if (raw->owner_pid) {
+		c->pid = raw->owner_pid;
+		memcpy(c->comm, raw->owner_comm, TT_COMM_LEN);
+		c->comm[TT_COMM_LEN - 1] = '\0';
+	}
+
+	memset(&ev, 0, sizeof(ev));
+	ev.ts_ns = raw->ts_ns;
+	switch (raw->type) {
+	case TT_EV_STATE:
+		ev.kind = TL_STATE;
+		ev.state.old_state = raw->old_state;
+		ev.state.new_state = raw->new_state;
+		ev.state.sent = state_sent_segment(raw->old_state, raw->new_state);
+		ev.state.received = state_received_segment(raw->old_state, raw->new_state);
+		ev.state.sk_err = raw->sk_err;
+		task_from(&ev.state.actor, raw);
+		c->state = raw->new_state;
+		if (raw->new_state == TT_TCP_CLOSE && raw->sk_err && !t->opts.kernel_reports_errors) {
+			struct tl_event err = { .kind = TL_ERROR, .ts_ns = raw->ts_ns };
+
+			err.error.err = (int32_t)raw->sk_err;
+			err.error.inferred = true;
+			cause_facts_add(&c->facts, &err, raw->timer_ctx);
+			emit(t, c, &err);
+		}
+		break;
+	case TT_EV_DATA:
+		ev.kind = TL_DATA;
+		ev.data.dir = raw->data.dir;
+		ev.data.bytes = raw->data.bytes;
+		ev.data.segs = raw->data.segs;
+		if (raw->data.dir == TT_DIR_IN)
+			c->bytes_in += raw->data.bytes;
+		else
+			c->bytes_out += raw->data.bytes;
+		break;
+	case TT_EV_RETRANSMIT:
+		ev.kind = TL_RETRANSMIT;
+		ev.retrans.seq = raw->retrans.seq;
+		ev.retrans.syn = raw->retrans.syn;
+		ev.retrans.err = raw->retrans.err;
+		if (!raw->retrans.err)
+			c->retransmits++;
+		/* the BPF count is per socket; ours also covers the request sock before it */
+		ev.retrans.count = c->retransmits;
+		break;
+	case TT_EV_KA_PROBE:
+		ev.kind = TL_KA_PROBE;
+		ev.ka_probe.dir = raw->ka_probe.dir;
+		ev.ka_probe.n = raw->ka_probe.n;
+		c->keepalives++;
+		break;
+	case TT_EV_KA_ACK:
+		ev.kind = TL_KA_ACK;
+		ev.ka_ack.dir = raw->ka_ack.dir;
+		ev.ka_ack.rtt_ns = raw->ka_ack.rtt_ns;
+		break;
+	case TT_EV_RST:
+		ev.kind = TL_RST;
+		ev.rst.dir = raw->rst.dir;
+		ev.rst.reason = raw->rst.reason;
+		ev.rst.state = raw->old_state;
+		task_from(&ev.rst.actor, raw);
+		break;
+	case TT_EV_ERROR:
+		ev.kind = TL_ERROR;
+		ev.error.err = (int32_t)raw->error.err;
+		break;
+	case TT_EV_DESTROY:
+		conn_destroyed(t, c, raw->ts_ns);
+		trim_closed(t);
+		return;
+	default:
+		return;
+	}
+	cause_facts_add(&c->facts, &ev, raw->timer_ctx);
+	emit(t, c, &ev);
+	if (ev.kind == TL_STATE && ev.state.new_state == TT_TCP_CLOSE)
+		conn_close(t, c, raw->ts_ns);
+	trim_closed(t);
+}
+
+void conn_table_add_existing(struct conn_table *t, const struct tl_endpoints *ep, uint8_t state,
+			     uint32_t pid, const char *comm, uint64_t ts_ns)
+{
+	struct tl_event ev = { .kind = TL_EXISTING, .ts_ns = ts_ns };
+	struct conn *c = conn_new(t, 0, 0, ep, ts_ns);
+
+	if (!c)
+		return;
+	c->existing = true;
+	c->state = state;
+	if (pid) {
+		c->pid = pid;
+		strncpy(c->comm, comm ? comm : "", TT_COMM_LEN - 1);
+	}
+	ev.existing.state = state;
+	cause_facts_add(&c->facts, &ev, TT_TIMER_NONE);
+	emit(t, c, &ev);
+}
+
+void conn_table_add_lost(struct conn_table *t, uint64_t count, uint64_t ts_ns)
+{
+	struct tl_event ev = { .kind = TL_LOST, .ts_ns = ts_ns };
+
+	ev.lost.count = count;
+	emit(t, NULL, &ev);
+}
+
+size_t conn_table_open_count(const struct conn_table *t)
+{
+	return t->open.n;
+}
+
+size_t conn_table_size(const struct conn_table *t)
+{
+	return t->open.n + t->closed.n;
+}
+
+void conn_table_foreach_open(const struct conn_table *t,
+			     void (*fn)(const struct conn *c, void *ctx), void *ctx)
+{
+	for (struct conn *c = t->open.head; c; c = c->next)
+		fn(c, ctx);
+}
+
+uint64_t conn_table_evicted(const struct conn_table *t)
+{
+	return t->evicted;
+}
+
+void conn_table_set_kernel_reports_errors(struct conn_table *t, bool yes)
+{
+	t->opts.kernel_reports_errors = yes;
+}

@@ -1,0 +1,81 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * The connection table: folds kernel records into connections, gives each
+ * socket life a stable id, keeps owners, totals and the facts the close
+ * cause is decided from, and hands tl_events to a sink (the renderer).
+ * Bounded: closed connections are kept only until the next ones push them out.
+ */
+#ifndef CONN_TABLE_H
+#define CONN_TABLE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "cause.h"
+#include "tcptimeline.h"
+#include "timeline.h"
+
+struct conn {
+	uint64_t id;
+	uint64_t sk;	   /* kernel socket address; 0 until known */
+	uint64_t birth_ns; /* with sk, names the socket life */
+	struct tl_endpoints ep;
+	uint32_t pid; /* owner; 0 unknown */
+	char comm[TT_COMM_LEN];
+	uint64_t first_ts, last_ts;
+	uint8_t state;
+	bool existing; /* open before tracing began */
+	bool closed;   /* the close event has been emitted */
+	bool destroyed;
+	struct cause_facts facts;
+	uint64_t bytes_in, bytes_out;
+	uint32_t retransmits, keepalives;
+	/* every event of this connection, for diagrams drawn at close */
+	struct tl_event *events;
+	size_t n_events, cap_events;
+	uint64_t events_dropped;
+	/* table links */
+	struct conn *hnext;	       /* hash chain by sk */
+	struct conn *prev, *next;      /* age order, oldest first */
+};
+
+/* Receives every event, in order. */
+typedef void (*tl_sink_fn)(const struct tl_event *ev, const struct conn *c, void *ctx);
+
+struct conn_table_opts {
+	uint32_t max_open;	     /* connections followed at once */
+	uint32_t max_closed;	     /* closed ones kept for late events and pairing */
+	uint32_t max_events_per_conn; /* 0: do not keep events */
+	bool kernel_reports_errors;  /* false: infer `error` from sk_err at close (5.10) */
+	tl_sink_fn sink;
+	void *sink_ctx;
+	/* called when a connection closes, after its close event (ladders) */
+	void (*on_close)(const struct conn *c, void *ctx);
+	void *on_close_ctx;
+};
+
+struct conn_table;
+
+struct conn_table *conn_table_new(const struct conn_table_opts *opts);
+void conn_table_free(struct conn_table *t);
+
+/* One record from the ring buffer (already validated by decode). */
+void conn_table_add_raw(struct conn_table *t, const struct tt_event *raw);
+/* A connection found open at start (sock_diag). */
+void conn_table_add_existing(struct conn_table *t, const struct tl_endpoints *ep, uint8_t state,
+			     uint32_t pid, const char *comm, uint64_t ts_ns);
+/* Events the kernel could not hand over. */
+void conn_table_add_lost(struct conn_table *t, uint64_t count, uint64_t ts_ns);
+
+size_t conn_table_open_count(const struct conn_table *t);
+size_t conn_table_size(const struct conn_table *t);
+/* Every connection not yet closed, oldest first. */
+void conn_table_foreach_open(const struct conn_table *t,
+			     void (*fn)(const struct conn *c, void *ctx), void *ctx);
+/* The kernel reports errors itself (inet_sk_error_report); otherwise they
+ * are inferred from sk_err at close. */
+void conn_table_set_kernel_reports_errors(struct conn_table *t, bool yes);
+/* Connections dropped from the table because it was full. */
+uint64_t conn_table_evicted(const struct conn_table *t);
+
+#endif /* CONN_TABLE_H */

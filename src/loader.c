@@ -1,0 +1,225 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
+#include <bpf/btf.h>
+#include <bpf/libbpf.h>
+#include "loader.h"
+#include "names.h"
+#include "tcptimeline.skel.h"
+
+/* Every program, its tracepoint, and whether we can run without it. */
+static const struct {
+	const char *tp;
+	bool optional;
+	const char *without; /* what is lost when it is missing */
+} hooks[] = {
+	{ "inet_sock_set_state", false, NULL },
+	{ "tcp_probe", false, NULL },
+	{ "tcp_retransmit_skb", false, NULL },
+	{ "tcp_retransmit_synack", false, NULL },
+	{ "tcp_send_reset", false, NULL },
+	{ "tcp_receive_reset", false, NULL },
+	{ "tcp_destroy_sock", false, NULL },
+	{ "timer_expire_entry", false, NULL },
+	{ "timer_expire_exit", false, NULL },
+	{ "inet_sk_error_report", true,
+	  "errors are inferred from the socket when it closes (needs Linux 5.14+)" },
+};
+
+static struct bpf_program *prog_for(struct tcptimeline_bpf *skel, const char *tp)
+{
+	struct bpf_program *p;
+
+	bpf_object__for_each_program(p, skel->obj)
+		if (!strcmp(bpf_program__name(p), tp))
+			return p;
+	return NULL;
+}
+
+static bool btf_has_tracepoint(const struct btf *btf, const char *tp)
+{
+	char name[128];
+
+	snprintf(name, sizeof(name), "btf_trace_%s", tp);
+	return btf__find_by_name_kind(btf, name, BTF_KIND_TYPEDEF) > 0;
+}
+
+/* enum sk_rst_reason (6.10+) from the running kernel: values differ by version. */
+static void register_rst_reasons(const struct btf *btf)
+{
+	int id = btf__find_by_name_kind(btf, "sk_rst_reason", BTF_KIND_ENUM);
+	const struct btf_type *t;
+	const struct btf_enum *e;
+
+	if (id <= 0)
+		return;
+	t = btf__type_by_id(btf, id);
+	e = btf_enum(t);
+	for (int i = 0; i < btf_vlen(t); i++, e++) {
+		const char *name = btf__name_by_offset(btf, e->name_off);
+
+		if (!name || !strcmp(name, "SK_RST_REASON_NOT_SPECIFIED") ||
+		    !strcmp(name, "SK_RST_REASON_MAX"))
+			continue;
+		if (!strncmp(name, "SK_RST_REASON_", 14))
+			name += 14;
+		if (!strncmp(name, "TCP_", 4))
+			name += 4;
+		rst_reason_register((uint32_t)e->val, name);
+	}
+}
+
+int loader_start(struct loader *l, const struct env *env, ring_buffer_sample_fn on_event,
+		 void *ctx, FILE *warn_out, char *err, size_t errlen)
+{
+	struct btf *btf = NULL;
+	int ret;
+
+	memset(l, 0, sizeof(*l));
+	if (access("/sys/kernel/btf/vmlinux", R_OK)) {
+		snprintf(err, errlen,
+			 "this kernel has no BTF (/sys/kernel/btf/vmlinux): tcptimeline needs Linux 5.8+ "
+			 "built with CONFIG_DEBUG_INFO_BTF=y");
+		return -ENOENT;
+	}
+	btf = btf__load_vmlinux_btf();
+	if (!btf) {
+		ret = -errno;
+		snprintf(err, errlen, "cannot read the kernel's BTF: %s", strerror(-ret));
+		return ret;
+	}
+	if (libbpf_probe_bpf_map_type(BPF_MAP_TYPE_RINGBUF, NULL) != 1) {
+		btf__free(btf);
+		if (geteuid() != 0) {
+			snprintf(err, errlen,
+				 "permission denied: run as root (sudo tcptimeline ...) or with CAP_BPF and CAP_PERFMON");
+			return -EPERM;
+		}
+		snprintf(err, errlen,
+			 "this kernel has no BPF ring buffer: tcptimeline needs Linux 5.8 or newer");
+		return -EOPNOTSUPP;
+	}
+	l->ncpus = libbpf_num_possible_cpus();
+	if (l->ncpus <= 0) {
+		btf__free(btf);
+		snprintf(err, errlen, "cannot count CPUs: %s", strerror(-l->ncpus));
+		return l->ncpus;
+	}
+
+	l->skel = tcptimeline_bpf__open();
+	if (!l->skel) {
+		ret = -errno;
+		btf__free(btf);
+		snprintf(err, errlen, "cannot open the BPF object: %s", strerror(-ret));
+		return ret;
+	}
+
+	/* filters: set before load, read-only to the programs */
+	l->skel->rodata->filter_ports_on = env->ports_on;
+	memcpy((void *)l->skel->rodata->port_bits, env->port_bits, sizeof(env->port_bits));
+	l->skel->rodata->filter_pid = env->pid;
+	l->skel->rodata->filter_family = env->family;
+	l->skel->rodata->wakeup_bytes = env->ringbuf_mb * 1024u * 1024u / 8;
+	bpf_map__set_max_entries(l->skel->maps.events, env->ringbuf_mb * 1024u * 1024u);
+	bpf_map__set_max_entries(l->skel->maps.socks, env->max_conns);
+
+	/* tracepoints this kernel lacks: required ones stop us, optional ones degrade */
+	for (size_t i = 0; i < sizeof(hooks) / sizeof(hooks[0]); i++) {
+		struct bpf_program *p = prog_for(l->skel, hooks[i].tp);
+
+		if (btf_has_tracepoint(btf, hooks[i].tp)) {
+			if (!strcmp(hooks[i].tp, "inet_sk_error_report"))
+				l->has_error_report = true;
+			continue;
+		}
+		if (!hooks[i].optional) {
+			snprintf(err, errlen,
+				 "kernel too old: tracepoint %s is missing (tcptimeline needs Linux 5.8+ with BTF)",
+				 hooks[i].tp);
+			btf__free(btf);
+			loader_stop(l);
+			return -EOPNOTSUPP;
+		}
+		if (p)
+			bpf_program__set_autoload(p, false);
+		fprintf(warn_out, "tcptimeline: warning: this kernel has no %s tracepoint: %s\n",
+			hooks[i].tp, hooks[i].without);
+	}
+	register_rst_reasons(btf);
+	btf__free(btf);
+
+	ret = tcptimeline_bpf__load(l->skel);
+	if (ret) {
+		if (ret == -EPERM || ret == -EACCES)
+			snprintf(err, errlen,
+				 "permission denied loading BPF programs: run as root (sudo) or with CAP_BPF and CAP_PERFMON");
+		else
+			snprintf(err, errlen,
+				 "the kernel refused the BPF programs (%s): run with -v to see the verifier's log",
+				 strerror(-ret));
+		loader_stop(l);
+		return ret;
+	}
+	ret = tcptimeline_bpf__attach(l->skel);
+	if (ret) {
+		snprintf(err, errlen, "cannot attach to the tracepoints (%s): run with -v for details",
+			 strerror(-ret));
+		loader_stop(l);
+		return ret;
+	}
+	l->rb = ring_buffer__new(bpf_map__fd(l->skel->maps.events), on_event, ctx, NULL);
+	if (!l->rb) {
+		ret = -errno;
+		snprintf(err, errlen, "cannot set up the ring buffer: %s", strerror(-ret));
+		loader_stop(l);
+		return ret;
+	}
+	return 0;
+}
+
+int loader_read_counters(struct loader *l, uint64_t out[TT_CNT_MAX])
+{
+	uint64_t vals[l->ncpus];
+
+	for (uint32_t i = 0; i < TT_CNT_MAX; i++) {
+		out[i] = 0;
+		if (bpf_map__lookup_elem(l->skel->maps.counters, &i, sizeof(i), vals,
+					 sizeof(vals), 0))
+			return -errno;
+		for (int c = 0; c < l->ncpus; c++)
+			out[i] += vals[c];
+	}
+	return 0;
+}
+
+int loader_seed_listener(struct loader *l, uint8_t family, uint16_t port, uint32_t pid,
+			 const char *comm)
+{
+	struct tt_owner owner = { .pid = pid };
+	uint32_t key = ((uint32_t)family << 16) | port;
+
+	strncpy(owner.comm, comm ? comm : "", sizeof(owner.comm) - 1);
+	return bpf_map__update_elem(l->skel->maps.listeners, &key, sizeof(key), &owner,
+				    sizeof(owner), BPF_NOEXIST);
+}
+
+int loader_ringbuf_fd(struct loader *l)
+{
+	return ring_buffer__epoll_fd(l->rb);
+}
+
+int loader_consume(struct loader *l)
+{
+	return ring_buffer__consume(l->rb);
+}
+
+void loader_stop(struct loader *l)
+{
+	ring_buffer__free(l->rb);
+	l->rb = NULL;
+	tcptimeline_bpf__destroy(l->skel);
+	l->skel = NULL;
+}

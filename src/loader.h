@@ -1,0 +1,36 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/* Skeleton lifecycle: check the kernel, set filters, load, attach, ring buffer, counters. */
+#ifndef LOADER_H
+#define LOADER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <bpf/libbpf.h>
+#include "options.h"
+#include "tcptimeline.h"
+
+struct tcptimeline_bpf;
+
+struct loader {
+	struct tcptimeline_bpf *skel;
+	struct ring_buffer *rb;
+	int ncpus;
+	bool has_error_report; /* inet_sk_error_report attached (5.14+) */
+};
+
+/* Load and attach everything. On failure returns -errno and writes a
+ * one-line explanation of what to do into err. Warnings (features this
+ * kernel lacks) go to warn_out. */
+int loader_start(struct loader *l, const struct env *env, ring_buffer_sample_fn on_event,
+		 void *ctx, FILE *warn_out, char *err, size_t errlen);
+/* Sum of the per-CPU counters. */
+int loader_read_counters(struct loader *l, uint64_t out[TT_CNT_MAX]);
+/* Tell the kernel side who owns a listener found at start. */
+int loader_seed_listener(struct loader *l, uint8_t family, uint16_t port, uint32_t pid,
+			 const char *comm);
+int loader_ringbuf_fd(struct loader *l);
+int loader_consume(struct loader *l);
+void loader_stop(struct loader *l);
+
+#endif /* LOADER_H */

@@ -1,0 +1,309 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * tcptimeline: one event loop (epoll over the ring buffer, a signalfd and a
+ * timerfd) feeding ring buffer -> decode -> connection table -> renderer.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/epoll.h>
+#include <sys/signalfd.h>
+#include <sys/timerfd.h>
+#include <bpf/libbpf.h>
+#include "addr.h"
+#include "conn_table.h"
+#include "decode.h"
+#include "existing.h"
+#include "json.h"
+#include "loader.h"
+#include "names.h"
+#include "options.h"
+#include "render.h"
+
+#define TICK_MS 50		 /* drain the ring buffer at least this often */
+#define COUNTER_EVERY_TICKS 10	 /* look at the loss counters every 500 ms */
+
+struct app {
+	struct env env;
+	struct render_opts ropts;
+	struct conn_table *table;
+	struct loader loader;
+	uint64_t bad_records;
+	uint64_t lost_reported;
+	uint64_t map_full_reported;
+};
+
+static uint64_t now_ns(clockid_t clk)
+{
+	struct timespec ts;
+
+	clock_gettime(clk, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+static void sink(const struct tl_event *ev, const struct conn *c, void *ctx)
+{
+	struct app *app = ctx;
+
+	if (app->env.json)
+		render_json(stdout, ev, &app->ropts);
+	else
+		render_text(stdout, ev, &app->ropts);
+}
+
+static int on_event(void *ctx, void *data, size_t size)
+{
+	struct app *app = ctx;
+	struct tt_event e;
+
+	if (decode_event(data, size, &e)) {
+		app->bad_records++;
+		return 0;
+	}
+	conn_table_add_raw(app->table, &e);
+	return 0;
+}
+
+static void on_existing(const struct existing_sock *s, void *ctx)
+{
+	struct app *app = ctx;
+
+	if (s->state == TT_TCP_LISTEN && s->pid)
+		loader_seed_listener(&app->loader, s->ep.family, s->ep.lport, s->pid, s->comm);
+	conn_table_add_existing(app->table, &s->ep, s->state, s->pid, s->comm,
+				now_ns(CLOCK_MONOTONIC));
+}
+
+static void check_counters(struct app *app, bool final)
+{
+	uint64_t c[TT_CNT_MAX];
+
+	if (loader_read_counters(&app->loader, c))
+		return;
+	if (c[TT_CNT_LOST] > app->lost_reported) {
+		uint64_t delta = c[TT_CNT_LOST] - app->lost_reported;
+
+		if (!app->lost_reported)
+			fprintf(stderr,
+				"tcptimeline: warning: the ring buffer was full and events were lost: "
+				"a larger -b helps\n");
+		conn_table_add_lost(app->table, delta, now_ns(CLOCK_MONOTONIC));
+		app->lost_reported = c[TT_CNT_LOST];
+	}
+	if (c[TT_CNT_MAP_FULL] > app->map_full_reported) {
+		fprintf(stderr,
+			"tcptimeline: warning: %llu sockets could not be followed (socket map full): "
+			"raise --max-conns\n",
+			(unsigned long long)(c[TT_CNT_MAP_FULL] - app->map_full_reported));
+		app->map_full_reported = c[TT_CNT_MAP_FULL];
+	}
+	if (final)
+		fprintf(stderr, "tcptimeline: lost events: %llu\n",
+			(unsigned long long)c[TT_CNT_LOST]);
+}
+
+static void summarise_open(const struct conn *c, void *ctx)
+{
+	struct app *app = ctx;
+	char l[ADDR_STRLEN + 8], r[ADDR_STRLEN + 8], comm[TT_COMM_LEN * 4] = "?";
+	uint64_t now = now_ns(CLOCK_MONOTONIC);
+
+	endpoint_format(c->ep.family, c->ep.laddr, c->ep.lport, l, sizeof(l));
+	endpoint_format(c->ep.family, c->ep.raddr, c->ep.rport, r, sizeof(r));
+	if (c->pid)
+		text_sanitize(c->comm, TT_COMM_LEN, comm, sizeof(comm));
+	fprintf(stderr,
+		"  #%llu %s > %s (%s %u) %s for %.3f s: %llu B out, %llu B in, %u retransmits, "
+		"%u keepalives\n",
+		(unsigned long long)c->id, l, r, comm, c->pid, tcp_state_name(c->state),
+		(double)(now - c->first_ts) / 1e9, (unsigned long long)c->bytes_out,
+		(unsigned long long)c->bytes_in, c->retransmits, c->keepalives);
+	(void)app;
+}
+
+static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list args)
+{
+	return vfprintf(stderr, fmt, args);
+}
+
+static int libbpf_quiet(enum libbpf_print_level level, const char *fmt, va_list args)
+{
+	return 0;
+}
+
+static void describe_filters(const struct env *env, char *buf, size_t len)
+{
+	char pid[32] = "any pid";
+
+	if (env->pid)
+		snprintf(pid, sizeof(pid), "pid %u", env->pid);
+	snprintf(buf, len, "%s%s, %s, %s", env->ports_on ? "port " : "every port",
+		 env->ports_on ? env->port_desc : "", pid,
+		 env->family == 4 ? "IPv4" : env->family == 6 ? "IPv6" : "IPv4 and IPv6");
+}
+
+static int run(struct app *app)
+{
+	struct epoll_event ev, evs[8];
+	int epfd = -1, sfd = -1, tfd = -1, ret = 0;
+	struct itimerspec its = { .it_interval = { 0, TICK_MS * 1000000L },
+				  .it_value = { 0, TICK_MS * 1000000L } };
+	uint64_t ticks = 0, deadline = 0;
+	sigset_t mask;
+	bool stop = false;
+
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGTERM);
+	sfd = signalfd(-1, &mask, SFD_CLOEXEC);
+	tfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC);
+	epfd = epoll_create1(EPOLL_CLOEXEC);
+	if (sfd < 0 || tfd < 0 || epfd < 0 || timerfd_settime(tfd, 0, &its, NULL)) {
+		ret = -errno;
+		fprintf(stderr, "tcptimeline: cannot set up the event loop: %s\n", strerror(errno));
+		goto out;
+	}
+	ev.events = EPOLLIN;
+	ev.data.fd = loader_ringbuf_fd(&app->loader);
+	epoll_ctl(epfd, EPOLL_CTL_ADD, ev.data.fd, &ev);
+	ev.data.fd = sfd;
+	epoll_ctl(epfd, EPOLL_CTL_ADD, sfd, &ev);
+	ev.data.fd = tfd;
+	epoll_ctl(epfd, EPOLL_CTL_ADD, tfd, &ev);
+	if (app->env.duration_ms)
+		deadline = now_ns(CLOCK_MONOTONIC) + app->env.duration_ms * 1000000ULL;
+
+	while (!stop) {
+		int n = epoll_wait(epfd, evs, 8, -1);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			ret = -errno;
+			fprintf(stderr, "tcptimeline: epoll: %s\n", strerror(errno));
+			break;
+		}
+		for (int i = 0; i < n; i++) {
+			if (evs[i].data.fd == sfd) {
+				struct signalfd_siginfo si;
+
+				if (read(sfd, &si, sizeof(si)) == sizeof(si))
+					stop = true;
+			} else if (evs[i].data.fd == tfd) {
+				uint64_t exp;
+
+				if (read(tfd, &exp, sizeof(exp)) == sizeof(exp))
+					ticks += exp;
+				if (ticks % COUNTER_EVERY_TICKS == 0)
+					check_counters(app, false);
+				if (deadline && now_ns(CLOCK_MONOTONIC) >= deadline)
+					stop = true;
+			}
+		}
+		if (loader_consume(&app->loader) < 0 && errno != EINTR) {
+			fprintf(stderr, "tcptimeline: reading the ring buffer failed: %s\n",
+				strerror(errno));
+			ret = -errno;
+			break;
+		}
+		fflush(stdout);
+	}
+	/* a second Ctrl-C while we finish kills us */
+	sigprocmask(SIG_UNBLOCK, &mask, NULL);
+	loader_consume(&app->loader);
+out:
+	if (epfd >= 0)
+		close(epfd);
+	if (sfd >= 0)
+		close(sfd);
+	if (tfd >= 0)
+		close(tfd);
+	return ret;
+}
+
+int main(int argc, char **argv)
+{
+	struct app app;
+	struct conn_table_opts topts = { 0 };
+	char err[512], filters[256];
+	enum parse_result pr;
+	sigset_t mask;
+	int ret, found;
+
+	memset(&app, 0, sizeof(app));
+	env_defaults(&app.env);
+	pr = parse_options(argc, argv, &app.env, stdout, stderr);
+	if (pr == PARSE_EXIT)
+		return 0;
+	if (pr == PARSE_USAGE)
+		return 2;
+
+	libbpf_set_print(app.env.verbose ? libbpf_print : libbpf_quiet);
+	/* SIGINT/SIGTERM arrive through the signalfd, from the first moment */
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGTERM);
+	sigprocmask(SIG_BLOCK, &mask, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	app.ropts.realtime_offset_ns =
+		(int64_t)now_ns(CLOCK_REALTIME) - (int64_t)now_ns(CLOCK_MONOTONIC);
+	app.ropts.start_ns = now_ns(CLOCK_MONOTONIC);
+	app.ropts.timestamp = app.env.timestamp;
+	app.ropts.color = !app.env.json && isatty(STDOUT_FILENO) && !getenv("NO_COLOR");
+
+	topts.max_open = app.env.max_conns;
+	topts.max_closed = 1024;
+	topts.sink = sink;
+	topts.sink_ctx = &app;
+	app.table = conn_table_new(&topts);
+	if (!app.table) {
+		fprintf(stderr, "tcptimeline: out of memory\n");
+		return 1;
+	}
+
+	ret = loader_start(&app.loader, &app.env, on_event, &app, stderr, err, sizeof(err));
+	if (ret) {
+		fprintf(stderr, "tcptimeline: %s\n", err);
+		conn_table_free(app.table);
+		return 1;
+	}
+	conn_table_set_kernel_reports_errors(app.table, app.loader.has_error_report);
+
+	found = existing_scan(&app.env, on_existing, &app);
+	if (found < 0)
+		fprintf(stderr,
+			"tcptimeline: warning: cannot list connections open before tracing (%s): "
+			"their events will show without an owner\n",
+			strerror(-found));
+	fflush(stdout);
+
+	describe_filters(&app.env, filters, sizeof(filters));
+	fprintf(stderr, "tcptimeline: tracing TCP (%s); Ctrl-C to stop\n", filters);
+
+	ret = run(&app);
+
+	check_counters(&app, true);
+	if (app.bad_records)
+		fprintf(stderr, "tcptimeline: warning: %llu malformed records ignored\n",
+			(unsigned long long)app.bad_records);
+	if (conn_table_evicted(app.table))
+		fprintf(stderr,
+			"tcptimeline: warning: %llu connections dropped from the table (full): "
+			"raise --max-conns\n",
+			(unsigned long long)conn_table_evicted(app.table));
+	if (conn_table_open_count(app.table)) {
+		fprintf(stderr, "tcptimeline: %zu connections still open:\n",
+			conn_table_open_count(app.table));
+		conn_table_foreach_open(app.table, summarise_open, &app);
+	}
+	fflush(stdout);
+	loader_stop(&app.loader);
+	conn_table_free(app.table);
+	rst_reasons_clear();
+	return ret ? 1 : 0;
+}

@@ -1,0 +1,150 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+#include <errno.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include "names.h"
+
+static const char *const state_names[] = {
+	[TT_TCP_ESTABLISHED] = "ESTABLISHED", [TT_TCP_SYN_SENT] = "SYN_SENT",
+	[TT_TCP_SYN_RECV] = "SYN_RECV",       [TT_TCP_FIN_WAIT1] = "FIN_WAIT1",
+	[TT_TCP_FIN_WAIT2] = "FIN_WAIT2",     [TT_TCP_TIME_WAIT] = "TIME_WAIT",
+	[TT_TCP_CLOSE] = "CLOSE",             [TT_TCP_CLOSE_WAIT] = "CLOSE_WAIT",
+	[TT_TCP_LAST_ACK] = "LAST_ACK",       [TT_TCP_LISTEN] = "LISTEN",
+	[TT_TCP_CLOSING] = "CLOSING",         [TT_TCP_NEW_SYN_RECV] = "NEW_SYN_RECV",
+};
+
+const char *tcp_state_name(int state)
+{
+	if (state > 0 && state < (int)(sizeof(state_names) / sizeof(state_names[0])) &&
+	    state_names[state])
+		return state_names[state];
+	return "UNKNOWN";
+}
+
+/* RFC 793 figure 6, as Linux walks it. Linux creates the accepted socket
+ * when the handshake's last ACK arrives, but the transition it reports
+ * (LISTEN -> SYN_RECV) is the textbook one: SYN in, SYN,ACK out. */
+const char *state_sent_segment(int o, int n)
+{
+	if (o == TT_TCP_CLOSE && n == TT_TCP_SYN_SENT)
+		return "SYN";
+	if (o == TT_TCP_LISTEN && n == TT_TCP_SYN_RECV)
+		return "SYN,ACK";
+	if (o == TT_TCP_SYN_SENT && n == TT_TCP_ESTABLISHED)
+		return "ACK";
+	if (n == TT_TCP_FIN_WAIT1 && (o == TT_TCP_ESTABLISHED || o == TT_TCP_SYN_RECV))
+		return "FIN";
+	if (o == TT_TCP_CLOSE_WAIT && n == TT_TCP_LAST_ACK)
+		return "FIN";
+	if (o == TT_TCP_ESTABLISHED && n == TT_TCP_CLOSE_WAIT)
+		return "ACK";
+	if (o == TT_TCP_FIN_WAIT1 && (n == TT_TCP_CLOSING || n == TT_TCP_TIME_WAIT))
+		return "ACK";
+	if (o == TT_TCP_FIN_WAIT2 && n == TT_TCP_TIME_WAIT)
+		return "ACK";
+	return NULL;
+}
+
+const char *state_received_segment(int o, int n)
+{
+	if (o == TT_TCP_LISTEN && n == TT_TCP_SYN_RECV)
+		return "SYN";
+	if (o == TT_TCP_SYN_SENT && n == TT_TCP_ESTABLISHED)
+		return "SYN,ACK";
+	if (o == TT_TCP_SYN_RECV && n == TT_TCP_ESTABLISHED)
+		return "ACK";
+	if (o == TT_TCP_ESTABLISHED && n == TT_TCP_CLOSE_WAIT)
+		return "FIN";
+	if (o == TT_TCP_FIN_WAIT1 && n == TT_TCP_FIN_WAIT2)
+		return "ACK";
+	if (o == TT_TCP_FIN_WAIT1 && n == TT_TCP_CLOSING)
+		return "FIN";
+	if (o == TT_TCP_FIN_WAIT1 && n == TT_TCP_TIME_WAIT)
+		return "FIN,ACK";
+	if (o == TT_TCP_FIN_WAIT2 && n == TT_TCP_TIME_WAIT)
+		return "FIN";
+	if (o == TT_TCP_CLOSING && n == TT_TCP_TIME_WAIT)
+		return "ACK";
+	if (o == TT_TCP_LAST_ACK && n == TT_TCP_CLOSE)
+		return "ACK";
+	return NULL;
+}
+
+struct num_name {
+	int num;
+	const char *name;
+};
+
+#define NN(x) { x, #x }
+static const struct num_name errnos[] = {
+	NN(EPERM),	  NN(ENOENT),	    NN(EINTR),	      NN(EIO),
+	NN(EBADF),	  NN(EAGAIN),	    NN(ENOMEM),	      NN(EACCES),
+	NN(EFAULT),	  NN(EBUSY),	    NN(EINVAL),	      NN(ENFILE),
+	NN(EMFILE),	  NN(ENOSPC),	    NN(EPIPE),	      NN(ENOBUFS),
+	NN(ENOTCONN),	  NN(ESHUTDOWN),    NN(ETIMEDOUT),    NN(ECONNREFUSED),
+	NN(EHOSTDOWN),	  NN(EHOSTUNREACH), NN(ENETDOWN),     NN(ENETUNREACH),
+	NN(ENETRESET),	  NN(ECONNABORTED), NN(ECONNRESET),   NN(EISCONN),
+	NN(EMSGSIZE),	  NN(EPROTO),	    NN(EADDRINUSE),   NN(EADDRNOTAVAIL),
+	NN(EALREADY),	  NN(EINPROGRESS),  NN(ENOPROTOOPT),  NN(EOPNOTSUPP),
+};
+
+static const struct num_name signals[] = {
+	NN(SIGHUP),  NN(SIGINT),  NN(SIGQUIT), NN(SIGILL),    NN(SIGTRAP), NN(SIGABRT),
+	NN(SIGBUS),  NN(SIGFPE),  NN(SIGKILL), NN(SIGUSR1),   NN(SIGSEGV), NN(SIGUSR2),
+	NN(SIGPIPE), NN(SIGALRM), NN(SIGTERM), NN(SIGSTKFLT), NN(SIGCHLD), NN(SIGCONT),
+	NN(SIGSTOP), NN(SIGTSTP), NN(SIGTTIN), NN(SIGTTOU),   NN(SIGURG),  NN(SIGXCPU),
+	NN(SIGXFSZ), NN(SIGVTALRM), NN(SIGPROF), NN(SIGWINCH), NN(SIGIO),  NN(SIGPWR),
+	NN(SIGSYS),
+};
+#undef NN
+
+static const char *lookup(const struct num_name *t, size_t n, int num)
+{
+	for (size_t i = 0; i < n; i++)
+		if (t[i].num == num)
+			return t[i].name;
+	return NULL;
+}
+
+const char *errno_name(int err)
+{
+	return lookup(errnos, sizeof(errnos) / sizeof(errnos[0]), err);
+}
+
+const char *signal_name(int sig)
+{
+	return lookup(signals, sizeof(signals) / sizeof(signals[0]), sig);
+}
+
+#define MAX_RST_REASONS 128
+static struct {
+	uint32_t value;
+	char *name;
+} rst_reasons[MAX_RST_REASONS];
+static size_t n_rst_reasons;
+
+void rst_reason_register(uint32_t value, const char *name)
+{
+	if (n_rst_reasons == MAX_RST_REASONS || !name)
+		return;
+	rst_reasons[n_rst_reasons].value = value;
+	rst_reasons[n_rst_reasons].name = strdup(name);
+	if (rst_reasons[n_rst_reasons].name)
+		n_rst_reasons++;
+}
+
+const char *rst_reason_name(uint32_t value)
+{
+	for (size_t i = 0; i < n_rst_reasons; i++)
+		if (rst_reasons[i].value == value)
+			return rst_reasons[i].name;
+	return NULL;
+}
+
+void rst_reasons_clear(void)
+{
+	for (size_t i = 0; i < n_rst_reasons; i++)
+		free(rst_reasons[i].name);
+	n_rst_reasons = 0;
+}

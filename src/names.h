@@ -1,0 +1,43 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/* Names of kernel numbers: TCP states, errnos, signals, reset reasons. */
+#ifndef NAMES_H
+#define NAMES_H
+
+#include <stdint.h>
+
+/* TCP states, kernel numbering (include/net/tcp_states.h) */
+enum {
+	TT_TCP_ESTABLISHED = 1,
+	TT_TCP_SYN_SENT,
+	TT_TCP_SYN_RECV,
+	TT_TCP_FIN_WAIT1,
+	TT_TCP_FIN_WAIT2,
+	TT_TCP_TIME_WAIT,
+	TT_TCP_CLOSE,
+	TT_TCP_CLOSE_WAIT,
+	TT_TCP_LAST_ACK,
+	TT_TCP_LISTEN,
+	TT_TCP_CLOSING,
+	TT_TCP_NEW_SYN_RECV,
+};
+
+/* "ESTABLISHED", ...; "UNKNOWN" for anything else. */
+const char *tcp_state_name(int state);
+
+/* The control segments a transition implies, textbook style ("SYN,ACK");
+ * NULL where it implies none. */
+const char *state_sent_segment(int old_state, int new_state);
+const char *state_received_segment(int old_state, int new_state);
+
+/* "ECONNRESET", ...; NULL if unknown. */
+const char *errno_name(int err);
+/* "SIGKILL", ...; NULL if unknown. */
+const char *signal_name(int sig);
+
+/* Reset reasons come from the running kernel's BTF (enum sk_rst_reason):
+ * the loader registers them, renderers look them up. NULL: none given. */
+void rst_reason_register(uint32_t value, const char *name);
+const char *rst_reason_name(uint32_t value);
+void rst_reasons_clear(void);
+
+#endif /* NAMES_H */

@@ -1,0 +1,203 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include "options.h"
+
+#ifndef TCPTIMELINE_VERSION
+#define TCPTIMELINE_VERSION "0.1"
+#endif
+
+static const char usage_text[] =
+	"Usage: tcptimeline [OPTIONS]\n"
+	"Trace the life of TCP connections: handshake, data, keepalives, retransmits,\n"
+	"resets, teardown, and why each one ended.\n"
+	"\n"
+	"  -P, --port PORT[-PORT][,...]  only connections with this local or remote port\n"
+	"                                (repeatable; ranges like 9000-9010)\n"
+	"  -p, --pid PID                 only sockets owned by this process\n"
+	"  -4, --ipv4                    only IPv4\n"
+	"  -6, --ipv6                    only IPv6\n"
+	"  -j, --json                    JSON Lines, one event per line\n"
+	"  -T, --timestamp               wall-clock time on each text line\n"
+	"  -d, --duration SECS           stop after SECS seconds\n"
+	"  -b, --buffer-mb MB            ring buffer size (power of two, default 8)\n"
+	"      --max-conns N             sockets followed at once (default 65536)\n"
+	"  -v, --verbose                 show libbpf's log\n"
+	"  -V, --version                 print the version\n"
+	"  -h, --help                    this help\n"
+	"\n"
+	"Examples:\n"
+	"  sudo tcptimeline -P 9000      every connection to or from port 9000\n"
+	"  sudo tcptimeline -p 1234 -j   JSON for sockets of process 1234\n";
+
+void env_defaults(struct env *env)
+{
+	memset(env, 0, sizeof(*env));
+	env->ringbuf_mb = 8;
+	env->max_conns = 65536;
+}
+
+/* Whole decimal number in [min, max]; errno reset first (a stale errno
+ * must not reject a valid value). */
+static int parse_ulong(const char *s, unsigned long min, unsigned long max, unsigned long *out)
+{
+	char *end;
+	unsigned long v;
+
+	if (!s || !*s || *s == '-' || *s == '+' || *s == ' ')
+		return -1;
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	if (errno || *end || v < min || v > max)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+static void add_port_range(struct env *env, unsigned long lo, unsigned long hi)
+{
+	for (unsigned long p = lo; p <= hi; p++)
+		env->port_bits[p >> 6] |= 1ULL << (p & 63);
+	env->ports_on = true;
+}
+
+int parse_port_spec(const char *spec, struct env *env)
+{
+	char buf[256], *save = NULL, *tok;
+
+	if (!spec || !*spec || strlen(spec) >= sizeof(buf))
+		return -1;
+	strcpy(buf, spec);
+	/* a trailing or doubled comma is an error, not an empty item */
+	if (buf[0] == ',' || buf[strlen(buf) - 1] == ',' || strstr(buf, ",,"))
+		return -1;
+	for (tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		char *dash = strchr(tok, '-');
+		unsigned long lo, hi;
+
+		if (dash) {
+			*dash = '\0';
+			if (parse_ulong(tok, 1, 65535, &lo) || parse_ulong(dash + 1, 1, 65535, &hi) ||
+			    lo > hi)
+				return -1;
+		} else {
+			if (parse_ulong(tok, 1, 65535, &lo))
+				return -1;
+			hi = lo;
+		}
+		add_port_range(env, lo, hi);
+	}
+	return 0;
+}
+
+bool env_port_wanted(const struct env *env, uint16_t port)
+{
+	return env->port_bits[port >> 6] & (1ULL << (port & 63));
+}
+
+enum { OPT_MAX_CONNS = 1000 };
+
+static const struct option long_opts[] = {
+	{ "port", required_argument, NULL, 'P' },
+	{ "pid", required_argument, NULL, 'p' },
+	{ "ipv4", no_argument, NULL, '4' },
+	{ "ipv6", no_argument, NULL, '6' },
+	{ "json", no_argument, NULL, 'j' },
+	{ "timestamp", no_argument, NULL, 'T' },
+	{ "duration", required_argument, NULL, 'd' },
+	{ "buffer-mb", required_argument, NULL, 'b' },
+	{ "max-conns", required_argument, NULL, OPT_MAX_CONNS },
+	{ "verbose", no_argument, NULL, 'v' },
+	{ "version", no_argument, NULL, 'V' },
+	{ "help", no_argument, NULL, 'h' },
+	{ 0 },
+};
+
+static enum parse_result usage_error(FILE *err, const char *fmt, const char *arg)
+{
+	fputs("tcptimeline: ", err);
+	fprintf(err, fmt, arg);
+	fputs(" (see tcptimeline --help)\n", err);
+	return PARSE_USAGE;
+}
+
+enum parse_result parse_options(int argc, char **argv, struct env *env, FILE *out, FILE *err)
+{
+	unsigned long v;
+	int c;
+
+	opterr = 0;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, ":P:p:46jTd:b:vVh", long_opts, NULL)) != -1) {
+		switch (c) {
+		case 'P':
+			if (parse_port_spec(optarg, env))
+				return usage_error(err,
+					"invalid port '%s': use 1-65535, a range like 9000-9010, or a comma list",
+					optarg);
+			if (env->port_desc[0])
+				strncat(env->port_desc, ",",
+					sizeof(env->port_desc) - strlen(env->port_desc) - 1);
+			strncat(env->port_desc, optarg,
+				sizeof(env->port_desc) - strlen(env->port_desc) - 1);
+			break;
+		case 'p':
+			if (parse_ulong(optarg, 1, INT_MAX, &v))
+				return usage_error(err, "invalid pid '%s': use a positive process id",
+						   optarg);
+			env->pid = (uint32_t)v;
+			break;
+		case '4':
+		case '6':
+			if (env->family && env->family != (c == '4' ? 4 : 6))
+				return usage_error(err, "%s", "-4 and -6 exclude each other: give one or neither");
+			env->family = c == '4' ? 4 : 6;
+			break;
+		case 'j':
+			env->json = true;
+			break;
+		case 'T':
+			env->timestamp = true;
+			break;
+		case 'd':
+			if (parse_ulong(optarg, 1, 31536000, &v))
+				return usage_error(err,
+					"invalid duration '%s': use whole seconds, 1 or more", optarg);
+			env->duration_ms = (uint64_t)v * 1000;
+			break;
+		case 'b':
+			if (parse_ulong(optarg, 1, 1024, &v) || (v & (v - 1)))
+				return usage_error(err,
+					"invalid buffer size '%s': use a power of two from 1 to 1024 (MB)",
+					optarg);
+			env->ringbuf_mb = (uint32_t)v;
+			break;
+		case OPT_MAX_CONNS:
+			if (parse_ulong(optarg, 16, 16777216, &v))
+				return usage_error(err,
+					"invalid --max-conns '%s': use a number from 16 to 16777216",
+					optarg);
+			env->max_conns = (uint32_t)v;
+			break;
+		case 'v':
+			env->verbose = true;
+			break;
+		case 'V':
+			fprintf(out, "tcptimeline %s\n", TCPTIMELINE_VERSION);
+			return PARSE_EXIT;
+		case 'h':
+			fputs(usage_text, out);
+			return PARSE_EXIT;
+		case ':':
+			return usage_error(err, "option '%s' needs a value", argv[optind - 1]);
+		default:
+			return usage_error(err, "unknown option '%s'", argv[optind - 1]);
+		}
+	}
+	if (optind < argc)
+		return usage_error(err, "unexpected argument '%s'", argv[optind]);
+	return PARSE_OK;
+}

@@ -1,0 +1,39 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/* Command line: libbpf-tools conventions. */
+#ifndef OPTIONS_H
+#define OPTIONS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include "tcptimeline.h"
+
+struct env {
+	bool verbose;		/* -v: libbpf's own log */
+	bool json;		/* -j */
+	bool timestamp;		/* -T: wall-clock time on text lines */
+	uint8_t family;		/* 0 both, 4, 6 */
+	uint32_t pid;		/* 0: any */
+	bool ports_on;
+	uint64_t port_bits[TT_MAX_PORT_WORDS];
+	char port_desc[128];	/* "9000,9100-9110" as given, for the readiness line */
+	uint64_t duration_ms;	/* 0: until Ctrl-C */
+	uint32_t ringbuf_mb;	/* ring buffer size */
+	uint32_t max_conns;	/* BPF socket map and connection table bound */
+};
+
+enum parse_result {
+	PARSE_OK = 0,
+	PARSE_EXIT = 1,	 /* --help / --version printed: exit 0 */
+	PARSE_USAGE = 2, /* bad input: one line on err, exit 2 */
+};
+
+void env_defaults(struct env *env);
+/* Messages (help, version, errors) go to out/err. */
+enum parse_result parse_options(int argc, char **argv, struct env *env, FILE *out, FILE *err);
+
+/* "9000", "9000-9010", "80,443": adds to env's port set. 0 ok, -1 bad. */
+int parse_port_spec(const char *spec, struct env *env);
+bool env_port_wanted(const struct env *env, uint16_t port);
+
+#endif /* OPTIONS_H */

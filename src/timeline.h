@@ -1,0 +1,122 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * The user-side event: what the connection table hands to renderers. One
+ * tl_event per JSON line; renderers are pure functions of these.
+ */
+#ifndef TIMELINE_H
+#define TIMELINE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include "tcptimeline.h"
+
+enum tl_kind {
+	TL_STATE,
+	TL_DATA,
+	TL_RETRANSMIT,
+	TL_KA_PROBE,
+	TL_KA_ACK,
+	TL_RST,
+	TL_ERROR,
+	TL_CLOSE,
+	TL_EXISTING,
+	TL_LOST,
+};
+
+enum tl_cause {
+	CAUSE_UNKNOWN = 0,
+	CAUSE_APP_CLOSE,
+	CAUSE_PROCESS_EXIT,
+	CAUSE_KILLED,
+	CAUSE_PEER_CLOSE,
+	CAUSE_RST_IN,
+	CAUSE_RST_OUT,
+	CAUSE_REFUSED,
+	CAUSE_KEEPALIVE_TIMEOUT,
+	CAUSE_RETRANSMIT_TIMEOUT,
+	CAUSE_SYN_TIMEOUT,
+};
+
+/* Contract names: "app_close", ... */
+const char *cause_name(enum tl_cause cause);
+/* "event" values: "state", "data", ... */
+const char *tl_kind_name(enum tl_kind kind);
+
+struct tl_endpoints {
+	uint8_t family; /* 4 or 6; 0 for events with no connection (lost) */
+	uint8_t laddr[16];
+	uint8_t raddr[16];
+	uint16_t lport;
+	uint16_t rport;
+};
+
+/* A task seen in process context. pid 0: none. */
+struct tl_task {
+	uint32_t pid;
+	char comm[TT_COMM_LEN];
+	bool exiting;
+	int32_t exit_code; /* raw task exit code: signal in bits 0-6, status in bits 8-15 */
+};
+
+struct tl_event {
+	enum tl_kind kind;
+	uint64_t ts_ns;	 /* CLOCK_MONOTONIC */
+	uint64_t conn;	 /* connection id; 0: none (lost) */
+	struct tl_endpoints ep;
+	uint32_t pid;	 /* the socket's owner; 0 unknown */
+	char comm[TT_COMM_LEN];
+	union {
+		struct {
+			uint8_t old_state, new_state;
+			const char *sent, *received; /* static strings or NULL */
+			struct tl_task actor;
+			uint32_t sk_err;
+		} state;
+		struct {
+			uint8_t dir; /* enum tt_dir */
+			uint64_t bytes;
+			uint32_t segs;
+		} data;
+		struct {
+			uint32_t seq;
+			bool syn;
+			uint32_t count;
+			int32_t err;
+		} retrans;
+		struct {
+			uint8_t dir;
+			uint32_t n;
+		} ka_probe;
+		struct {
+			uint8_t dir;
+			uint64_t rtt_ns; /* 0 unknown */
+		} ka_ack;
+		struct {
+			uint8_t dir;
+			uint32_t reason; /* TT_RST_REASON_NONE: none */
+			uint8_t state;
+			struct tl_task actor;
+		} rst;
+		struct {
+			int32_t err;
+			bool inferred; /* from the socket's sk_err (kernel without inet_sk_error_report) */
+		} error;
+		struct {
+			enum tl_cause cause;
+			struct tl_task by;
+			int32_t signal;	   /* 0: none */
+			int32_t exit_code; /* -1: none */
+			uint64_t duration_ns;
+			uint64_t bytes_in, bytes_out;
+			uint32_t retransmits, keepalives;
+		} close;
+		struct {
+			uint8_t state;
+		} existing;
+		struct {
+			uint64_t count;
+		} lost;
+	};
+};
+
+#endif /* TIMELINE_H */
