@@ -1,0 +1,51 @@
+# SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+# Shared helpers for tests/vm/setup.sh and tests/vm/run.sh (sourced).
+
+VM_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+REPO_DIR=$(cd "$VM_DIR/../.." && pwd)
+CACHE=${VM_CACHE:-$VM_DIR/.cache}
+MODDIR=${VM_MODDIR:-/lib/modules}
+ALL_KERNELS="5.10 6.1 6.12 7"
+MARKER=.tcptimeline-vm   # file in $MODDIR/VER naming the matrix slot
+
+die() { echo "vmtest: error: $*" >&2; exit 1; }
+note() { echo "vmtest: $*" >&2; }
+
+# Kernel selection: arguments, else $KERNELS, else all. Accepts "6.1,6.12" too.
+select_kernels() {
+	local sel="${*:-${KERNELS:-$ALL_KERNELS}}" k out=""
+	for k in ${sel//,/ }; do
+		case $k in
+		5.10 | 6.1 | 6.12 | 7 | host) out="$out $k" ;;
+		all) out="$out $ALL_KERNELS" ;;
+		*) die "unknown kernel '$k' (choose from: $ALL_KERNELS host)" ;;
+		esac
+	done
+	echo $out
+}
+
+# ERE a kernel release (uname -r) must match for each slot.
+release_re() {
+	case $1 in
+	5.10) echo '^5\.10\.0-[0-9]+-amd64$' ;;
+	6.1) echo '^6\.1\.0-[0-9]+-amd64$' ;;
+	6.12) echo '^6\.12\.[0-9]+(\+deb[0-9]+)?-amd64$' ;;
+	7) echo '^7\.[0-9]+\.[0-9]+(\+deb[0-9]+)?-amd64$' ;;
+	esac
+}
+
+# Installed release for a slot (newest with our marker), or nothing.
+installed_release() {
+	local re d v best=""
+	re=$(release_re "$1")
+	for d in "$MODDIR"/*/"$MARKER"; do
+		[ -e "$d" ] || continue
+		d=${d%/"$MARKER"}
+		v=${d##*/}
+		[[ $v =~ $re ]] || continue
+		[ -s "$d/vmlinuz" ] && [ -s "$d/modules.dep" ] || continue
+		best="$best $v"
+	done
+	[ -n "$best" ] && printf '%s\n' $best | sort -V | tail -n1
+	return 0
+}

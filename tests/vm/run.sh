@@ -1,0 +1,179 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+#
+# Boot each kernel of the matrix with virtme-ng and run a command inside
+# (default: the integration suite). One result line per kernel:
+#   vmtest 6.1 (6.1.0-56-amd64): 14 passed, 0 failed, 2 skipped
+# Exit status is non-zero if any kernel failed.
+#
+#   tests/vm/run.sh [KERNEL...] [-- COMMAND]   KERNEL: 5.10 6.1 6.12 7 host
+#   KERNELS="6.1 6.12" tests/vm/run.sh
+#
+# Environment: VM_CMD (command, default tests/integration/run.sh, run from
+# the repo root in the guest), VM_TIMEOUT (seconds per kernel, 900),
+# VM_MEMORY (1G), VM_CPUS (2), VM_KVM (auto | 1 | 0), VM_RWDIR (extra dirs
+# the guest may write back to the host, space separated; by default the
+# guest sees the host filesystem copy-on-write and its writes are dropped).
+#
+# Full logs: tests/vm/.cache/logs/KERNEL.log; table: tests/vm/.cache/matrix.md
+set -euo pipefail
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+sel=()
+cmd=${VM_CMD:-}
+while [ $# -gt 0 ]; do
+	if [ "$1" = -- ]; then
+		shift
+		cmd="$*"
+		break
+	fi
+	sel+=("$1")
+	shift
+done
+KSEL=$(select_kernels "${sel[@]}")
+[ -z "${sel[*]}" ] && [ -z "${KERNELS:-}" ] && KSEL="$KSEL host"
+cmd=${cmd:-tests/integration/run.sh}
+TIMEOUT=${VM_TIMEOUT:-900}
+MEMORY=${VM_MEMORY:-1G}
+CPUS=${VM_CPUS:-2}
+LOGDIR=$CACHE/logs
+
+command -v vng >/dev/null || die "vng not found; run tests/vm/setup.sh first (make vm-setup)"
+cd "$REPO_DIR"
+first=${cmd%% *}
+[ -e "$first" ] || command -v "$first" >/dev/null ||
+	die "command '$first' not found (relative paths are from $REPO_DIR)"
+mkdir -p "$LOGDIR"
+
+vng_base=(vng --cpus "$CPUS" --memory "$MEMORY")
+[ "$(id -u)" = 0 ] || vng_base+=(--user root)
+for d in ${VM_RWDIR:-}; do vng_base+=(--rwdir "$d"); done
+
+# --- KVM: probe once (bounded: a broken KVM hangs qemu), cache the answer --
+kvm_works() {
+	case ${VM_KVM:-auto} in 1 | yes) return 0 ;; 0 | no) return 1 ;; esac
+	local f=$CACHE/kvm k v
+	if [ -s "$f" ]; then [ "$(cat "$f")" = yes ]; return; fi
+	if [ ! -w /dev/kvm ]; then
+		echo no >"$f"
+		return 1
+	fi
+	v=""
+	for k in $KSEL; do
+		[ "$k" = host ] && continue
+		v=$(installed_release "$k") && [ -n "$v" ] && break
+	done
+	[ -n "$v" ] || return 1 # nothing to probe with; don't cache
+	note "probing KVM (up to 45 s, once; answer cached in $f)"
+	if timeout -k 5 45 vng --run "$MODDIR/$v/vmlinuz" --cpus 1 --memory 512M -- true \
+		</dev/null >"$CACHE/kvm-probe.log" 2>&1; then
+		echo yes >"$f"
+	else
+		echo no >"$f"
+	fi
+	note "KVM $(sed 's/yes/works/; s/no/unusable: using TCG (--disable-kvm), slower/' "$f")"
+	[ "$(cat "$f")" = yes ]
+}
+kvm_works || vng_base+=(--disable-kvm)
+
+# --- host kernel: only when the host is bare metal with a bootable image ---
+host_skip_reason() {
+	local v
+	if v=$(systemd-detect-virt --vm 2>/dev/null) && [ -n "$v" ] && [ "$v" != none ]; then
+		echo "host is itself a VM ($v); its kernel is covered by running the suite directly"
+		return
+	fi
+	if grep -qw hypervisor /proc/cpuinfo 2>/dev/null; then
+		echo "host is itself a VM (hypervisor cpu flag)"
+		return
+	fi
+	[ -s "/boot/vmlinuz-$(uname -r)" ] || { echo "no /boot/vmlinuz-$(uname -r) to boot"; return; }
+	[ -d "$MODDIR/$(uname -r)" ] || { echo "no $MODDIR/$(uname -r)"; return; }
+}
+
+# Markdown-safe cell text.
+cell() { [ -z "$1" ] || sed 's/|/\\|/g' <<<"$1" | awk 'NR > 1 { printf "; " } { printf "%s", $0 }'; }
+
+results=()   # result lines, printed again at the end
+rows=()      # markdown rows
+failed=0
+
+run_one() { # $1 slot
+	local k=$1 ver vmlinuz log t0 t1 rc summary line why
+	log=$LOGDIR/$k.log
+	if [ "$k" = host ]; then
+		why=$(host_skip_reason)
+		ver=$(uname -r)
+		if [ -n "$why" ]; then
+			line="vmtest host ($ver): SKIPPED ($why)"
+			echo "$line"
+			results+=("$line")
+			rows+=("| host | $ver | skipped: $(cell "$why") | | | |")
+			return
+		fi
+		vmlinuz=/boot/vmlinuz-$ver
+	else
+		ver=$(installed_release "$k")
+		if [ -z "$ver" ]; then
+			line="vmtest $k: FAILED (kernel not installed; run tests/vm/setup.sh $k)"
+			echo "$line"
+			results+=("$line")
+			rows+=("| $k | | FAILED: not installed | | | |")
+			failed=1
+			return
+		fi
+		vmlinuz=$MODDIR/$ver/vmlinuz
+	fi
+	{
+		echo "# vmtest $k ($ver) $(date -u +%FT%TZ)"
+		echo "# ${vng_base[*]} --run $vmlinuz -- $cmd"
+	} >"$log"
+	t0=$(date +%s)
+	set +e
+	timeout -k 10 "$TIMEOUT" "${vng_base[@]}" --run "$vmlinuz" -- "$cmd" </dev/null 2>&1 |
+		tr -d '\r' >>"$log"
+	rc=${PIPESTATUS[0]}
+	set -e
+	t1=$(date +%s)
+	echo "# exit $rc after $((t1 - t0)) s" >>"$log"
+	summary=$(grep -E '^([A-Za-z_-]+: )?[0-9]+ passed, [0-9]+ failed(, [0-9]+ skipped)?[[:space:]]*$' "$log" |
+		tail -n1 | sed -E 's/^[A-Za-z_-]+: //; s/[[:space:]]+$//' || true)
+	local fails skips
+	fails=$(grep -E '^FAIL ' "$log" | sed 's/^FAIL //' || true)
+	skips=$(grep -E '^SKIP ' "$log" | sed 's/^SKIP //' || true)
+	if [ $rc = 0 ] && [ -n "$summary" ]; then
+		line="vmtest $k ($ver): $summary [$((t1 - t0)) s]"
+		rows+=("| $k | $ver | $summary | $(cell "$skips") | $(cell "$fails") | $((t1 - t0)) s |")
+	else
+		if [ $rc = 124 ] || [ $rc = 137 ]; then
+			why="timeout after $TIMEOUT s"
+		elif [ -n "$summary" ]; then
+			why="$summary"
+		elif grep -q 'cannot find script I/O ports' "$log"; then
+			why="guest init failed (no virtio-serial script I/O; is udev installed on the host?)"
+		else
+			why="exit $rc, no summary line"
+		fi
+		[ -z "$fails" ] || why="$why; failing: $(grep -E '^FAIL ' "$log" | sed -E 's/^FAIL ([^:]*).*/\1/' | tr '\n' ' ' | sed 's/ $//')"
+		line="vmtest $k ($ver): FAILED ($why) [$((t1 - t0)) s, log: ${log#"$REPO_DIR"/}]"
+		rows+=("| $k | $ver | FAILED: $(cell "$why") | $(cell "$skips") | $(cell "$fails") | $((t1 - t0)) s |")
+		failed=1
+	fi
+	echo "$line"
+	results+=("$line")
+}
+
+accel=KVM
+[[ " ${vng_base[*]} " == *" --disable-kvm "* ]] && accel="TCG (no KVM)"
+note "running '$cmd' on: $KSEL ($accel, $CPUS cpus, $MEMORY, timeout ${TIMEOUT} s each)"
+for k in $KSEL; do run_one "$k"; done
+
+{
+	echo "Kernel matrix: \`$cmd\` under virtme-ng ($accel), $(date -u +%F)."
+	echo
+	echo "| kernel | release | result | skipped (reason) | failed (why) | time |"
+	echo "| --- | --- | --- | --- | --- | --- |"
+	printf '%s\n' "${rows[@]}"
+} >"$CACHE/matrix.md"
+note "logs in ${LOGDIR#"$REPO_DIR"/}/, table in ${CACHE#"$REPO_DIR"/}/matrix.md"
+exit $failed
