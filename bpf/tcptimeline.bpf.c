@@ -146,6 +146,21 @@ static __always_inline bool read_sock_id(const struct sock_common *skc, struct s
 	return read_sock_id_filtered(skc, id, true);
 }
 
+/* Like read_sock_id, for a full socket that may be past its close:
+ * tcp_set_state(CLOSE) releases the local port (inet_num = 0) before the
+ * tracepoint fires, and errors and resets are reported after that. A socket
+ * we follow passed the filter at birth; others pay one lookup, on rare
+ * hooks only. */
+static __always_inline bool read_sock_id_or_followed(const struct sock *sk, struct sock_id *id)
+{
+	__u64 key = (__u64)sk;
+
+	if (read_sock_id(&sk->__sk_common, id))
+		return true;
+	return filter_ports_on && bpf_map_lookup_elem(&socks, &key) &&
+	       read_sock_id_filtered(&sk->__sk_common, id, false);
+}
+
 /* The 4-tuple of an incoming segment (for resets sent without a full socket). */
 static __always_inline bool read_skb_id(const struct sk_buff *skb, struct sock_id *id)
 {
@@ -478,17 +493,9 @@ int BPF_PROG(inet_sock_set_state, const struct sock *sk, const int oldstate, con
 
 	if (sk_protocol_of(sk) != IPPROTO_TCP)
 		return 0;
-	if (!read_sock_id(&sk->__sk_common, &id)) {
-		__u64 key = (__u64)sk;
-
-		/* tcp_set_state(CLOSE) releases the local port (inet_num = 0)
-		 * before the tracepoint fires: a socket we follow may fail the
-		 * port filter only now. Other sockets pay one lookup, at close. */
-		if (newstate != TCP_CLOSE || !filter_ports_on ||
-		    !bpf_map_lookup_elem(&socks, &key) ||
-		    !read_sock_id_filtered(&sk->__sk_common, &id, false))
-			return 0;
-	}
+	if (newstate == TCP_CLOSE ? !read_sock_id_or_followed(sk, &id) :
+				    !read_sock_id(&sk->__sk_common, &id))
+		return 0;
 	now = bpf_ktime_get_ns();
 
 	if (oldstate == TCP_CLOSE && newstate == TCP_SYN_SENT) {
@@ -551,6 +558,7 @@ int BPF_PROG(inet_sock_set_state, const struct sock *sk, const int oldstate, con
 		e->old_state = oldstate;
 		e->new_state = newstate;
 		e->sk_err = BPF_CORE_READ(sk, sk_err);
+		e->sk_shutdown = BPF_CORE_READ(sk, sk_shutdown);
 		e->timer_ctx = timer_ctx_of(sk);
 		fill_actor(e, sk);
 		submit(e);
@@ -726,7 +734,9 @@ int tcp_send_reset(__u64 *ctx)
 			sk = NULL; /* the listener is not the connection: use the segment */
 	}
 	if (sk) {
-		if (!read_sock_id(&sk->__sk_common, &id))
+		if (state == TCP_TIME_WAIT || state == TCP_NEW_SYN_RECV ?
+			    !read_sock_id(&sk->__sk_common, &id) :
+			    !read_sock_id_or_followed(sk, &id))
 			return 0;
 	} else if (!skb || !read_skb_id(skb, &id)) {
 		return 0;
@@ -764,7 +774,7 @@ int BPF_PROG(tcp_receive_reset, struct sock *sk)
 	struct tt_event *e;
 	__u64 now;
 
-	if (!read_sock_id(&sk->__sk_common, &id))
+	if (!read_sock_id_or_followed(sk, &id))
 		return 0;
 	now = bpf_ktime_get_ns();
 	info = sock_info_get(sk, now);
@@ -792,7 +802,7 @@ int BPF_PROG(inet_sk_error_report, const struct sock *sk)
 
 	if (sk_protocol_of(sk) != IPPROTO_TCP)
 		return 0;
-	if (!read_sock_id(&sk->__sk_common, &id))
+	if (!read_sock_id_or_followed(sk, &id))
 		return 0;
 	now = bpf_ktime_get_ns();
 	info = sock_info_get(sk, now);

@@ -320,6 +320,7 @@ void conn_table_add_raw(struct conn_table *t, const struct tt_event *raw)
 	struct tl_endpoints ep;
 	struct tl_event ev;
 	struct conn *c;
+	bool fin_in;
 
 	raw_endpoints(raw, &ep);
 	c = conn_for_raw(t, raw, &ep);
@@ -341,8 +342,13 @@ void conn_table_add_raw(struct conn_table *t, const struct tt_event *raw)
 		ev.kind = TL_STATE;
 		ev.state.old_state = raw->old_state;
 		ev.state.new_state = raw->new_state;
-		ev.state.sent = state_sent_segment(raw->old_state, raw->new_state);
-		ev.state.received = state_received_segment(raw->old_state, raw->new_state);
+		fin_in = (raw->sk_shutdown & 1) && !raw->sk_err;
+		ev.state.sent = state_sent_segment(raw->old_state, raw->new_state, fin_in);
+		ev.state.received = state_received_segment(raw->old_state, raw->new_state, fin_in);
+		ev.state.time_wait = raw->new_state == TT_TCP_CLOSE && fin_in &&
+				     (raw->old_state == TT_TCP_FIN_WAIT1 ||
+				      raw->old_state == TT_TCP_FIN_WAIT2 ||
+				      raw->old_state == TT_TCP_CLOSING);
 		ev.state.sk_err = raw->sk_err;
 		task_from(&ev.state.actor, raw);
 		c->state = raw->new_state;

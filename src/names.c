@@ -25,8 +25,10 @@ const char *tcp_state_name(int state)
 /* RFC 793 figure 6, as Linux walks it. Linux creates the accepted socket
  * when the handshake's last ACK arrives, but the transition it reports
  * (LISTEN -> SYN_RECV) is the textbook one: SYN in, SYN,ACK out. */
-const char *state_sent_segment(int o, int n)
+const char *state_sent_segment(int o, int n, bool fin_in)
 {
+	if (n == TT_TCP_CLOSE && fin_in && (o == TT_TCP_FIN_WAIT1 || o == TT_TCP_FIN_WAIT2))
+		return "ACK"; /* the ACK of the peer's FIN, entering TIME_WAIT */
 	if (o == TT_TCP_CLOSE && n == TT_TCP_SYN_SENT)
 		return "SYN";
 	if (o == TT_TCP_LISTEN && n == TT_TCP_SYN_RECV)
@@ -46,8 +48,14 @@ const char *state_sent_segment(int o, int n)
 	return NULL;
 }
 
-const char *state_received_segment(int o, int n)
+const char *state_received_segment(int o, int n, bool fin_in)
 {
+	if (n == TT_TCP_CLOSE && o == TT_TCP_FIN_WAIT2)
+		return fin_in ? "FIN" : NULL;
+	if (n == TT_TCP_CLOSE && o == TT_TCP_FIN_WAIT1 && fin_in)
+		return "FIN,ACK";
+	if (n == TT_TCP_CLOSE && o == TT_TCP_CLOSING && fin_in)
+		return "ACK";
 	if (o == TT_TCP_LISTEN && n == TT_TCP_SYN_RECV)
 		return "SYN";
 	if (o == TT_TCP_SYN_SENT && n == TT_TCP_ESTABLISHED)

@@ -3,6 +3,7 @@
 #ifndef NAMES_H
 #define NAMES_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 /* TCP states, kernel numbering (include/net/tcp_states.h) */
@@ -25,9 +26,12 @@ enum {
 const char *tcp_state_name(int state);
 
 /* The control segments a transition implies, textbook style ("SYN,ACK");
- * NULL where it implies none. */
-const char *state_sent_segment(int old_state, int new_state);
-const char *state_received_segment(int old_state, int new_state);
+ * NULL where it implies none. fin_in: the peer's FIN had been received
+ * (sk_shutdown & RCV_SHUTDOWN) and no error was set: Linux hands a socket
+ * entering TIME_WAIT to a timewait sock and reports the full socket as
+ * going to CLOSE, so these are the only way to tell which segment did it. */
+const char *state_sent_segment(int old_state, int new_state, bool fin_in);
+const char *state_received_segment(int old_state, int new_state, bool fin_in);
 
 /* "ECONNRESET", ...; NULL if unknown. */
 const char *errno_name(int err);

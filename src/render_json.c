@@ -77,6 +77,8 @@ void render_json(FILE *f, const struct tl_event *ev, const struct render_opts *o
 		str_or_null(f, "sent", ev->state.sent);
 		str_or_null(f, "received", ev->state.received);
 		task_fields(f, "by_pid", "by_comm", &ev->state.actor);
+		if (ev->state.time_wait)
+			fputs(",\"time_wait\":true", f);
 		break;
 	case TL_DATA:
 		fprintf(f, ",\"dir\":\"%s\",\"bytes\":%" PRIu64 ",\"segments\":%u",

@@ -71,6 +71,7 @@ struct tl_event {
 			const char *sent, *received; /* static strings or NULL */
 			struct tl_task actor;
 			uint32_t sk_err;
+			bool time_wait; /* the connection lives on as a timewait sock */
 		} state;
 		struct {
 			uint8_t dir; /* enum tt_dir */
