@@ -151,6 +151,7 @@ static int run_kill_client(void)
 			pause();
 	}
 
+	watchdog_reap(child);
 	close(pfd[1]);
 	do
 		n = read(pfd[0], &unread, sizeof(unread));

@@ -149,6 +149,7 @@ static int run_kill_server_idle(void)
 			pause();
 	}
 
+	watchdog_reap(child);
 	close(pfd[1]);
 	do
 		n = read(pfd[0], &c, 1);

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 _Static_assert(DEMO_REQUEST_LEN == 29, "the request is 29 bytes");
@@ -236,14 +237,27 @@ const char *fmt_peer(int fd)
 
 static char watchdog_msg[128];
 static size_t watchdog_len;
+static volatile pid_t watchdog_child;
 
 static void on_alarm(int sig)
 {
+	pid_t child = watchdog_child;
+
 	(void)sig;
 	if (write(STDOUT_FILENO, watchdog_msg, watchdog_len) < 0) {
 		/* nothing more to do */
 	}
+	if (child > 0) {
+		/* take the child along, and reap it: no orphan, no zombie */
+		kill(child, SIGKILL);
+		waitpid(child, NULL, 0);
+	}
 	_exit(EXIT_TIMEOUT);
+}
+
+void watchdog_reap(pid_t child)
+{
+	watchdog_child = child;
 }
 
 void arm_watchdog(unsigned int secs)
@@ -251,8 +265,9 @@ void arm_watchdog(unsigned int secs)
 	struct sigaction sa;
 	int n;
 
+	watchdog_child = 0;
 	n = snprintf(watchdog_msg, sizeof(watchdog_msg),
-		     "%s: pid %d: timeout: nothing happened for %u s, giving up\n",
+		     "%s: pid %d: timeout after %u s, giving up\n",
 		     demo_prog, (int)getpid(), secs);
 	watchdog_len = n > 0 && (size_t)n < sizeof(watchdog_msg) ? (size_t)n : 0;
 	memset(&sa, 0, sizeof(sa));

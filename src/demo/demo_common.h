@@ -67,6 +67,8 @@ const char *fmt_peer(int fd);
 /* Arms SIGALRM: after secs, print a line and _exit(EXIT_TIMEOUT). */
 void arm_watchdog(unsigned int secs);
 unsigned int watchdog_secs(const struct demo_opts *o);
+/* On timeout, SIGKILL and reap this child too (0: none). */
+void watchdog_reap(pid_t child);
 
 /* Logged socket calls. Each prints one line and returns what the call returned
  * (errno preserved). */
