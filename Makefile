@@ -38,8 +38,17 @@ endif
 .PHONY: all clean deps check unit integration
 all: tcptimeline
 
+# Debian packages first, then a fresh make so pkg-config and bpftool are found
 deps:
 	$(Q)tests/install-deps.sh
+
+# every test: unit, integration (root), and the VM matrix with VMTEST=1
+check: deps
+	$(Q)$(MAKE) --no-print-directory all unit-bins
+	$(Q)VMTEST=$(VMTEST) tests/check.sh
+
+integration: tcptimeline
+	$(Q)python3 tests/integration/run.py
 
 $(OUTPUT):
 	$(Q)mkdir -p $@
@@ -64,7 +73,6 @@ tcptimeline: $(CORE_OBJS) $(APP_OBJS)
 	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) -o $@
 
 -include tests/unit/unit.mk
--include tests/integration/integration.mk
 -include src/demo/demo.mk
 -include tests/vm/vm.mk
 -include tests/bench/bench.mk

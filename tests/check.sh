@@ -1,0 +1,61 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+# make check: unit tests (cmocka, no kernel), then integration tests (root, the
+# running kernel), then VM tests if asked (VMTEST=1). Ends with `N passed, N failed`.
+set -u
+cd "$(dirname "$0")/.."
+
+passed=0
+failed=0
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+
+echo "== unit tests (cmocka)"
+for t in .output/unit/test_*; do
+	case "$t" in *.d) continue ;; esac
+	"$t" >"$log" 2>&1
+	rc=$?
+	cat "$log"
+	p=$(sed -n 's/^\[  PASSED  \] \([0-9]*\) test(s)\./\1/p' "$log")
+	f=$(sed -n 's/^\[  FAILED  \] \([0-9]*\) test(s), listed below:/\1/p' "$log")
+	passed=$((passed + ${p:-0}))
+	failed=$((failed + ${f:-0}))
+	# a binary that crashed before its summary counts as one failure
+	if [ "$rc" -ne 0 ] && [ -z "$f" ]; then
+		failed=$((failed + 1))
+	fi
+done
+
+echo "== integration tests (kernel $(uname -r))"
+if [ "$(id -u)" -ne 0 ]; then
+	echo "FAIL integration: needs root to load BPF programs: run 'sudo make check'"
+	failed=$((failed + 1))
+else
+	python3 tests/integration/run.py >"$log" 2>&1
+	rc=$?
+	cat "$log"
+	p=$(grep -c '^PASS ' "$log")
+	f=$(grep -c '^FAIL ' "$log")
+	passed=$((passed + p))
+	failed=$((failed + f))
+	if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
+		failed=$((failed + 1))
+	fi
+fi
+
+if [ "${VMTEST:-0}" = 1 ]; then
+	echo "== VM tests (virtme-ng kernel matrix)"
+	tests/vm/run.sh >"$log" 2>&1
+	rc=$?
+	cat "$log"
+	p=$(grep -c '^vmtest .*: [0-9]* passed, 0 failed' "$log")
+	f=$(grep '^vmtest ' "$log" | grep -vc ': [0-9]* passed, 0 failed')
+	passed=$((passed + p))
+	failed=$((failed + f))
+	if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
+		failed=$((failed + 1))
+	fi
+fi
+
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]

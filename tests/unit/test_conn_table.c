@@ -1,0 +1,303 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/* The connection table: ids, owners, totals, close events, adoption, eviction. */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+#include "conn_table.h"
+#include "raw_builder.h"
+
+#define MAX_SEEN 64
+
+struct seen {
+	struct tl_event ev[MAX_SEEN];
+	int n;
+	int closes;
+};
+
+static void sink(const struct tl_event *ev, const struct conn *c, void *ctx)
+{
+	struct seen *s = ctx;
+
+	if (s->n < MAX_SEEN)
+		s->ev[s->n++] = *ev;
+}
+
+static void on_close(const struct conn *c, void *ctx)
+{
+	struct seen *s = ctx;
+
+	s->closes++;
+}
+
+static struct conn_table *table(struct seen *s, uint32_t max_open, uint32_t max_closed)
+{
+	struct conn_table_opts o = {
+		.max_open = max_open, .max_closed = max_closed, .max_events_per_conn = 100,
+		.kernel_reports_errors = true, .sink = sink, .sink_ctx = s,
+		.on_close = on_close, .on_close_ctx = s,
+	};
+
+	memset(s, 0, sizeof(*s));
+	return conn_table_new(&o);
+}
+
+static const struct tl_event *last_of(const struct seen *s, enum tl_kind k)
+{
+	for (int i = s->n - 1; i >= 0; i--)
+		if (s->ev[i].kind == k)
+			return &s->ev[i];
+	return NULL;
+}
+
+static void add(struct conn_table *t, struct tt_event e)
+{
+	conn_table_add_raw(t, &e);
+}
+
+static struct tt_event data(__u64 sk, __u64 birth, __u64 ts, int client, int dir,
+			    __u64 bytes)
+{
+	struct tt_event e = raw_base(sk, birth, TT_EV_DATA, ts, client);
+
+	e.data.dir = dir;
+	e.data.bytes = bytes;
+	e.data.segs = 1;
+	return e;
+}
+
+/* The classic picture, client side: connect, 29 out, 4 in, close first. */
+static void test_client_lifecycle(void **state)
+{
+	struct seen s;
+	struct conn_table *t = table(&s, 16, 16);
+	struct tt_event e = raw_state(CLIENT_SK, 1000, 1000, 1, TT_TCP_CLOSE, TT_TCP_SYN_SENT);
+	const struct tl_event *close;
+
+	raw_owner(&e, 4121, "demo-client");
+	raw_actor(&e, 4121, "demo-client", 0, 0);
+	add(t, e);
+	e = raw_state(CLIENT_SK, 1000, 2000, 1, TT_TCP_SYN_SENT, TT_TCP_ESTABLISHED);
+	raw_owner(&e, 4121, "demo-client");
+	add(t, e);
+	add(t, data(CLIENT_SK, 1000, 3000, 1, TT_DIR_OUT, 29));
+	add(t, data(CLIENT_SK, 1000, 4000, 1, TT_DIR_IN, 4));
+	e = raw_state(CLIENT_SK, 1000, 5000, 1, TT_TCP_ESTABLISHED, TT_TCP_FIN_WAIT1);
+	raw_actor(&e, 4121, "demo-client", 0, 0);
+	add(t, e);
+	add(t, raw_state(CLIENT_SK, 1000, 6000, 1, TT_TCP_FIN_WAIT1, TT_TCP_FIN_WAIT2));
+	e = raw_state(CLIENT_SK, 1000, 9872000000ULL, 1, TT_TCP_FIN_WAIT2, TT_TCP_CLOSE);
+	e.sk_shutdown = 1; /* the peer's FIN arrived: into TIME_WAIT */
+	e.lport = 0;	   /* released by close */
+	add(t, e);
+
+	assert_int_equal(s.n, 8);
+	for (int i = 0; i < s.n; i++) {
+		assert_int_equal(s.ev[i].conn, 1);
+		assert_int_equal(s.ev[i].pid, 4121);
+		assert_string_equal(s.ev[i].comm, "demo-client");
+		assert_int_equal(s.ev[i].ep.lport, 49306); /* kept from before the close */
+	}
+	assert_string_equal(s.ev[0].state.sent, "SYN");
+	assert_string_equal(s.ev[1].state.received, "SYN,ACK");
+	assert_string_equal(s.ev[6].state.received, "FIN");
+	assert_string_equal(s.ev[6].state.sent, "ACK");
+	assert_true(s.ev[6].state.time_wait);
+	close = last_of(&s, TL_CLOSE);
+	assert_non_null(close);
+	assert_int_equal(close->close.cause, CAUSE_APP_CLOSE);
+	assert_int_equal(close->close.by.pid, 4121);
+	assert_int_equal(close->close.bytes_out, 29);
+	assert_int_equal(close->close.bytes_in, 4);
+	assert_int_equal(close->close.duration_ns, 9872000000ULL - 1000);
+	assert_int_equal(s.closes, 1);
+	assert_int_equal(conn_table_open_count(t), 0);
+	/* destroy afterwards adds nothing */
+	add(t, raw_base(CLIENT_SK, 1000, TT_EV_DESTROY, 9872000001ULL, 1));
+	assert_int_equal(s.n, 8);
+	conn_table_free(t);
+}
+
+/* An accepted socket inherits the listener's owner (the BPF side sends it);
+ * an event without an owner never gets a guessed one. */
+static void test_owner_unknown_stays_null(void **state)
+{
+	struct seen s;
+	struct conn_table *t = table(&s, 16, 16);
+	struct tt_event e = raw_state(SERVER_SK, 7, 10, 0, TT_TCP_ESTABLISHED, TT_TCP_CLOSE_WAIT);
+
+	raw_actor(&e, 999, "interrupted", 0, 0); /* an actor is not an owner */
+	add(t, e);
+	assert_int_equal(s.ev[0].pid, 0);
+	e = raw_state(SERVER_SK, 7, 20, 0, TT_TCP_CLOSE_WAIT, TT_TCP_LAST_ACK);
+	raw_owner(&e, 4120, "demo-server");
+	add(t, e);
+	assert_int_equal(s.ev[1].pid, 4120);
+	conn_table_free(t);
+}
+
+static void test_new_life_at_same_address(void **state)
+{
+	struct seen s;
+	struct conn_table *t = table(&s, 16, 16);
+
+	add(t, raw_state(CLIENT_SK, 100, 100, 1, TT_TCP_CLOSE, TT_TCP_SYN_SENT));
+	/* the same struct sock address, born again: a new connection */
+	add(t, raw_state(CLIENT_SK, 500, 500, 1, TT_TCP_CLOSE, TT_TCP_SYN_SENT));
+	assert_int_equal(s.ev[0].conn, 1);
+	assert_int_equal(last_of(&s, TL_STATE)->conn, 2);
+	/* the first one was closed on the way, with what was known */
+	assert_int_equal(s.closes, 1);
+	assert_int_equal(last_of(&s, TL_CLOSE)->conn, 1);
+	conn_table_free(t);
+}
+
+static void test_existing_is_adopted_by_tuple(void **state)
+{
+	struct seen s;
+	struct conn_table *t = table(&s, 16, 16);
+	struct tt_event e = raw_state(CLIENT_SK, 50, 60, 1, TT_TCP_ESTABLISHED, TT_TCP_FIN_WAIT1);
+	struct tl_endpoints ep = { .family = 4, .lport = 49306, .rport = 9000 };
+
+	ep.laddr[0] = ep.raddr[0] = 127;
+	ep.laddr[3] = ep.raddr[3] = 1;
+	conn_table_add_existing(t, &ep, TT_TCP_ESTABLISHED, 321, "old-client", 10);
+	assert_int_equal(s.ev[0].kind, TL_EXISTING);
+	assert_int_equal(s.ev[0].pid, 321);
+	add(t, e);
+	assert_int_equal(s.ev[1].conn, s.ev[0].conn);
+	assert_int_equal(s.ev[1].pid, 321); /* the owner found at start */
+	conn_table_free(t);
+}
+
+static void test_timewait_rst_finds_closed_conn(void **state)
+{
+	struct seen s;
+	struct conn_table *t = table(&s, 16, 16);
+	struct tt_event rst;
+
+	add(t, raw_state(SERVER_SK, 9, 10, 0, TT_TCP_FIN_WAIT1, TT_TCP_CLOSE));
+	add(t, raw_base(SERVER_SK, 9, TT_EV_DESTROY, 11, 0));
+	rst = raw_base(0, 0, TT_EV_RST, 12, 0); /* from a timewait sock: no birth */
+	rst.rst.dir = TT_DIR_OUT;
+	add(t, rst);
+	assert_int_equal(last_of(&s, TL_RST)->conn, 1);
+	conn_table_free(t);
+}
+
+static void test_errors_inferred_without_kernel_reports(void **state)
+{
+	struct seen s;
+	struct conn_table *t = table(&s, 16, 16);
+	struct tt_event e = raw_state(CLIENT_SK, 1, 5, 1, TT_TCP_SYN_SENT, TT_TCP_CLOSE);
+
+	conn_table_set_kernel_reports_errors(t, false);
+	e.sk_err = ECONNREFUSED;
+	add(t, e);
+	assert_int_equal(s.ev[0].kind, TL_ERROR);
+	assert_int_equal(s.ev[0].error.err, ECONNREFUSED);
+	assert_true(s.ev[0].error.inferred);
+	/* and with kernel reports, nothing is invented */
+	conn_table_free(t);
+	t = table(&s, 16, 16);
+	add(t, e);
+	assert_null(last_of(&s, TL_ERROR));
+	conn_table_free(t);
+}
+
+static void test_eviction_bounds_memory(void **state)
+{
+	struct seen s;
+	struct conn_table *t = table(&s, 16, 4);
+
+	/* 100 connections that never close, into a table for 16 */
+	for (int i = 0; i < 100; i++)
+		add(t, raw_state(CLIENT_SK + (__u64)i * 4096, 1 + i, 10 + i, 1, TT_TCP_CLOSE,
+				 TT_TCP_SYN_SENT));
+	assert_int_equal(conn_table_open_count(t), 16);
+	assert_int_equal(conn_table_evicted(t), 84);
+	/* 100 that close: only 4 closed ones are kept; the first of them pushed
+	 * one never-closing connection out */
+	for (int i = 0; i < 100; i++) {
+		__u64 sk = SERVER_SK + ((__u64)i << 20);
+
+		add(t, raw_state(sk, 1000 + i, 1000 + i, 0, TT_TCP_LAST_ACK, TT_TCP_CLOSE));
+		add(t, raw_base(sk, 1000 + i, TT_EV_DESTROY, 1001 + i, 0));
+	}
+	assert_int_equal(conn_table_open_count(t), 15);
+	assert_int_equal(conn_table_evicted(t), 85);
+	assert_int_equal(conn_table_size(t), 15 + 4);
+	conn_table_free(t);
+}
+
+static void test_retransmit_and_keepalive_totals(void **state)
+{
+	struct seen s;
+	struct conn_table *t = table(&s, 16, 16);
+	struct tt_event e;
+
+	for (int i = 0; i < 3; i++) {
+		e = raw_base(CLIENT_SK, 1, TT_EV_RETRANSMIT, 10 + i, 1);
+		e.retrans.count = i + 1;
+		add(t, e);
+	}
+	e = raw_base(CLIENT_SK, 1, TT_EV_RETRANSMIT, 20, 1);
+	e.retrans.err = -EBUSY; /* 6.17+: a failed retransmit is not counted */
+	add(t, e);
+	e = raw_base(CLIENT_SK, 1, TT_EV_KA_PROBE, 30, 1);
+	e.ka_probe.dir = TT_DIR_OUT;
+	e.ka_probe.n = 1;
+	add(t, e);
+	e = raw_base(CLIENT_SK, 1, TT_EV_KA_PROBE, 31, 1);
+	e.ka_probe.dir = TT_DIR_IN;
+	add(t, e);
+	add(t, raw_state(CLIENT_SK, 1, 40, 1, TT_TCP_ESTABLISHED, TT_TCP_CLOSE));
+	assert_int_equal(last_of(&s, TL_CLOSE)->close.retransmits, 3);
+	assert_int_equal(last_of(&s, TL_CLOSE)->close.keepalives, 2);
+	assert_int_equal(s.ev[2].retrans.count, 3);
+	conn_table_free(t);
+}
+
+static void count_open(const struct conn *c, void *ctx)
+{
+	int *n = ctx;
+
+	assert_false(c->closed);
+	(*n)++;
+}
+
+static void test_foreach_open(void **state)
+{
+	struct seen s;
+	struct conn_table *t = table(&s, 16, 16);
+	int n = 0;
+
+	add(t, raw_state(CLIENT_SK, 1, 1, 1, TT_TCP_CLOSE, TT_TCP_SYN_SENT));
+	add(t, raw_state(SERVER_SK, 2, 2, 0, TT_TCP_LISTEN, TT_TCP_SYN_RECV));
+	add(t, raw_state(SERVER_SK, 2, 3, 0, TT_TCP_SYN_RECV, TT_TCP_CLOSE));
+	conn_table_foreach_open(t, count_open, &n);
+	assert_int_equal(n, 1);
+	assert_int_equal(conn_table_open_count(t), 1);
+	conn_table_free(t);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_client_lifecycle),
+		cmocka_unit_test(test_owner_unknown_stays_null),
+		cmocka_unit_test(test_new_life_at_same_address),
+		cmocka_unit_test(test_existing_is_adopted_by_tuple),
+		cmocka_unit_test(test_timewait_rst_finds_closed_conn),
+		cmocka_unit_test(test_errors_inferred_without_kernel_reports),
+		cmocka_unit_test(test_eviction_bounds_memory),
+		cmocka_unit_test(test_retransmit_and_keepalive_totals),
+		cmocka_unit_test(test_foreach_open),
+	};
+
+	return cmocka_run_group_tests_name("conn_table", tests, NULL, NULL);
+}

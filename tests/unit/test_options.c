@@ -1,0 +1,157 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/* CLI parsing: every bad value is a usage error (exit 2), good ones land in env. */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <string.h>
+#include <cmocka.h>
+#include "options.h"
+
+static FILE *devnull;
+
+static enum parse_result parse(struct env *env, ...)
+{
+	char *argv[16] = { "tcptimeline" };
+	int argc = 1;
+	va_list ap;
+	char *a;
+
+	env_defaults(env);
+	va_start(ap, env);
+	while ((a = va_arg(ap, char *)) && argc < 15)
+		argv[argc++] = a;
+	va_end(ap);
+	return parse_options(argc, argv, env, devnull, devnull);
+}
+
+static void test_defaults(void **state)
+{
+	struct env env;
+
+	assert_int_equal(parse(&env, NULL), PARSE_OK);
+	assert_false(env.ports_on);
+	assert_int_equal(env.pid, 0);
+	assert_int_equal(env.family, 0);
+	assert_false(env.json);
+	assert_int_equal(env.ringbuf_mb, 8);
+}
+
+static void test_ports_and_ranges(void **state)
+{
+	struct env env;
+
+	assert_int_equal(parse(&env, "-P", "9000", "--port", "9100-9102,80", NULL), PARSE_OK);
+	assert_true(env.ports_on);
+	assert_true(env_port_wanted(&env, 9000));
+	assert_true(env_port_wanted(&env, 9100));
+	assert_true(env_port_wanted(&env, 9101));
+	assert_true(env_port_wanted(&env, 9102));
+	assert_true(env_port_wanted(&env, 80));
+	assert_false(env_port_wanted(&env, 9001));
+	assert_false(env_port_wanted(&env, 9103));
+	assert_string_equal(env.port_desc, "9000,9100-9102,80");
+	assert_int_equal(parse(&env, "-P", "1-65535", NULL), PARSE_OK);
+	assert_true(env_port_wanted(&env, 65535));
+	assert_true(env_port_wanted(&env, 1));
+	assert_false(env_port_wanted(&env, 0));
+}
+
+static void test_stale_errno_does_not_reject(void **state)
+{
+	struct env env;
+
+	errno = ERANGE; /* what tcpstates.c forgets to clear */
+	assert_int_equal(parse(&env, "-P", "443", NULL), PARSE_OK);
+	errno = EINVAL;
+	assert_int_equal(parse(&env, "-p", "1234", NULL), PARSE_OK);
+	assert_int_equal(env.pid, 1234);
+}
+
+static void test_bad_values_are_usage_errors(void **state)
+{
+	static const char *const bad[][2] = {
+		{ "-P", "0" },	     { "-P", "65536" },	   { "-P", "-1" },     { "-P", "abc" },
+		{ "-P", "" },	     { "-P", "90x" },	   { "-P", "9010-9000" }, { "-P", "1-" },
+		{ "-P", "-5" },	     { "-P", "80,,81" },   { "-P", "80," },    { "-P", " 80" },
+		{ "-P", "99999999999999999999" },	   { "-p", "0" },      { "-p", "-3" },
+		{ "-p", "x" },	     { "-p", "4294967296" }, { "-p", "12a" },  { "-d", "0" },
+		{ "-d", "-1" },	     { "-d", "1.5" },	   { "-d", "soon" },   { "-b", "3" },
+		{ "-b", "0" },	     { "-b", "2048" },	   { "--max-conns", "1" },
+		{ "--max-conns", "x" },
+	};
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		struct env env;
+
+		if (parse(&env, bad[i][0], bad[i][1], NULL) != PARSE_USAGE)
+			fail_msg("%s '%s' was accepted", bad[i][0], bad[i][1]);
+	}
+}
+
+static void test_other_usage_errors(void **state)
+{
+	struct env env;
+
+	assert_int_equal(parse(&env, "-x", NULL), PARSE_USAGE);
+	assert_int_equal(parse(&env, "--bogus", NULL), PARSE_USAGE);
+	assert_int_equal(parse(&env, "-P", NULL), PARSE_USAGE);
+	assert_int_equal(parse(&env, "stray", NULL), PARSE_USAGE);
+	assert_int_equal(parse(&env, "-4", "-6", NULL), PARSE_USAGE);
+}
+
+static void test_flags(void **state)
+{
+	struct env env;
+
+	assert_int_equal(parse(&env, "-4", "-j", "-T", "-v", "-d", "5", "-b", "16", "-p", "77",
+			       NULL),
+			 PARSE_OK);
+	assert_int_equal(env.family, 4);
+	assert_true(env.json && env.timestamp && env.verbose);
+	assert_int_equal(env.duration_ms, 5000);
+	assert_int_equal(env.ringbuf_mb, 16);
+	assert_int_equal(env.pid, 77);
+	assert_int_equal(parse(&env, "-6", NULL), PARSE_OK);
+	assert_int_equal(env.family, 6);
+}
+
+static void test_help_and_version_exit_zero(void **state)
+{
+	struct env env;
+
+	assert_int_equal(parse(&env, "-h", NULL), PARSE_EXIT);
+	assert_int_equal(parse(&env, "--version", NULL), PARSE_EXIT);
+}
+
+static void test_usage_message_is_one_line(void **state)
+{
+	char buf[512] = "";
+	FILE *err = fmemopen(buf, sizeof(buf) - 1, "w");
+	char *argv[] = { "tcptimeline", "-P", "0", NULL };
+	struct env env;
+
+	env_defaults(&env);
+	assert_int_equal(parse_options(3, argv, &env, devnull, err), PARSE_USAGE);
+	fclose(err);
+	assert_non_null(strstr(buf, "invalid port '0'"));
+	assert_ptr_equal(strchr(buf, '\n'), buf + strlen(buf) - 1);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_defaults),
+		cmocka_unit_test(test_ports_and_ranges),
+		cmocka_unit_test(test_stale_errno_does_not_reject),
+		cmocka_unit_test(test_bad_values_are_usage_errors),
+		cmocka_unit_test(test_other_usage_errors),
+		cmocka_unit_test(test_flags),
+		cmocka_unit_test(test_help_and_version_exit_zero),
+		cmocka_unit_test(test_usage_message_is_one_line),
+	};
+
+	devnull = fopen("/dev/null", "w");
+	return cmocka_run_group_tests_name("options", tests, NULL, NULL);
+}

@@ -1,0 +1,252 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/* Renderers: the JSON Lines contract, field by field, and the text line. */
+#include <errno.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <string.h>
+#include <cmocka.h>
+#include "names.h"
+#include "render.h"
+
+static char out[4096];
+static const struct render_opts ropts = {
+	.realtime_offset_ns = 1795000000000000000LL, /* 2026-11-18T... */
+	.start_ns = 1000000000ULL,
+};
+
+static const char *json(const struct tl_event *ev)
+{
+	FILE *f = fmemopen(out, sizeof(out), "w");
+
+	render_json(f, ev, &ropts);
+	fclose(f);
+	return out;
+}
+
+static const char *text(const struct tl_event *ev, bool color)
+{
+	FILE *f = fmemopen(out, sizeof(out), "w");
+	struct render_opts o = ropts;
+
+	o.color = color;
+	render_text(f, ev, &o);
+	fclose(f);
+	return out;
+}
+
+static struct tl_event base(enum tl_kind k)
+{
+	struct tl_event ev;
+
+	memset(&ev, 0, sizeof(ev));
+	ev.kind = k;
+	ev.ts_ns = 1310000000ULL;
+	ev.conn = 3;
+	ev.ep.family = 4;
+	ev.ep.laddr[0] = ev.ep.raddr[0] = 127;
+	ev.ep.laddr[3] = ev.ep.raddr[3] = 1;
+	ev.ep.lport = 49306;
+	ev.ep.rport = 9000;
+	ev.pid = 4121;
+	strcpy(ev.comm, "demo-client");
+	return ev;
+}
+
+#define HAS(s, sub) do { if (!strstr((s), (sub))) fail_msg("%s\nlacks %s", (s), (sub)); } while (0)
+
+static void test_common_fields(void **state)
+{
+	struct tl_event ev = base(TL_DATA);
+	const char *j;
+
+	ev.data.dir = TT_DIR_OUT;
+	ev.data.bytes = 29;
+	ev.data.segs = 1;
+	j = json(&ev);
+	static const char head[] =
+		"{\"event\":\"data\",\"ts_ns\":1310000000,\"time\":\"2026-11-18T11:06:41.310000Z\",";
+
+	assert_true(strncmp(j, head, strlen(head)) == 0);
+	HAS(j, "\"conn\":3,\"family\":4,\"laddr\":\"127.0.0.1\",\"lport\":49306");
+	HAS(j, "\"raddr\":\"127.0.0.1\",\"rport\":9000,\"pid\":4121,\"comm\":\"demo-client\"");
+	HAS(j, "\"dir\":\"out\",\"bytes\":29,\"segments\":1}\n");
+	/* exactly one line */
+	assert_ptr_equal(strchr(j, '\n'), j + strlen(j) - 1);
+}
+
+static void test_time_is_rfc3339_utc_micro(void **state)
+{
+	char buf[40];
+
+	format_rfc3339(1795000001310123456LL, buf, sizeof(buf));
+	assert_string_equal(buf, "2026-11-18T11:06:41.310123Z");
+}
+
+static void test_unknown_owner_is_null(void **state)
+{
+	struct tl_event ev = base(TL_STATE);
+
+	ev.pid = 0;
+	ev.state.old_state = TT_TCP_ESTABLISHED;
+	ev.state.new_state = TT_TCP_CLOSE_WAIT;
+	ev.state.sent = "ACK";
+	ev.state.received = "FIN";
+	HAS(json(&ev), "\"pid\":null,\"comm\":null");
+	HAS(out, "\"old\":\"ESTABLISHED\",\"new\":\"CLOSE_WAIT\",\"sent\":\"ACK\",\"received\":\"FIN\"");
+}
+
+static void test_state_without_segments(void **state)
+{
+	struct tl_event ev = base(TL_STATE);
+
+	ev.state.old_state = TT_TCP_SYN_SENT;
+	ev.state.new_state = TT_TCP_CLOSE;
+	HAS(json(&ev), "\"sent\":null,\"received\":null");
+}
+
+static void test_every_kind(void **state)
+{
+	struct tl_event ev;
+
+	ev = base(TL_RETRANSMIT);
+	ev.retrans.seq = 12345;
+	ev.retrans.syn = true;
+	ev.retrans.count = 2;
+	HAS(json(&ev), "\"event\":\"retransmit\"");
+	HAS(out, "\"seq\":12345,\"syn\":true,\"count\":2");
+
+	ev = base(TL_KA_PROBE);
+	ev.ka_probe.dir = TT_DIR_IN;
+	ev.ka_probe.n = 2;
+	HAS(json(&ev), "\"event\":\"keepalive_probe\"");
+	HAS(out, "\"dir\":\"in\",\"n\":2");
+
+	ev = base(TL_KA_ACK);
+	ev.ka_ack.dir = TT_DIR_IN;
+	ev.ka_ack.rtt_ns = 41000;
+	HAS(json(&ev), "\"event\":\"keepalive_ack\",");
+	HAS(out, "\"dir\":\"in\",\"rtt_us\":41}");
+	ev.ka_ack.rtt_ns = 0;
+	HAS(json(&ev), "\"rtt_us\":null");
+
+	ev = base(TL_RST);
+	ev.rst.dir = TT_DIR_OUT;
+	ev.rst.reason = TT_RST_REASON_NONE;
+	HAS(json(&ev), "\"dir\":\"out\",\"reason\":null");
+	rst_reason_register(7, "ABORT_ON_CLOSE");
+	ev.rst.reason = 7;
+	HAS(json(&ev), "\"reason\":\"ABORT_ON_CLOSE\"");
+	rst_reasons_clear();
+
+	ev = base(TL_ERROR);
+	ev.error.err = EPIPE;
+	HAS(json(&ev), "\"errno\":32,\"name\":\"EPIPE\"");
+
+	ev = base(TL_EXISTING);
+	ev.existing.state = TT_TCP_ESTABLISHED;
+	HAS(json(&ev), "\"event\":\"existing\"");
+	HAS(out, "\"state\":\"ESTABLISHED\"");
+
+	ev = base(TL_LOST);
+	ev.conn = 0;
+	ev.lost.count = 17;
+	HAS(json(&ev), "\"event\":\"lost\"");
+	HAS(out, "\"conn\":null");
+	HAS(out, "\"count\":17");
+}
+
+static void test_close(void **state)
+{
+	struct tl_event ev = base(TL_CLOSE);
+
+	ev.close.cause = CAUSE_KILLED;
+	ev.close.signal = SIGKILL;
+	ev.close.exit_code = -1;
+	ev.close.by.pid = 4121;
+	strcpy(ev.close.by.comm, "demo-client");
+	ev.close.duration_ns = 9872000000ULL;
+	ev.close.bytes_in = 4;
+	ev.close.bytes_out = 29;
+	ev.close.retransmits = 0;
+	ev.close.keepalives = 1;
+	HAS(json(&ev), "\"cause\":\"killed\",\"by_pid\":4121,\"by_comm\":\"demo-client\"");
+	HAS(out, "\"signal\":\"SIGKILL\",\"exit_code\":null,\"duration_ms\":9872.000");
+	HAS(out, "\"bytes_in\":4,\"bytes_out\":29,\"retransmits\":0,\"keepalives\":1}");
+	HAS(text(&ev, false), "CLOSED: killed by SIGKILL");
+
+	ev.close.cause = CAUSE_PROCESS_EXIT;
+	ev.close.signal = 0;
+	ev.close.exit_code = 3;
+	ev.close.by.pid = 0;
+	HAS(json(&ev), "\"by_pid\":null,\"by_comm\":null,\"signal\":null,\"exit_code\":3");
+}
+
+static void test_hostile_comm(void **state)
+{
+	struct tl_event ev = base(TL_ERROR);
+
+	ev.error.err = ECONNRESET;
+	strcpy(ev.comm, "x\"}\n\x1b[2J");
+	HAS(json(&ev), "\"comm\":\"x\\\"}\\n\\u001b[2J\"");
+	assert_null(strchr(text(&ev, false), '\x1b'));
+	HAS(out, "(x\"}??[2J 4121)");
+}
+
+static void test_text_line(void **state)
+{
+	struct tl_event ev = base(TL_STATE);
+
+	ev.state.old_state = TT_TCP_SYN_SENT;
+	ev.state.new_state = TT_TCP_ESTABLISHED;
+	ev.state.received = "SYN,ACK";
+	ev.state.sent = "ACK";
+	assert_string_equal(text(&ev, false),
+			    " 0.310000 #3    127.0.0.1:49306 > 127.0.0.1:9000 (demo-client 4121)  "
+			    "SYN_SENT -> ESTABLISHED  received SYN,ACK, sent ACK\n");
+	/* colour only when asked, and reset at the end */
+	assert_non_null(strstr(text(&ev, true), "\033[32m"));
+	assert_non_null(strstr(out, "\033[0m\n"));
+	ev.ep.family = 6;
+	memset(ev.ep.laddr, 0, 16);
+	ev.ep.laddr[15] = 1;
+	HAS(text(&ev, false), "[::1]:49306");
+}
+
+static void test_segments_table(void **state)
+{
+	assert_string_equal(state_sent_segment(TT_TCP_CLOSE, TT_TCP_SYN_SENT, false), "SYN");
+	assert_string_equal(state_received_segment(TT_TCP_LISTEN, TT_TCP_SYN_RECV, false), "SYN");
+	assert_string_equal(state_sent_segment(TT_TCP_LISTEN, TT_TCP_SYN_RECV, false), "SYN,ACK");
+	assert_string_equal(state_sent_segment(TT_TCP_CLOSE_WAIT, TT_TCP_LAST_ACK, false), "FIN");
+	assert_string_equal(state_received_segment(TT_TCP_LAST_ACK, TT_TCP_CLOSE, false), "ACK");
+	assert_string_equal(state_received_segment(TT_TCP_FIN_WAIT1, TT_TCP_CLOSE, true),
+			    "FIN,ACK");
+	assert_null(state_received_segment(TT_TCP_FIN_WAIT2, TT_TCP_CLOSE, false));
+	assert_null(state_sent_segment(TT_TCP_ESTABLISHED, TT_TCP_CLOSE, false));
+	assert_string_equal(tcp_state_name(TT_TCP_FIN_WAIT1), "FIN_WAIT1");
+	assert_string_equal(tcp_state_name(0), "UNKNOWN");
+	assert_string_equal(tcp_state_name(200), "UNKNOWN");
+	assert_string_equal(errno_name(ETIMEDOUT), "ETIMEDOUT");
+	assert_null(errno_name(100000));
+	assert_string_equal(signal_name(SIGKILL), "SIGKILL");
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_common_fields),
+		cmocka_unit_test(test_time_is_rfc3339_utc_micro),
+		cmocka_unit_test(test_unknown_owner_is_null),
+		cmocka_unit_test(test_state_without_segments),
+		cmocka_unit_test(test_every_kind),
+		cmocka_unit_test(test_close),
+		cmocka_unit_test(test_hostile_comm),
+		cmocka_unit_test(test_text_line),
+		cmocka_unit_test(test_segments_table),
+	};
+
+	return cmocka_run_group_tests_name("render", tests, NULL, NULL);
+}
