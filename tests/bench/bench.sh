@@ -1,0 +1,567 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+#
+# tcptimeline overhead benchmark (see DESIGN.md, "Where the cost is").
+#
+# Two loopback workloads, churn (connections/s) and bulk (Gbit/s, one
+# stream of small writes), each run under five configurations, interleaved
+# in one run so drift (frequency, other load, TIME_WAIT build-up) hits all
+# of them alike:
+#
+#   none        no tracer
+#   tcpstates   libbpf-tools tcpstates (anchor: one perf record per event)
+#   tcplife     libbpf-tools tcplife   (anchor: one perf record per socket)
+#   tt          tcptimeline --json, no filter
+#   tt_nomatch  tcptimeline -P 1 --json (filter matches nothing)
+#
+# round 1: churn(none tcpstates tcplife tt tt_nomatch) bulk(...), round 2...
+#
+# Per run: start the tracer (stdout to /dev/null), wait until it is
+# attached, read its CPU time, run the workload, read its CPU time and peak
+# RSS (VmHWM), stop it with SIGINT, collect its lost-event count.
+#
+# Readiness:
+#   tcptimeline  its stderr line beginning "tcptimeline: tracing"
+#   anchors      their header goes to stdout, which is /dev/null here (and
+#                would sit in a stdio buffer anyway), so instead: bpftool
+#                perf show lists their inet_sock_set_state tracepoint
+#                attached by their pid, and they hold an epoll fd (the perf
+#                buffer, created right after attach, just before the header
+#                is printed).
+#   Both are bounded by READY_TIMEOUT seconds; a run that is not ready by
+#   then is recorded as failed.
+#
+# Pinning: churn and the tracers are not pinned; they share the machine's
+# CPUs as they would in production, so the tracer's user-space work competes
+# with the workload and shows up in the churn ratio.  bulk (sender and
+# receiver threads of one process) has both threads pinned to one CPU
+# (BULK_CPUS, the last CPU by default): unpinned, a small-write loopback
+# stream flips between "both threads on one CPU" and "one per CPU"
+# (cross-CPU wakeups) from run to run, and its throughput with it, by a
+# factor of two.  Pinned it is stable; the per-segment BPF programs still
+# run on that CPU, in the workload's context, which is what bulk is there
+# to measure.  The tracer is free to use the other CPU(s).
+#
+# Environment (defaults in brackets):
+#   ROUNDS [5]  SECS [5]  TRACER [<repo>/tcptimeline]  OUT [<repo>/.output/bench]
+#   WORKLOADS ["churn bulk"]  CONFIGS ["none tcpstates tcplife tt tt_nomatch"]
+#   CHURN_PORT [7777]  CHURN_WORKERS [4]  CHURN_OPTS [-c]
+#   BULK_PORT [7778]   BULK_WRITE [256]   BULK_OPTS []
+#   BULK_CPUS [N,N: N = last CPU; "" for none]  bulk -C TX,RX thread pinning
+#   BPF_STATS_FOR ["tt tt_nomatch"]  configs run with kernel.bpf_stats_enabled=1
+#   READY_TIMEOUT [30]  STOP_TIMEOUT [20]  NO_INSTALL [unset]
+#   QUIET_PCT [10]  QUIET_WAIT [120]: before each run, wait up to QUIET_WAIT s
+#               for the machine to be at most QUIET_PCT % busy (it may be shared)
+#
+# Output: a markdown report on stdout and in $OUT/report.md; raw per-run
+# results in $OUT/results.tsv, per-program BPF stats in $OUT/progs.tsv,
+# tracer stderr in $OUT/logs/.
+
+set -u -o pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+ROUNDS=${ROUNDS:-5}
+SECS=${SECS:-5}
+TRACER=${TRACER:-$ROOT/tcptimeline}
+OUT=${OUT:-$ROOT/.output/bench}
+WORKLOADS=${WORKLOADS:-churn bulk}
+CONFIGS=${CONFIGS:-none tcpstates tcplife tt tt_nomatch}
+CHURN_PORT=${CHURN_PORT:-7777}
+CHURN_WORKERS=${CHURN_WORKERS:-4}
+CHURN_OPTS=${CHURN_OPTS--c}
+BULK_PORT=${BULK_PORT:-7778}
+BULK_WRITE=${BULK_WRITE:-256}
+BULK_OPTS=${BULK_OPTS:-}
+BULK_CPUS=${BULK_CPUS-$(($(nproc) - 1)),$(($(nproc) - 1))}
+BPF_STATS_FOR=${BPF_STATS_FOR:-tt tt_nomatch}
+READY_TIMEOUT=${READY_TIMEOUT:-30}
+QUIET_PCT=${QUIET_PCT:-10}
+QUIET_WAIT=${QUIET_WAIT:-120}
+STOP_TIMEOUT=${STOP_TIMEOUT:-20}
+CMD=()
+TCPSTATES=${TCPSTATES:-/usr/sbin/tcpstates}
+TCPLIFE=${TCPLIFE:-/usr/sbin/tcplife}
+CC=${CC:-cc}
+BENCH_CFLAGS=${BENCH_CFLAGS:--Wall -Wextra -Werror -std=c11 -O2}
+
+CLK_TCK=$(getconf CLK_TCK)
+NCPU=$(nproc)
+LOGS=$OUT/logs
+RESULTS=$OUT/results.tsv
+PROGS=$OUT/progs.tsv
+REPORT=$OUT/report.md
+
+die() { echo "bench: $*" >&2; exit 1; }
+note() { echo "bench: $*" >&2; }
+
+[ "$(id -u)" = 0 ] || die "must run as root (BPF, tracefs, sysctl)"
+case $ROUNDS in '' | *[!0-9]*) die "ROUNDS must be a number" ;; esac
+[ "$ROUNDS" -ge 1 ] || die "ROUNDS must be >= 1"
+
+# ---------------------------------------------------------------- setup
+
+need_pkgs=()
+[ -x "$TCPSTATES" ] && [ -x "$TCPLIFE" ] || need_pkgs+=(libbpf-tools)
+command -v bpftool >/dev/null || need_pkgs+=(bpftool)
+command -v jq >/dev/null || need_pkgs+=(jq)
+if [ ${#need_pkgs[@]} -gt 0 ]; then
+	[ -z "${NO_INSTALL:-}" ] || die "missing: ${need_pkgs[*]}"
+	note "installing ${need_pkgs[*]}"
+	DEBIAN_FRONTEND=noninteractive apt-get install -y "${need_pkgs[@]}" \
+		>/dev/null || die "apt-get install ${need_pkgs[*]} failed"
+fi
+
+mkdir -p "$OUT" "$LOGS" || die "cannot create $OUT"
+rm -f "$LOGS"/*.err
+
+# Build the workloads if bench.mk has not (standalone use).
+for b in churn bulk; do
+	if [ ! -x "$OUT/$b" ] || [ "$ROOT/tests/bench/$b.c" -nt "$OUT/$b" ]; then
+		# shellcheck disable=SC2086
+		$CC $BENCH_CFLAGS -pthread -o "$OUT/$b" "$ROOT/tests/bench/$b.c" ||
+			die "cannot build $b"
+	fi
+done
+
+# The anchors attach classic tracepoints, which need tracefs for the event
+# id; tcptimeline (tp_btf) does not.  Mount it only if absent, and unmount
+# what we mounted on exit.
+MOUNTED_TRACEFS=
+if [ ! -d /sys/kernel/tracing/events ] && [ ! -d /sys/kernel/debug/tracing/events ]; then
+	mount -t tracefs nodev /sys/kernel/tracing ||
+		die "cannot mount tracefs on /sys/kernel/tracing"
+	MOUNTED_TRACEFS=/sys/kernel/tracing
+fi
+
+STATS_ORIG=$(sysctl -n kernel.bpf_stats_enabled 2>/dev/null || echo 0)
+TRACER_PID=
+
+cleanup() {
+	if [ -n "$TRACER_PID" ] && kill -0 "$TRACER_PID" 2>/dev/null; then
+		kill -INT "$TRACER_PID" 2>/dev/null
+		sleep 1
+		kill -KILL "$TRACER_PID" 2>/dev/null
+	fi
+	sysctl -qw kernel.bpf_stats_enabled="$STATS_ORIG" 2>/dev/null
+	if [ -n "$MOUNTED_TRACEFS" ]; then
+		umount "$MOUNTED_TRACEFS" 2>/dev/null || true
+	fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+HAVE_TT=1
+if [ ! -x "$TRACER" ]; then
+	HAVE_TT=
+	note "$TRACER not found: skipping the tcptimeline rows"
+fi
+
+# ---------------------------------------------------------------- helpers
+
+# utime+stime of a process, in clock ticks (all threads).
+cpu_ticks() {
+	local stat rest
+	stat=$(cat "/proc/$1/stat" 2>/dev/null) || { echo 0; return; }
+	rest=${stat##*) }	# comm may hold spaces or ')'
+	# shellcheck disable=SC2086
+	set -- $rest		# $1 = state (field 3): utime = $12, stime = $13
+	echo $((${12} + ${13}))
+}
+
+vm_hwm_kb() {
+	awk '/^VmHWM:/ { print $2 }' "/proc/$1/status" 2>/dev/null
+}
+
+# Unique BPF program ids held by a process (prog fds and link fds).
+prog_ids() {
+	grep -h '^prog_id:' /proc/"$1"/fdinfo/* 2>/dev/null |
+		awk '{ print $2 }' | sort -un
+}
+
+# Is the anchor attached (perf-event tracepoint held by its pid) and has it
+# created its perf buffer (epoll fd)?
+anchor_ready() {
+	local pid=$1 fd
+	bpftool perf show --json 2>/dev/null |
+		jq -e --argjson p "$pid" \
+			'any(.[]; .pid == $p and .tracepoint == "inet_sock_set_state")' \
+			>/dev/null || return 1
+	for fd in /proc/"$pid"/fd/*; do
+		[ "$(readlink "$fd" 2>/dev/null)" = "anon_inode:[eventpoll]" ] &&
+			return 0
+	done
+	return 1
+}
+
+# wait_ready CONFIG PID ERRFILE: 0 once ready, 1 on timeout or death.
+wait_ready() {
+	local cfg=$1 pid=$2 err=$3 deadline
+	deadline=$((SECONDS + READY_TIMEOUT))
+	while [ "$SECONDS" -lt "$deadline" ]; do
+		kill -0 "$pid" 2>/dev/null || return 1
+		case $cfg in
+		tt | tt_nomatch)
+			grep -q '^tcptimeline: tracing' "$err" && return 0 ;;
+		*)
+			anchor_ready "$pid" && return 0 ;;
+		esac
+		sleep 0.02
+	done
+	return 1
+}
+
+# Lost events reported on the tracer's stderr.  tcptimeline:
+# "tcptimeline: lost events: N" (also accepts "lost N"); anchors: the sum
+# of libbpf-tools' "lost N events on CPU #C" lines (0 if none).
+lost_events() {
+	local cfg=$1 err=$2
+	case $cfg in
+	tt | tt_nomatch)
+		sed -n -e 's/.*lost events: *\([0-9][0-9]*\).*/\1/p' \
+		       -e 's/.*lost \([0-9][0-9]*\).*/\1/p' "$err" |
+			tail -n 1 | grep . || echo "?" ;;
+	*)
+		awk '/^lost [0-9]+ events/ { n += $2 } END { print n + 0 }' "$err" ;;
+	esac
+}
+
+# tracer_cmd CONFIG / workload_cmd WORKLOAD: set the array CMD.
+tracer_cmd() {
+	case $1 in
+	tcpstates) CMD=("$TCPSTATES") ;;
+	tcplife) CMD=("$TCPLIFE") ;;
+	tt) CMD=("$TRACER" --json) ;;
+	tt_nomatch) CMD=("$TRACER" -P 1 --json) ;;
+	esac
+}
+
+workload_cmd() {
+	case $1 in
+	churn)
+		# shellcheck disable=SC2206
+		CMD=("$OUT/churn" -p "$CHURN_PORT" -w "$CHURN_WORKERS" -d "$SECS" $CHURN_OPTS) ;;
+	bulk)
+		# shellcheck disable=SC2206
+		CMD=("$OUT/bulk" -p "$BULK_PORT" -s "$BULK_WRITE" -d "$SECS" $BULK_OPTS)
+		[ -z "$BULK_CPUS" ] || CMD+=(-C "$BULK_CPUS") ;;
+	esac
+}
+
+# Parse "key=value" from the workload's machine-readable last line.
+field() {
+	sed -n "s/.*[[:space:]]$1=\([^[:space:]]*\).*/\1/p" <<<"$2"
+}
+
+cpu_busy_pct() {	# whole-machine non-idle CPU % over $1 seconds
+	local a b
+	read -r -a a < <(head -n 1 /proc/stat)
+	sleep "$1"
+	read -r -a b < <(head -n 1 /proc/stat)
+	awk -v a="${a[*]}" -v b="${b[*]}" 'BEGIN {
+		split(a, x); split(b, y)	# guest, guest_nice are in user
+		for (i = 2; i <= 9; i++) { t += y[i] - x[i] }
+		idle = (y[5] - x[5]) + (y[6] - x[6])
+		printf "%.0f", t ? 100 * (t - idle) / t : 0 }'
+}
+
+# Busy and steal jiffies of the whole machine so far ("busy steal").
+cpu_jiffies() {
+	awk '/^cpu / { b = 0; for (i = 2; i <= 9; i++) b += $i
+		print b - $5 - $6 - $9, $9; exit }' /proc/stat
+}
+
+# Wait (bounded) until the machine is quiet; prints the last busy %.
+wait_quiet() {
+	local t=$((SECONDS + QUIET_WAIT)) b
+	while :; do
+		b=$(cpu_busy_pct 0.5)
+		if [ "$b" -le "$QUIET_PCT" ] || [ "$SECONDS" -ge "$t" ]; then
+			echo "$b"
+			return
+		fi
+	done
+}
+
+# run_one ROUND WORKLOAD CONFIG: one measured run, appends to $RESULTS.
+run_one() {
+	local round=$1 wl=$2 cfg=$3 err pid="" out last value status=ok
+	local cpu0=0 cpu1=0 hwm="" lost="" units=0 errors rc id
+	local stats="" quiet j0 j1 bg steal wcpu
+
+	err=$LOGS/r$round-$wl-$cfg.err
+	: >"$err"
+	case " $BPF_STATS_FOR " in *" $cfg "*) stats=1 ;; esac
+	quiet=$(wait_quiet)
+	[ "$quiet" -le "$QUIET_PCT" ] ||
+		note "round $round $wl $cfg: machine still ${quiet}% busy after ${QUIET_WAIT}s, running anyway"
+
+	if [ "$cfg" != none ]; then
+		[ -n "$stats" ] && sysctl -qw kernel.bpf_stats_enabled=1
+		tracer_cmd "$cfg"
+		"${CMD[@]}" >/dev/null 2>"$err" &
+		pid=$!
+		TRACER_PID=$pid
+		if ! wait_ready "$cfg" "$pid" "$err"; then
+			note "round $round $wl $cfg: tracer not ready after ${READY_TIMEOUT}s (see $err)"
+			kill -KILL "$pid" 2>/dev/null
+			wait "$pid" 2>/dev/null
+			TRACER_PID=
+			[ -n "$stats" ] && sysctl -qw kernel.bpf_stats_enabled="$STATS_ORIG"
+			printf '%s\t%s\t%s\t\t\t\t\t\t\tnot-ready\t\t\n' "$round" "$wl" "$cfg" >>"$RESULTS"
+			return
+		fi
+		cpu0=$(cpu_ticks "$pid")
+	fi
+
+	read -r -a j0 < <(cpu_jiffies)
+	workload_cmd "$wl"
+	out=$("${CMD[@]}" 2>>"$err")
+	read -r -a j1 < <(cpu_jiffies)
+	last=$(tail -n 1 <<<"$out")
+
+	if [ -n "$pid" ]; then
+		cpu1=$(cpu_ticks "$pid")
+		hwm=$(vm_hwm_kb "$pid")
+		if [ -n "$stats" ]; then
+			for id in $(prog_ids "$pid"); do
+				bpftool prog show id "$id" --json 2>/dev/null |
+					jq -r --arg r "$round" --arg w "$wl" --arg c "$cfg" \
+						'[$r, $w, $c, .name, (.run_cnt // 0), (.run_time_ns // 0)] | @tsv'
+			done >>"$PROGS"
+		fi
+		kill -INT "$pid"
+		local t=$((SECONDS + STOP_TIMEOUT))
+		while kill -0 "$pid" 2>/dev/null && [ "$SECONDS" -lt "$t" ]; do
+			sleep 0.05
+		done
+		if kill -0 "$pid" 2>/dev/null; then
+			note "round $round $wl $cfg: tracer ignored SIGINT for ${STOP_TIMEOUT}s, killing"
+			kill -KILL "$pid"
+			status=killed
+		fi
+		wait "$pid"
+		rc=$?
+		[ "$status" = ok ] && [ "$rc" != 0 ] && status=exit-$rc
+		TRACER_PID=
+		[ -n "$stats" ] && sysctl -qw kernel.bpf_stats_enabled="$STATS_ORIG"
+		lost=$(lost_events "$cfg" "$err")
+	fi
+
+	case $wl in
+	churn) value=$(field rate "$last"); units=$(field conns "$last") ;;
+	bulk) value=$(field gbps "$last"); units=$(field bytes "$last") ;;
+	esac
+	errors=$(field errors "$last")
+	# Background: CPU used by neither the workload nor the tracer process
+	# during the run, and steal, both in % of the machine.
+	wcpu=$(field cpu "$last")
+	bg=$(awk -v b=$((j1[0] - j0[0])) -v hz="$CLK_TCK" -v w="${wcpu:-0}" \
+		-v t=$((cpu1 - cpu0)) -v s="$(field secs "$last")" -v n="$NCPU" \
+		'BEGIN { x = s ? 100 * (b / hz - w - t / hz) / (s * n) : 0
+			 printf "%.1f", x < 0 ? 0 : x }')
+	steal=$(awk -v j=$((j1[1] - j0[1])) -v hz="$CLK_TCK" -v s="$(field secs "$last")" \
+		-v n="$NCPU" 'BEGIN { printf "%.1f", s ? 100 * j / hz / (s * n) : 0 }')
+	if [ -z "$value" ]; then
+		status=workload-failed
+		note "round $round $wl $cfg: workload failed: $last"
+	elif [ "${errors:-0}" != 0 ] && [ "$status" = ok ]; then
+		status=workload-errors
+	fi
+	# round wl cfg value units secs cpu_ticks hwm_kb lost status bg steal
+	printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$round" "$wl" "$cfg" \
+		"$value" "$units" "$(field secs "$last")" $((cpu1 - cpu0)) \
+		"$hwm" "$lost" "$status" "$bg" "$steal" >>"$RESULTS"
+	printf 'bench: round %d %-5s %-10s %10s %s  (background %s%%, steal %s%%)%s\n' \
+		"$round" "$wl" "$cfg" "${value:--}" \
+		"$([ "$wl" = churn ] && echo conn/s || echo Gbit/s)" "$bg" "$steal" \
+		"$([ "$status" = ok ] || echo " [$status]")" >&2
+}
+
+# ---------------------------------------------------------------- run
+
+configs=()
+for c in $CONFIGS; do
+	case $c in
+	none | tcpstates | tcplife) configs+=("$c") ;;
+	tt | tt_nomatch) [ -n "$HAVE_TT" ] && configs+=("$c") ;;
+	*) die "unknown config '$c'" ;;
+	esac
+done
+for w in $WORKLOADS; do
+	case $w in churn | bulk) ;; *) die "unknown workload '$w'" ;; esac
+done
+
+for p in "$CHURN_PORT" "$BULK_PORT"; do
+	if grep -qi ":$(printf '%04X' "$p") 00000000:0000 0A" /proc/net/tcp; then
+		die "port $p is already listening"
+	fi
+done
+
+BUSY_BEFORE=$(cpu_busy_pct 1)
+[ "$BUSY_BEFORE" -le 10 ] ||
+	note "warning: the machine is ${BUSY_BEFORE}% busy before starting; results will be noisy"
+LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
+START=$(date -u +%Y-%m-%dT%H:%M:%SZ)
+
+printf 'round\tworkload\tconfig\tvalue\tunits\tsecs\tcpu_ticks\thwm_kb\tlost\tstatus\tbg_pct\tsteal_pct\n' >"$RESULTS"
+printf 'round\tworkload\tconfig\tprog\trun_cnt\trun_time_ns\n' >"$PROGS"
+
+note "ROUNDS=$ROUNDS SECS=$SECS workloads: $WORKLOADS; configs: ${configs[*]}"
+for ((r = 1; r <= ROUNDS; r++)); do
+	for w in $WORKLOADS; do
+		for c in "${configs[@]}"; do
+			run_one "$r" "$w" "$c"
+		done
+	done
+done
+LOAD_AFTER=$(cut -d' ' -f1-3 /proc/loadavg)
+
+# ---------------------------------------------------------------- report
+
+# stats FILE: "median min max n" of the numbers in FILE.
+stats() {
+	sort -g "$1" | awk '{ v[NR] = $1 } END {
+		if (!NR) { print "- - - 0"; exit }
+		m = NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2
+		print m, v[1], v[NR], NR }'
+}
+
+label() {
+	case $1 in
+	none) echo "no tracer" ;;
+	tcpstates) echo "libbpf-tools \`tcpstates\`" ;;
+	tcplife) echo "libbpf-tools \`tcplife\`" ;;
+	tt) echo "tcptimeline, no filter" ;;
+	tt_nomatch) echo "tcptimeline \`-P 1\` (matches nothing)" ;;
+	esac
+}
+
+tmp=$(mktemp -d)
+{
+	echo "### tcptimeline overhead ($START)"
+	echo
+	echo "Kernel $(uname -r), $(nproc) CPUs, $ROUNDS interleaved rounds of ${SECS} s per workload and tracer."
+	workload_cmd churn
+	echo "churn: \`${CMD[*]##*/}\` (unpinned);"
+	workload_cmd bulk
+	echo "bulk: \`${CMD[*]##*/}\` (one stream of small writes; -C: sender,receiver CPU)."
+	echo "Tracers unpinned. Machine ${BUSY_BEFORE}% busy before the run;" \
+		"load average before $LOAD_BEFORE, after $LOAD_AFTER."
+	echo
+	echo "| workload | tracer | median | min–max | ratio | tracer CPU | peak RSS | lost events |"
+	echo "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |"
+	for w in $WORKLOADS; do
+		base=""
+		for c in none tcpstates tcplife tt tt_nomatch; do
+			awk -F'\t' -v w="$w" -v c="$c" \
+				'NR > 1 && $2 == w && $3 == c && $10 ~ /^(ok|workload-errors)$/ { print $4 }' \
+				"$RESULTS" >"$tmp/v"
+			n_all=$(awk -F'\t' -v w="$w" -v c="$c" 'NR > 1 && $2 == w && $3 == c' "$RESULTS" | wc -l)
+			if [ "$n_all" = 0 ]; then
+				case $c in tt | tt_nomatch)
+					[ -z "$HAVE_TT" ] &&
+						echo "| $w | $(label "$c") | skipped: \`$TRACER\` not built | | | | | |" ;;
+				esac
+				continue
+			fi
+			read -r med min max n < <(stats "$tmp/v")
+			[ "$c" = none ] && base=$med
+			if [ "$n" = 0 ]; then
+				echo "| $w | $(label "$c") | all $n_all runs failed | | | | | |"
+				continue
+			fi
+			# tracer CPU (from readiness to just before SIGINT):
+			# churn: ms per 1000 connections; bulk: ms per second.
+			cpu=$(awk -F'\t' -v w="$w" -v c="$c" -v hz="$CLK_TCK" '
+				NR > 1 && $2 == w && $3 == c && $10 ~ /^(ok|workload-errors)$/ {
+					t += $7 / hz; u += $5; s += $6 }
+				END {
+					if (c == "none") { print "–"; exit }
+					if (w == "churn") printf "%.2f ms / 1000 conns", u ? 1e6 * t / u : 0
+					else printf "%.1f%% of a CPU", s ? 100 * t / s : 0 }' "$RESULTS")
+			rss=$(awk -F'\t' -v w="$w" -v c="$c" '
+				NR > 1 && $2 == w && $3 == c && $8 != "" { if ($8 > m) m = $8 }
+				END { if (m) printf "%.1f MiB", m / 1024; else print "–" }' "$RESULTS")
+			lost=$(awk -F'\t' -v w="$w" -v c="$c" '
+				NR > 1 && $2 == w && $3 == c {
+					if ($9 == "?") q = 1; else s += $9 }
+				END { if (c == "none") print "–"; else if (q) print "not reported"; else print s + 0 }' "$RESULTS")
+			fails=$((n_all - n))
+			note_s=""
+			[ "$fails" -gt 0 ] && note_s=" ($fails failed)"
+			errs=$(awk -F'\t' -v w="$w" -v c="$c" 'NR > 1 && $2 == w && $3 == c && $10 == "workload-errors"' "$RESULTS" | wc -l)
+			[ "$errs" -gt 0 ] && note_s="$note_s ($errs with workload errors)"
+			unit=$([ "$w" = churn ] && echo "conn/s" || echo "Gbit/s")
+			fmt=$([ "$w" = churn ] && echo "%.0f" || echo "%.3f")
+			ratio=$(awk -v m="$med" -v b="$base" 'BEGIN {
+				if (b == "" || b == "-" || b == 0) print "–"; else printf "%.3f", m / b }')
+			printf "| %s | %s%s | $fmt %s | $fmt–$fmt | %s | %s | %s | %s |\n" \
+				"$w" "$(label "$c")" "$note_s" "$med" "$unit" "$min" "$max" \
+				"$ratio" "$cpu" "$rss" "$lost"
+		done
+	done
+	echo
+	echo "Ratio: median with the tracer / median with no tracer, same workload."
+	echo "Tracer CPU: the tracer process's utime+stime from readiness to just before SIGINT"
+	echo "(BPF programs run in the traced context and are not included; see below)."
+	echo "Peak RSS: the largest VmHWM over its runs. Lost events: summed over its runs"
+	echo "(tcptimeline: its \`lost events: N\` exit line; anchors: libbpf-tools'"
+	echo "\`lost N events on CPU #C\` lines, which they print only when the perf buffer overflows)."
+	awk -F'\t' -v q="$QUIET_PCT" 'NR > 1 && $11 != "" {
+			n++; b[n] = $11 + 0; if ($11 + 0 > q) k++
+			if ($12 + 0 > st) st = $12 + 0 }
+		END {
+			if (!n) exit
+			for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++)
+				if (b[j] < b[i]) { t = b[i]; b[i] = b[j]; b[j] = t }
+			printf "Background CPU during the runs (used by neither the workload nor the tracer process, %% of the machine): median %.1f%%, max %.1f%%; %d of %d runs above %d%%; max steal %.1f%%.\n",
+				n % 2 ? b[(n + 1) / 2] : (b[n / 2] + b[n / 2 + 1]) / 2, b[n], k, n, q, st
+		}' "$RESULTS"
+
+	if [ "$(wc -l <"$PROGS")" -gt 1 ]; then
+		echo
+		echo "BPF programs (kernel.bpf_stats_enabled=1 during these runs only, summed over rounds;"
+		echo "counts cover the tracer's whole life, dominated by the workload):"
+		echo
+		echo "| workload | tracer | program | runs per conn (churn) / per s (bulk) | avg ns per run | BPF time: ns per conn (churn) / % of a CPU (bulk) |"
+		echo "| --- | --- | --- | ---: | ---: | ---: |"
+		for w in $WORKLOADS; do
+			for c in $BPF_STATS_FOR; do
+				awk -F'\t' -v w="$w" -v c="$c" \
+					'NR > 1 && $2 == w && $3 == c && $10 ~ /^(ok|workload-errors)$/ {
+						u += $5; s += $6 } END { print u + 0, s + 0 }' \
+					"$RESULTS" >"$tmp/u"
+				read -r units secs <"$tmp/u"
+				awk -F'\t' -v w="$w" -v c="$c" -v u="$units" -v s="$secs" -v lab="$(label "$c")" '
+					NR > 1 && $2 == w && $3 == c {
+						if (!($4 in cnt)) order[++n] = $4
+						cnt[$4] += $5; ns[$4] += $6 }
+					END {
+						for (i = 1; i <= n; i++) {
+							p = order[i]; tc += cnt[p]; tn += ns[p]
+							if (cnt[p]) line(p, cnt[p], ns[p]); else idle = idle " " p
+						}
+						if (n > 1) line("all", tc, tn)
+						if (idle != "")
+							printf "| %s | %s | (never ran:%s) | | | |\n", w, lab, idle
+					}
+					function line(p, k, t,   per, tot) {
+						if (w == "churn") {
+							per = u ? sprintf("%.2f", k / u) : "–"
+							tot = u ? sprintf("%.0f ns", t / u) : "–"
+						} else {
+							per = s ? sprintf("%.0f", k / s) : "–"
+							tot = s ? sprintf("%.1f%%", 100 * t / 1e9 / s) : "–"
+						}
+						printf "| %s | %s | %s | %s | %s | %s |\n", w, lab,
+							p == "all" ? "**all**" : "`" p "`", per,
+							k ? sprintf("%.0f", t / k) : "–", tot
+					}' "$PROGS"
+			done
+		done
+	fi
+} >"$tmp/report"
+cp "$tmp/report" "$REPORT"
+cat "$REPORT"
+rm -rf "$tmp"
+note "report: $REPORT; raw: $RESULTS, $PROGS, $LOGS/"
