@@ -718,6 +718,39 @@ def keepalive_timeout(ctx):
 
 
 @test
+def softirq_never_owner(ctx):
+    """a timer gives up in softirq while CPU hogs run: no event names an interrupted task"""
+    if not have_netns():
+        raise Skip("needs ip and nft")
+    P = ctx.port
+    ns = Netns("h")
+    hogs = [Proc([sys.executable, "-c", "while True: pass"]) for _ in range(os.cpu_count() or 2)]
+    ctx.procs.extend(hogs)
+    try:
+        tr = ctx.trace("-P", str(P), netns=ns.cli)
+        srv = netns_peer(ctx, ns.srv, "server", P, "accept; pause")
+        cli = netns_peer(ctx, ns.cli, "client", P, "keepalive 1 1 2; connect; wait_line")
+        cli.wait_line("step connect ok")
+        ns.drop(ns.srv, "input priority 0", "ip saddr 10.200.0.1 tcp dport %d" % P)
+        cc = waiter_close(tr, P, "c")
+        evs = tr.stop()
+        hog_pids = set(h.pid for h in hogs)
+        named = set()
+        for e in evs:
+            named.update(e.get(k) for k in ("pid", "by_pid"))
+        check(not (named & hog_pids), "an interrupted task was named: %r" % (named & hog_pids))
+        ce = of_conn(evs, cc["conn"])
+        check(all(e["pid"] == cli.pid for e in ce), "owner %r" % set(e["pid"] for e in ce))
+        end = [e for e in ce if e["event"] == "state" and e["new"] == "CLOSE"]
+        check(end and end[0]["by_pid"] is None, "the timer's CLOSE has an actor: %r" % end)
+        check(cc["cause"] == "keepalive_timeout" and cc["by_pid"] is None, "close %r" % cc)
+        cli.send_line()
+    finally:
+        ctx.cleanup()
+        ns.cleanup()
+
+
+@test
 def sigterm_summary(ctx):
     """SIGTERM: exit 0, open connections summarised, lost events reported"""
     P = ctx.port
