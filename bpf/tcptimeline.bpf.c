@@ -728,28 +728,35 @@ int tcp_send_reset(__u64 *ctx)
 
 	if (tcp_send_reset_has_reason())
 		reason = (__u32)ctx[2];
-	if (sk) {
+	if (sk)
 		state = BPF_CORE_READ(sk, __sk_common.skc_state);
-		if (state == TCP_LISTEN)
-			sk = NULL; /* the listener is not the connection: use the segment */
-	}
-	if (sk) {
-		if (state == TCP_TIME_WAIT || state == TCP_NEW_SYN_RECV ?
-			    !read_sock_id(&sk->__sk_common, &id) :
-			    !read_sock_id_or_followed(sk, &id))
-			return 0;
-	} else if (!skb || !read_skb_id(skb, &id)) {
-		return 0;
-	}
 	now = bpf_ktime_get_ns();
-	/* only full sockets have a struct sock_info; timewait/request socks do not */
-	if (sk && state != TCP_TIME_WAIT && state != TCP_NEW_SYN_RECV) {
-		info = sock_info_get(sk, now);
-		if (!info)
+
+	if (sk && state != TCP_LISTEN && state != TCP_TIME_WAIT && state != TCP_NEW_SYN_RECV) {
+		/* a full socket: ours if followed; a closed one is never adopted
+		 * here (an orphan aborting on data was destroyed just before) */
+		__u64 key = (__u64)sk;
+
+		info = bpf_map_lookup_elem(&socks, &key);
+		if (info)
+			read_sock_id_filtered(&sk->__sk_common, &id, false);
+		else if (state != TCP_CLOSE && read_sock_id(&sk->__sk_common, &id))
+			info = sock_info_get(sk, now);
+		if (info)
+			settle_data(sk, &id, info, now);
+	}
+	if (!info) {
+		if (filter_pid)
 			return 0;
-		settle_data(sk, &id, info, now);
-	} else if (filter_pid) {
-		return 0;
+		/* timewait socks keep their 4-tuple; otherwise (no socket, a
+		 * listener, a destroyed orphan) the segment being answered has it */
+		if (sk && state == TCP_TIME_WAIT) {
+			if (!read_sock_id(&sk->__sk_common, &id))
+				return 0;
+		} else if (!skb || !read_skb_id(skb, &id)) {
+			return 0;
+		}
+		sk = NULL;
 	}
 	e = reserve(TT_EV_RST, false);
 	if (!e)

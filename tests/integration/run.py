@@ -365,6 +365,9 @@ def kill_server_idle(ctx):
     rst_before_fin = [e for e in se if e["event"] == "rst" and e["dir"] == "out" and
                       e["ts_ns"] < fin[0]["ts_ns"]]
     check(not rst_before_fin, "server sent RST when killed")
+    check(any(e["event"] == "rst" and e["dir"] == "out" and e["ts_ns"] > fin[0]["ts_ns"]
+              for e in se), "the dead server's RST to the client's data is not shown: %r" %
+          kinds(evs, s))
     sc = close_of(evs, s)
     check(sc["cause"] == "killed" and sc["signal"] == "SIGKILL" and sc["by_pid"] == srv.pid,
           "server close %r" % sc)
