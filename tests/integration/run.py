@@ -306,6 +306,27 @@ def normal_exchange(ctx):
 
 
 @test
+def bulk_byte_counts(ctx):
+    """megabytes both ways: every byte counted once, in runs, nothing lost"""
+    P = ctx.port
+    tr = ctx.trace("-P", str(P))
+    srv = ctx.peer("server", P, "accept; recv 5000000; send 3000000; recv_eof; close")
+    cli = ctx.peer("client", P, "connect; send 5000000; recv 3000000; close")
+    check(cli.wait() == 0 and srv.wait() == 0, "peers failed")
+    waiter_close(tr, P, "s")
+    evs = tr.stop()
+    c, s = client_conn(evs, P), server_conn(evs, P)
+    for conn, out, inn in ((c, 5000000, 3000000), (s, 3000000, 5000000)):
+        check(data_total(evs, conn, "out") == out, "out %d" % data_total(evs, conn, "out"))
+        check(data_total(evs, conn, "in") == inn, "in %d" % data_total(evs, conn, "in"))
+        cl = close_of(evs, conn)
+        check(cl["bytes_out"] == out and cl["bytes_in"] == inn, "close totals %r" % cl)
+    runs = [e for e in evs if e["event"] == "data"]
+    check(len(runs) < 200, "data was not folded into runs: %d data events" % len(runs))
+    check(not [e for e in evs if e["event"] == "lost"], "events lost")
+
+
+@test
 def kill_client_unread_data(ctx):
     """client killed by SIGKILL with unread data: RST out, killed/SIGKILL; server rst_in"""
     P = ctx.port
