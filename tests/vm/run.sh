@@ -11,9 +11,11 @@
 #
 # Environment: VM_CMD (command, default tests/integration/run.sh, run from
 # the repo root in the guest), VM_TIMEOUT (seconds per kernel, 900),
-# VM_MEMORY (1G), VM_CPUS (2), VM_KVM (auto | 1 | 0), VM_RWDIR (extra dirs
-# the guest may write back to the host, space separated; by default the
-# guest sees the host filesystem copy-on-write and its writes are dropped).
+# VM_MEMORY (1G), VM_CPUS (2), VM_KVM (auto | 1 | 0), VM_RWDIR (dirs the
+# guest may write back to the host, space separated). The guest runs as
+# root and sees the host's root filesystem read-only (9p) with throw-away
+# overlays on /tmp, /var, /etc, ... and on the repo, so tests may write
+# anywhere; nothing reaches the host except through VM_RWDIR.
 #
 # Full logs: tests/vm/.cache/logs/KERNEL.log; table: tests/vm/.cache/matrix.md
 set -euo pipefail
@@ -41,12 +43,13 @@ LOGDIR=$CACHE/logs
 command -v vng >/dev/null || die "vng not found; run tests/vm/setup.sh first (make vm-setup)"
 cd "$REPO_DIR"
 first=${cmd%% *}
-[ -e "$first" ] || command -v "$first" >/dev/null ||
+[[ $first == *=* ]] || [ -e "$first" ] || command -v "$first" >/dev/null ||
 	die "command '$first' not found (relative paths are from $REPO_DIR)"
 mkdir -p "$LOGDIR"
 
 vng_base=(vng --cpus "$CPUS" --memory "$MEMORY")
 [ "$(id -u)" = 0 ] || vng_base+=(--user root)
+vng_base+=(--overlay-rwdir "$REPO_DIR")
 for d in ${VM_RWDIR:-}; do vng_base+=(--rwdir "$d"); done
 
 # --- KVM: probe once (bounded: a broken KVM hangs qemu), cache the answer --

@@ -25,7 +25,16 @@ if ! mountpoint -q /sys/fs/bpf; then mount -t bpf bpf /sys/fs/bpf 2>/dev/null ||
 check bpffs "/sys/fs/bpf not mounted" mountpoint -q /sys/fs/bpf
 if command -v bpftool >/dev/null; then
 	check bpf_syscall "bpftool prog list failed" bpftool prog list
-	check bpf_btf_dump "bpftool btf dump failed" sh -c 'bpftool btf dump file /sys/kernel/btf/vmlinux format c | grep -q "struct sock {"'
+	check bpf_btf_dump "bpftool btf dump failed" sh -c 'bpftool btf dump file /sys/kernel/btf/vmlinux format c | grep "struct sock {" >/dev/null'
+	# Which of the tracer's tp_btf hooks this kernel has (informational).
+	have="" miss=""
+	raw=$(bpftool btf dump file /sys/kernel/btf/vmlinux 2>/dev/null | grep -o "'btf_trace_[a-z_]*'" | tr -d "'")
+	for tp in inet_sock_set_state tcp_send_reset tcp_receive_reset tcp_retransmit_skb \
+		tcp_retransmit_synack timer_expire_entry tcp_probe inet_sk_error_report tcp_destroy_sock; do
+		if grep -qx "btf_trace_$tp" <<<"$raw"; then have="$have $tp"; else miss="$miss $tp"; fi
+	done
+	echo "info: tp_btf present:$have"
+	echo "info: tp_btf missing:${miss:- none}"
 else
 	sk bpf_syscall "bpftool not installed"
 fi
@@ -64,7 +73,7 @@ check netns_veth "netns/veth setup or ping failed" netns_test
 
 nft_test() {
 	nft add table inet vmt && nft add chain inet vmt in '{ type filter hook input priority 0; }' &&
-		nft add rule inet vmt in tcp dport 9 reject with tcp reset && nft list ruleset | grep -q 'dport 9'
+		nft add rule inet vmt in tcp dport 9 reject with tcp reset && nft list ruleset | grep 'dport 9' >/dev/null
 	local rc=$?
 	nft delete table inet vmt 2>/dev/null
 	return $rc
