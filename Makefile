@@ -22,7 +22,8 @@ LDLIBS := $(LIBBPF_LIBS) -lelf -lz
 
 # The pure modules (no libbpf): unit-tested without a kernel.
 CORE_SRCS := src/names.c src/json.c src/options.c src/decode.c src/conn_table.c src/cause.c \
-	     src/render_json.c src/render_text.c src/addr.c
+	     src/render_json.c src/render_text.c src/addr.c \
+	     src/render_ladder.c src/ladder_queue.c
 APP_SRCS := src/main.c src/loader.c src/existing.c
 CORE_OBJS := $(patsubst src/%.c,$(OUTPUT)/%.o,$(CORE_SRCS))
 APP_OBJS := $(patsubst src/%.c,$(OUTPUT)/%.o,$(APP_SRCS))

@@ -470,3 +470,41 @@ void conn_table_set_kernel_reports_errors(struct conn_table *t, bool yes)
 {
 	t->opts.kernel_reports_errors = yes;
 }
+
+bool conn_is_mirror(const struct conn *a, const struct conn *b)
+{
+	return a != b && a->ep.family && a->ep.family == b->ep.family && a->ep.lport &&
+	       a->ep.rport && a->ep.lport == b->ep.rport && a->ep.rport == b->ep.lport &&
+	       !memcmp(a->ep.laddr, b->ep.raddr, 16) && !memcmp(a->ep.raddr, b->ep.laddr, 16);
+}
+
+const struct conn *conn_table_find_id(const struct conn_table *t, uint64_t id)
+{
+	for (struct conn *c = t->open.tail; c; c = c->prev)
+		if (c->id == id)
+			return c;
+	for (struct conn *c = t->closed.tail; c; c = c->prev)
+		if (c->id == id)
+			return c;
+	return NULL;
+}
+
+/* b was alive at some point while a was (ports are reused) */
+static bool lives_overlap(const struct conn *a, const struct conn *b)
+{
+	uint64_t a_end = a->closed ? a->last_ts : UINT64_MAX;
+	uint64_t b_end = b->closed ? b->last_ts : UINT64_MAX;
+
+	return b->first_ts <= a_end && a->first_ts <= b_end;
+}
+
+const struct conn *conn_table_find_mirror(const struct conn_table *t, const struct conn *c)
+{
+	for (struct conn *m = t->open.tail; m; m = m->prev)
+		if (conn_is_mirror(c, m) && lives_overlap(c, m))
+			return m;
+	for (struct conn *m = t->closed.tail; m; m = m->prev)
+		if (conn_is_mirror(c, m) && lives_overlap(c, m))
+			return m;
+	return NULL;
+}

@@ -78,4 +78,11 @@ void conn_table_set_kernel_reports_errors(struct conn_table *t, bool yes);
 /* Connections dropped from the table because it was full. */
 uint64_t conn_table_evicted(const struct conn_table *t);
 
+/* b is the other end of a's connection (both on this host): the mirrored 4-tuple. */
+bool conn_is_mirror(const struct conn *a, const struct conn *b);
+/* The connection with this id, open or closed (and still kept); NULL if gone. */
+const struct conn *conn_table_find_id(const struct conn_table *t, uint64_t id);
+/* The other end of c on this host, newest first, whose life overlaps c's; NULL if none. */
+const struct conn *conn_table_find_mirror(const struct conn_table *t, const struct conn *c);
+
 #endif /* CONN_TABLE_H */

@@ -19,19 +19,26 @@
 #include "decode.h"
 #include "existing.h"
 #include "json.h"
+#include "ladder_queue.h"
 #include "loader.h"
 #include "names.h"
 #include "options.h"
 #include "render.h"
+#include "render_ladder.h"
 
 #define TICK_MS 50		 /* drain the ring buffer at least this often */
 #define COUNTER_EVERY_TICKS 10	 /* look at the loss counters every 500 ms */
+#define LADDER_MAX_EVENTS 4096	 /* events kept per connection for its diagram */
+#define LADDER_HOLD_NS 2000000000ULL /* a closed end waits this long for its other end */
+#define LADDER_GRACE_NS 100000000ULL /* events that trail a close (the RST of an abort) */
 
 struct app {
 	struct env env;
 	struct render_opts ropts;
 	struct conn_table *table;
 	struct loader loader;
+	bool ladder;		 /* ladders instead of the live stream */
+	struct ladder_queue *ladders;
 	uint64_t bad_records;
 	uint64_t lost_reported;
 	uint64_t map_full_reported;
@@ -51,8 +58,29 @@ static void sink(const struct tl_event *ev, const struct conn *c, void *ctx)
 
 	if (app->env.json)
 		render_json(stdout, ev, &app->ropts);
-	else
+	else if (!app->ladder)
 		render_text(stdout, ev, &app->ropts);
+}
+
+static void on_close(const struct conn *c, void *ctx)
+{
+	struct app *app = ctx;
+
+	ladder_queue_closed(app->ladders, c);
+}
+
+static void draw_ladder(const struct conn *a, const struct conn *b, void *ctx)
+{
+	struct app *app = ctx;
+
+	render_ladder(stdout, a, b, &app->ropts);
+}
+
+static void draw_late(const struct conn *c, void *ctx)
+{
+	struct app *app = ctx;
+
+	render_ladder_late(stdout, c, &app->ropts);
 }
 
 static int on_event(void *ctx, void *data, size_t size)
@@ -210,6 +238,8 @@ static int run(struct app *app)
 			ret = -errno;
 			break;
 		}
+		if (app->ladders)
+			ladder_queue_tick(app->ladders, now_ns(CLOCK_MONOTONIC));
 		fflush(stdout);
 	}
 	/* a second Ctrl-C while we finish kills us */
@@ -254,21 +284,43 @@ int main(int argc, char **argv)
 		(int64_t)now_ns(CLOCK_REALTIME) - (int64_t)now_ns(CLOCK_MONOTONIC);
 	app.ropts.start_ns = now_ns(CLOCK_MONOTONIC);
 	app.ropts.timestamp = app.env.timestamp;
-	app.ropts.color = !app.env.json && isatty(STDOUT_FILENO) && !getenv("NO_COLOR");
+	app.ropts.color = !app.env.json && !app.env.no_color && isatty(STDOUT_FILENO) &&
+			  !(getenv("NO_COLOR") && *getenv("NO_COLOR"));
+	/* ladders: asked for, or the default on a terminal */
+	app.ladder = app.env.ladder ||
+		     (!app.env.json && !app.env.live && isatty(STDOUT_FILENO));
 
 	topts.max_open = app.env.max_conns;
 	topts.max_closed = 1024;
 	topts.sink = sink;
 	topts.sink_ctx = &app;
+	if (app.ladder) {
+		topts.max_events_per_conn = LADDER_MAX_EVENTS;
+		topts.on_close = on_close;
+		topts.on_close_ctx = &app;
+	}
 	app.table = conn_table_new(&topts);
-	if (!app.table) {
+	if (app.table && app.ladder) {
+		struct ladder_queue_opts qopts = {
+			.hold_ns = LADDER_HOLD_NS,
+			.grace_ns = LADDER_GRACE_NS,
+			.draw = draw_ladder,
+			.late = draw_late,
+			.ctx = &app,
+		};
+
+		app.ladders = ladder_queue_new(app.table, &qopts);
+	}
+	if (!app.table || (app.ladder && !app.ladders)) {
 		fprintf(stderr, "tcptimeline: out of memory\n");
+		conn_table_free(app.table);
 		return 1;
 	}
 
 	ret = loader_start(&app.loader, &app.env, on_event, &app, stderr, err, sizeof(err));
 	if (ret) {
 		fprintf(stderr, "tcptimeline: %s\n", err);
+		ladder_queue_free(app.ladders);
 		conn_table_free(app.table);
 		return 1;
 	}
@@ -286,6 +338,9 @@ int main(int argc, char **argv)
 	fprintf(stderr, "tcptimeline: tracing TCP (%s); Ctrl-C to stop\n", filters);
 
 	ret = run(&app);
+	/* what is held, and every connection still open, drawn now */
+	if (app.ladders)
+		ladder_queue_flush(app.ladders);
 
 	check_counters(&app, true);
 	if (app.bad_records)
@@ -303,6 +358,7 @@ int main(int argc, char **argv)
 	}
 	fflush(stdout);
 	loader_stop(&app.loader);
+	ladder_queue_free(app.ladders);
 	conn_table_free(app.table);
 	rst_reasons_clear();
 	return ret ? 1 : 0;

@@ -21,6 +21,12 @@ static const char usage_text[] =
 	"  -4, --ipv4                    only IPv4\n"
 	"  -6, --ipv6                    only IPv6\n"
 	"  -j, --json                    JSON Lines, one event per line\n"
+	"      --ladder                  a ladder diagram per connection when it closes\n"
+	"                                (and for those still open at exit); the default\n"
+	"                                when stdout is a terminal\n"
+	"      --live                    one text line per event as it happens; the default\n"
+	"                                when stdout is not a terminal\n"
+	"      --no-color                no colour (also when NO_COLOR is set)\n"
 	"  -T, --timestamp               wall-clock time on each text line\n"
 	"  -d, --duration SECS           stop after SECS seconds\n"
 	"  -b, --buffer-mb MB            ring buffer size (power of two, default 8)\n"
@@ -98,7 +104,7 @@ bool env_port_wanted(const struct env *env, uint16_t port)
 	return env->port_bits[port >> 6] & (1ULL << (port & 63));
 }
 
-enum { OPT_MAX_CONNS = 1000 };
+enum { OPT_MAX_CONNS = 1000, OPT_LADDER, OPT_LIVE, OPT_NO_COLOR };
 
 static const struct option long_opts[] = {
 	{ "port", required_argument, NULL, 'P' },
@@ -106,6 +112,9 @@ static const struct option long_opts[] = {
 	{ "ipv4", no_argument, NULL, '4' },
 	{ "ipv6", no_argument, NULL, '6' },
 	{ "json", no_argument, NULL, 'j' },
+	{ "ladder", no_argument, NULL, OPT_LADDER },
+	{ "live", no_argument, NULL, OPT_LIVE },
+	{ "no-color", no_argument, NULL, OPT_NO_COLOR },
 	{ "timestamp", no_argument, NULL, 'T' },
 	{ "duration", required_argument, NULL, 'd' },
 	{ "buffer-mb", required_argument, NULL, 'b' },
@@ -162,6 +171,15 @@ enum parse_result parse_options(int argc, char **argv, struct env *env, FILE *ou
 		case 'T':
 			env->timestamp = true;
 			break;
+		case OPT_LADDER:
+			env->ladder = true;
+			break;
+		case OPT_LIVE:
+			env->live = true;
+			break;
+		case OPT_NO_COLOR:
+			env->no_color = true;
+			break;
 		case 'd':
 			if (parse_ulong(optarg, 1, 31536000, &v))
 				return usage_error(err,
@@ -199,5 +217,8 @@ enum parse_result parse_options(int argc, char **argv, struct env *env, FILE *ou
 	}
 	if (optind < argc)
 		return usage_error(err, "unexpected argument '%s'", argv[optind]);
+	if (env->json + env->ladder + env->live > 1)
+		return usage_error(err, "%s",
+				   "--json, --ladder and --live choose the output: give one of them");
 	return PARSE_OK;
 }

@@ -11,6 +11,9 @@
 struct env {
 	bool verbose;		/* -v: libbpf's own log */
 	bool json;		/* -j */
+	bool ladder;		/* --ladder: a diagram per connection (default on a terminal) */
+	bool live;		/* --live: one line per event (default when not a terminal) */
+	bool no_color;		/* --no-color (or NO_COLOR in the environment) */
 	bool timestamp;		/* -T: wall-clock time on text lines */
 	uint8_t family;		/* 0 both, 4, 6 */
 	uint32_t pid;		/* 0: any */
