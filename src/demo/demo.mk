@@ -22,3 +22,13 @@ $(DEMO_OUT)/demo-server: src/demo/demo-server.c $(DEMO_DEPS) | $(DEMO_OUT)
 $(DEMO_OUT)/demo-client: src/demo/demo-client.c $(DEMO_DEPS) | $(DEMO_OUT)
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(DEMO_CFLAGS) src/demo/demo-client.c $(DEMO_COMMON) -o $@
+
+# sudo make demo [SCENARIO=keepalive]: the tracer draws every demo scenario.
+# Packages first (tests/install-deps.sh), then a fresh make so pkg-config and
+# bpftool are found, then src/demo/demo.sh.
+SCENARIO ?=
+.PHONY: demo
+demo:
+	$(Q)tests/install-deps.sh
+	$(Q)$(MAKE) --no-print-directory all demo-bins
+	$(Q)src/demo/demo.sh $(SCENARIO)

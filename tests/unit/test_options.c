@@ -117,6 +117,26 @@ static void test_flags(void **state)
 	assert_int_equal(env.family, 6);
 }
 
+static void test_output_choice(void **state)
+{
+	struct env env;
+
+	assert_int_equal(parse(&env, NULL), PARSE_OK);
+	assert_false(env.ladder || env.live || env.no_color);
+	assert_int_equal(parse(&env, "--ladder", "--no-color", NULL), PARSE_OK);
+	assert_true(env.ladder && env.no_color);
+	assert_int_equal(parse(&env, "--live", NULL), PARSE_OK);
+	assert_true(env.live);
+	/* one output at a time */
+	assert_int_equal(parse(&env, "--ladder", "--json", NULL), PARSE_USAGE);
+	assert_int_equal(parse(&env, "-j", "--live", NULL), PARSE_USAGE);
+	assert_int_equal(parse(&env, "--live", "--ladder", NULL), PARSE_USAGE);
+	/* flags take no value */
+	assert_int_equal(parse(&env, "--ladder=yes", NULL), PARSE_USAGE);
+	assert_int_equal(parse(&env, "--no-color=1", NULL), PARSE_USAGE);
+	assert_int_equal(parse(&env, "--colour", NULL), PARSE_USAGE);
+}
+
 static void test_help_and_version_exit_zero(void **state)
 {
 	struct env env;
@@ -148,6 +168,7 @@ int main(void)
 		cmocka_unit_test(test_bad_values_are_usage_errors),
 		cmocka_unit_test(test_other_usage_errors),
 		cmocka_unit_test(test_flags),
+		cmocka_unit_test(test_output_choice),
 		cmocka_unit_test(test_help_and_version_exit_zero),
 		cmocka_unit_test(test_usage_message_is_one_line),
 	};
