@@ -45,7 +45,7 @@ deps:
 
 # every test: unit, integration (root), and the VM matrix with VMTEST=1
 check: deps
-	$(Q)$(MAKE) --no-print-directory all unit-bins
+	$(Q)$(MAKE) --no-print-directory all unit-bins demo-bins
 	$(Q)VMTEST=$(VMTEST) tests/check.sh
 
 integration: tcptimeline

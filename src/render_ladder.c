@@ -614,7 +614,7 @@ static void error_text(int col, int32_t err, char *buf, size_t len)
 		snprintf(buf, len, "%s send() -> %s", role[col], name);
 		break;
 	case ECONNREFUSED:
-		snprintf(buf, len, "refused: %s connect() -> %s", role[col], name);
+		snprintf(buf, len, "refused: connect() -> %s", name); /* a client's */
 		break;
 	case ECONNRESET:
 		snprintf(buf, len, "%s recv()/send() -> %s", role[col], name);
