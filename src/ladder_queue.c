@@ -134,7 +134,8 @@ static void run(struct ladder_queue *q, uint64_t now, bool force)
 		if (!m || stateless(m))
 			ready = h.closed_ts + q->o.grace_ns;
 		else if (m->closed)
-			ready = (m->last_ts > h.closed_ts ? m->last_ts : h.closed_ts) + q->o.grace_ns;
+			ready = (m->last_ts > h.closed_ts ? m->last_ts : h.closed_ts) +
+				q->o.grace_ns;
 		else
 			ready = h.closed_ts + q->o.hold_ns;
 		if (force || now >= ready) {

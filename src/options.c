@@ -219,6 +219,6 @@ enum parse_result parse_options(int argc, char **argv, struct env *env, FILE *ou
 		return usage_error(err, "unexpected argument '%s'", argv[optind]);
 	if (env->json + env->ladder + env->live > 1)
 		return usage_error(err, "%s",
-				   "--json, --ladder and --live choose the output: give one of them");
+			"--json, --ladder and --live choose the output: give one of them");
 	return PARSE_OK;
 }

@@ -136,7 +136,8 @@ static struct row *row_new(struct ladder *l)
 static bool went_syn_sent(const struct conn *c)
 {
 	for (size_t i = 0; i < c->n_events; i++)
-		if (c->events[i].kind == TL_STATE && c->events[i].state.new_state == TT_TCP_SYN_SENT)
+		if (c->events[i].kind == TL_STATE &&
+		    c->events[i].state.new_state == TT_TCP_SYN_SENT)
 			return true;
 	return false;
 }
@@ -248,7 +249,8 @@ static void observe(struct ladder *l, int col)
 			break;
 		}
 		case TL_KA_PROBE:
-			obs_add(l, col, i, e, e->ka_probe.dir == TT_DIR_OUT, SEG_KA_PROBE, "KEEPALIVE", 0);
+			obs_add(l, col, i, e, e->ka_probe.dir == TT_DIR_OUT, SEG_KA_PROBE,
+				"KEEPALIVE", 0);
 			break;
 		case TL_KA_ACK:
 			obs_add(l, col, i, e, e->ka_ack.dir == TT_DIR_OUT, SEG_KA_ACK, "ACK", 0);
@@ -257,7 +259,8 @@ static void observe(struct ladder *l, int col)
 			obs_add(l, col, i, e, e->rst.dir == TT_DIR_OUT, SEG_RST, "RST", 0);
 			break;
 		case TL_RETRANSMIT:
-			obs_add(l, col, i, e, true, SEG_RETRANS, e->retrans.syn ? "SYN" : "DATA", 0);
+			obs_add(l, col, i, e, true, SEG_RETRANS,
+				e->retrans.syn ? "SYN" : "DATA", 0);
 			break;
 		default:
 			break;
@@ -669,8 +672,8 @@ static void notes_state(struct ladder *l, int col, size_t i, bool rst_in_seen)
 		}
 		rst = next_rst_out(l, col, i);
 		if (rst) {
-			const char *why = rst_why(rst->rst_reason,
-						  o == TT_TCP_ESTABLISHED || o == TT_TCP_CLOSE_WAIT);
+			bool abort = o == TT_TCP_ESTABLISHED || o == TT_TCP_CLOSE_WAIT;
+			const char *why = rst_why(rst->rst_reason, abort);
 
 			note_add(rst->note, buf);
 			if (why)
@@ -1036,7 +1039,8 @@ static void summary(FILE *f, const struct ladder *l, uint64_t t0, uint64_t t1,
 			    c->events[i].close.cause == CAUSE_REFUSED)
 				refused = true;
 	}
-	snprintf(items[n++], 160, "%s after %.6f s", open ? "still open" : "closed", (double)(t1 - t0) / 1e9);
+	snprintf(items[n++], 160, "%s after %.6f s", open ? "still open" : "closed",
+		 (double)(t1 - t0) / 1e9);
 	for (size_t i = 0; i < l->n_rows; i++) {
 		const struct row *r = &l->rows[i];
 
@@ -1081,11 +1085,12 @@ static void summary(FILE *f, const struct ladder *l, uint64_t t0, uint64_t t1,
 		} else if (stateless(c)) {
 			snprintf(items[n++], 160, "%s: no socket, the kernel answered", role[col]);
 		} else {
-			snprintf(items[n++], 160, "%s: still %s", role[col], tcp_state_name(c->state));
+			snprintf(items[n++], 160, "%s: still %s", role[col],
+				 tcp_state_name(c->state));
 		}
 		if (c->events_dropped)
-			snprintf(items[n++], 160, "%" PRIu64 " %s events not kept", c->events_dropped,
-				 role[col]);
+			snprintf(items[n++], 160, "%" PRIu64 " %s events not kept",
+				 c->events_dropped, role[col]);
 	}
 	fputs(o->color ? C_BOLD : "", f);
 	for (int i = 0; i < n; i++) {

@@ -23,7 +23,10 @@ if [ "$(id -u)" -ne 0 ]; then
 	exit 2
 fi
 for sc in $scenarios; do
-	case " $all " in *" $sc "*) ;; *) echo "demo: unknown scenario '$sc' (one of: $all)" >&2; exit 2 ;; esac
+	case " $all " in
+	*" $sc "*) ;;
+	*) echo "demo: unknown scenario '$sc' (one of: $all)" >&2; exit 2 ;;
+	esac
 done
 n=$(echo $scenarios | wc -w)
 last=$((base + n - 1))

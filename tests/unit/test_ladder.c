@@ -437,8 +437,8 @@ static void scenario(const char *name)
 			continue;
 		if (!c->pid) /* a reset from no socket: nothing to draw alone */
 			continue;
-		fprintf(out, "--- #%llu alone: its peer drawn from what its kernel sent and received\n",
-			(unsigned long long)id);
+		fprintf(out, "--- #%llu alone: %s\n", (unsigned long long)id,
+			"its peer drawn from what its kernel sent and received");
 		render_ladder(out, c, NULL, &rp.ropts);
 	}
 	replay_end(&rp);
@@ -548,7 +548,8 @@ static void test_open_at_exit(void **state)
 	/* Ctrl-C during the keepalive idle: both ends still open, drawn as one */
 	replay_start(&rp, &rec, out);
 	for (int i = 0; i < first; i++)
-		if (is(str(&rec.ev[i], "event"), "state") && is(str(&rec.ev[i], "new"), "FIN_WAIT1"))
+		if (is(str(&rec.ev[i], "event"), "state") &&
+		    is(str(&rec.ev[i], "new"), "FIN_WAIT1"))
 			first = i;
 	replay_feed(&rp, 0, first);
 	ladder_queue_flush(rp.queue);
