@@ -42,7 +42,8 @@ struct sock_info {
 	__u8 fin_in_seen;    /* the FIN's sequence number has been skipped */
 	__u8 pad;
 	__u64 ka_sent_ts;    /* our unanswered keepalive probe, 0 if none */
-	__u64 syn_sent_ts;   /* connect() seen, its event not yet emitted (see flush_syn_sent) */
+	__u64 held_ts;       /* a state event held back until the 4-tuple is known (flush_held_state) */
+	__u8 held_old, held_new;
 	__u32 ka_in_n;       /* peer probes since its last data */
 	__u32 retrans;       /* retransmits so far */
 };
@@ -415,6 +416,13 @@ static __always_inline void sync_out(const struct sock *sk, const struct sock_id
 	fold_data(sk, id, info, TT_DIR_OUT, (__u32)delta, nsegs, now);
 }
 
+/* The peer's FIN arrived: tcp_fin() sets SOCK_DONE (sk_shutdown's RCV_SHUTDOWN
+ * is no proof: close() sets it too). */
+static __always_inline bool peer_fin_received(const struct sock *sk)
+{
+	return BPF_CORE_READ(sk, __sk_common.skc_flags) & (1UL << SOCK_DONE);
+}
+
 /* Data received that tcp_probe did not see segment by segment (out-of-order
  * segments merged later, data received after our FIN): rcv_nxt progress,
  * less the one sequence number the peer's FIN takes. */
@@ -432,7 +440,7 @@ static __always_inline void sync_in(const struct sock *sk, const struct sock_id 
 	if (delta <= 0)
 		return;
 	info->rcv_seen = rcv_nxt;
-	if (!info->fin_in_seen && (BPF_CORE_READ(sk, sk_shutdown) & RCV_SHUTDOWN)) {
+	if (!info->fin_in_seen && peer_fin_received(sk)) {
 		info->fin_in_seen = 1;
 		delta -= 1;
 	}
@@ -440,28 +448,39 @@ static __always_inline void sync_in(const struct sock *sk, const struct sock_id 
 		fold_data(sk, id, info, TT_DIR_IN, (__u32)delta, 1, now);
 }
 
-/* connect() moves the socket to SYN_SENT before it picks the local port
- * (inet_hash_connect runs after tcp_set_state), so the CLOSE -> SYN_SENT
- * event is held back until the socket's next event, when the port is known,
- * and emitted then with its own time. */
-static __always_inline void flush_syn_sent(const struct sock *sk, const struct sock_id *id,
-					   struct sock_info *info)
+/* Two transitions happen before the socket knows its own 4-tuple: connect()
+ * moves it to SYN_SENT before it picks the local port (inet_hash_connect runs
+ * after tcp_set_state), and before 6.x an accepted socket became SYN_RECV
+ * while it still carried its listener's addresses (inet_csk_clone_lock set
+ * the state first). Their events are held back until the socket's next
+ * event, when the tuple is complete, and emitted then with their own time. */
+static __always_inline void flush_held_state(const struct sock *sk, const struct sock_id *id,
+					     struct sock_info *info)
 {
 	struct tt_event *e;
 
-	if (!info->syn_sent_ts)
+	if (!info->held_ts)
 		return;
 	e = reserve(TT_EV_STATE, false);
 	if (e) {
-		fill_sock(e, sk, id, info, info->syn_sent_ts);
-		e->old_state = TCP_CLOSE;
-		e->new_state = TCP_SYN_SENT;
-		/* connect() runs in the owner's process context */
-		e->actor_pid = info->owner_pid;
-		__builtin_memcpy(e->actor_comm, info->owner_comm, TT_COMM_LEN);
+		fill_sock(e, sk, id, info, info->held_ts);
+		e->old_state = info->held_old;
+		e->new_state = info->held_new;
+		if (info->held_new == TCP_SYN_SENT) {
+			/* connect() runs in the owner's process context */
+			e->actor_pid = info->owner_pid;
+			__builtin_memcpy(e->actor_comm, info->owner_comm, TT_COMM_LEN);
+		}
 		submit(e);
 	}
-	info->syn_sent_ts = 0;
+	info->held_ts = 0;
+}
+
+static __always_inline void hold_state(struct sock_info *info, __u64 now, int o, int n)
+{
+	info->held_ts = now;
+	info->held_old = o;
+	info->held_new = n;
 }
 
 /* Before any control event: account for data, then emit the run, so the
@@ -469,7 +488,7 @@ static __always_inline void flush_syn_sent(const struct sock *sk, const struct s
 static __always_inline void settle_data(const struct sock *sk, const struct sock_id *id,
 					struct sock_info *info, __u64 now)
 {
-	flush_syn_sent(sk, id, info);
+	flush_held_state(sk, id, info);
 	sync_out(sk, id, info, now);
 	sync_in(sk, id, info, now);
 	flush_data(sk, id, info);
@@ -538,7 +557,7 @@ int BPF_PROG(inet_sock_set_state, const struct sock *sk, const int oldstate, con
 			return 0;
 		if (in_socket_owner_ctx(sk))
 			sock_info_set_owner_current(info);
-		info->syn_sent_ts = now; /* emitted once the local port is known */
+		hold_state(info, now, oldstate, newstate);
 		return 0;
 	} else if (newstate == TCP_LISTEN) {
 		struct tt_owner owner = {};
@@ -561,6 +580,10 @@ int BPF_PROG(inet_sock_set_state, const struct sock *sk, const int oldstate, con
 		if (filter_pid && (!owner || owner->pid != filter_pid))
 			return 0;
 		info = sock_info_new(sk, now, owner);
+		if (info && !id.rport) {
+			hold_state(info, now, oldstate, newstate);
+			return 0;
+		}
 	} else {
 		info = sock_info_get(sk, now);
 	}
@@ -589,7 +612,7 @@ int BPF_PROG(inet_sock_set_state, const struct sock *sk, const int oldstate, con
 		e->old_state = oldstate;
 		e->new_state = newstate;
 		e->sk_err = BPF_CORE_READ(sk, sk_err);
-		e->sk_shutdown = BPF_CORE_READ(sk, sk_shutdown);
+		e->peer_fin = peer_fin_received(sk);
 		e->timer_ctx = timer_ctx_of(sk);
 		fill_actor(e, sk);
 		submit(e);

@@ -58,7 +58,7 @@ struct tt_event {
 	__s32 exit_code;      /* task->exit_code of an exiting actor: signal in low 7 bits, status << 8 */
 	__u32 sk_err;         /* sk->sk_err at this event */
 	__u8 timer_ctx;       /* TT_TIMER_* */
-	__u8 sk_shutdown;     /* sk->sk_shutdown: RCV_SHUTDOWN 1 (FIN received), SEND_SHUTDOWN 2 */
+	__u8 peer_fin;        /* the peer's FIN has been received (SOCK_DONE) */
 	__u8 pad[2];
 	union {
 		struct {

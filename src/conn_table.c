@@ -326,8 +326,9 @@ void conn_table_add_raw(struct conn_table *t, const struct tt_event *raw)
 	c = conn_for_raw(t, raw, &ep);
 	if (!c)
 		return;
-	/* the local port is 0 before connect() picks one and after close releases it */
-	if (!c->ep.lport && ep.lport)
+	/* the local port is 0 before connect() picks one and after close releases
+	 * it; an accepted socket may first show its listener's tuple */
+	if ((!c->ep.lport || !c->ep.rport) && ep.lport && ep.rport)
 		c->ep = ep;
 	if (raw->owner_pid) {
 		c->pid = raw->owner_pid;
@@ -342,7 +343,7 @@ void conn_table_add_raw(struct conn_table *t, const struct tt_event *raw)
 		ev.kind = TL_STATE;
 		ev.state.old_state = raw->old_state;
 		ev.state.new_state = raw->new_state;
-		fin_in = (raw->sk_shutdown & 1) && !raw->sk_err;
+		fin_in = raw->peer_fin && !raw->sk_err;
 		ev.state.sent = state_sent_segment(raw->old_state, raw->new_state, fin_in);
 		ev.state.received = state_received_segment(raw->old_state, raw->new_state, fin_in);
 		ev.state.time_wait = raw->new_state == TT_TCP_CLOSE && fin_in &&
@@ -352,6 +353,8 @@ void conn_table_add_raw(struct conn_table *t, const struct tt_event *raw)
 		ev.state.sk_err = raw->sk_err;
 		task_from(&ev.state.actor, raw);
 		c->state = raw->new_state;
+		if (raw->sk_err)
+			c->last_sk_err = raw->sk_err;
 		if (raw->new_state == TT_TCP_CLOSE && raw->sk_err && !t->opts.kernel_reports_errors) {
 			struct tl_event err = { .kind = TL_ERROR, .ts_ns = raw->ts_ns };
 
@@ -402,6 +405,12 @@ void conn_table_add_raw(struct conn_table *t, const struct tt_event *raw)
 	case TT_EV_ERROR:
 		ev.kind = TL_ERROR;
 		ev.error.err = (int32_t)raw->error.err;
+		/* the application can take sk_err (xchg to 0) between the kernel
+		 * setting it and reporting it: the state change before saw it */
+		if (!ev.error.err)
+			ev.error.err = (int32_t)c->last_sk_err;
+		if (!ev.error.err)
+			return;
 		break;
 	case TT_EV_DESTROY:
 		conn_destroyed(t, c, raw->ts_ns);
@@ -412,8 +421,17 @@ void conn_table_add_raw(struct conn_table *t, const struct tt_event *raw)
 	}
 	cause_facts_add(&c->facts, &ev, raw->timer_ctx);
 	emit(t, c, &ev);
-	if (ev.kind == TL_STATE && ev.state.new_state == TT_TCP_CLOSE)
+	if (ev.kind == TL_STATE && ev.state.new_state == TT_TCP_CLOSE) {
 		conn_close(t, c, raw->ts_ns);
+	} else if (!c->sk && !c->closed && ev.kind == TL_RST && !c->n_state_events) {
+		/* a reset sent with no socket behind it (a refused SYN, a segment
+		 * for a gone connection): nothing follows, it is not open */
+		list_remove(&t->open, c);
+		c->closed = true;
+		list_push(&t->closed, c);
+	}
+	if (ev.kind == TL_STATE)
+		c->n_state_events++;
 	trim_closed(t);
 }
 

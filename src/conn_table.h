@@ -30,6 +30,8 @@ struct conn {
 	struct cause_facts facts;
 	uint64_t bytes_in, bytes_out;
 	uint32_t retransmits, keepalives;
+	uint32_t last_sk_err;	 /* the socket's error at its last state change */
+	uint32_t n_state_events;
 	/* every event of this connection, for diagrams drawn at close */
 	struct tl_event *events;
 	size_t n_events, cap_events;

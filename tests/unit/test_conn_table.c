@@ -91,7 +91,7 @@ static void test_client_lifecycle(void **state)
 	add(t, e);
 	add(t, raw_state(CLIENT_SK, 1000, 6000, 1, TT_TCP_FIN_WAIT1, TT_TCP_FIN_WAIT2));
 	e = raw_state(CLIENT_SK, 1000, 9872000000ULL, 1, TT_TCP_FIN_WAIT2, TT_TCP_CLOSE);
-	e.sk_shutdown = 1; /* the peer's FIN arrived: into TIME_WAIT */
+	e.peer_fin = 1; /* the peer's FIN arrived: into TIME_WAIT */
 	e.lport = 0;	   /* released by close */
 	add(t, e);
 
@@ -262,6 +262,38 @@ static void test_retransmit_and_keepalive_totals(void **state)
 	conn_table_free(t);
 }
 
+static void test_error_read_as_zero(void **state)
+{
+	struct seen s;
+	struct conn_table *t = table(&s, 16, 16);
+	struct tt_event e = raw_state(CLIENT_SK, 1, 5, 1, TT_TCP_SYN_SENT, TT_TCP_CLOSE);
+	struct tt_event err = raw_base(CLIENT_SK, 1, TT_EV_ERROR, 6, 1);
+
+	/* an error report whose sk_err the application already took */
+	add(t, err);
+	assert_null(last_of(&s, TL_ERROR));
+	e.sk_err = ECONNREFUSED;
+	add(t, e);
+	add(t, err);
+	assert_non_null(last_of(&s, TL_ERROR));
+	assert_int_equal(last_of(&s, TL_ERROR)->error.err, ECONNREFUSED);
+	conn_table_free(t);
+}
+
+static void test_rst_without_socket_is_not_open(void **state)
+{
+	struct seen s;
+	struct conn_table *t = table(&s, 16, 16);
+	struct tt_event rst = raw_base(0, 0, TT_EV_RST, 12, 0);
+
+	rst.rst.dir = TT_DIR_OUT;
+	add(t, rst);
+	assert_int_equal(s.n, 1);
+	assert_int_equal(s.ev[0].kind, TL_RST);
+	assert_int_equal(conn_table_open_count(t), 0);
+	conn_table_free(t);
+}
+
 static void count_open(const struct conn *c, void *ctx)
 {
 	int *n = ctx;
@@ -297,6 +329,8 @@ int main(void)
 		cmocka_unit_test(test_eviction_bounds_memory),
 		cmocka_unit_test(test_retransmit_and_keepalive_totals),
 		cmocka_unit_test(test_foreach_open),
+		cmocka_unit_test(test_error_read_as_zero),
+		cmocka_unit_test(test_rst_without_socket_is_not_open),
 	};
 
 	return cmocka_run_group_tests_name("conn_table", tests, NULL, NULL);

@@ -236,7 +236,7 @@ static bool to_raw(const struct recording *r, const struct obj *o, struct tt_eve
 		if (e->new_state == TT_TCP_CLOSE &&
 		    (num(o, "time_wait") || is(recv, "FIN") || is(recv, "FIN,ACK") ||
 		     (e->old_state == TT_TCP_CLOSING && is(recv, "ACK"))))
-			e->sk_shutdown = 1;
+			e->peer_fin = 1;
 	} else if (is(ev, "data")) {
 		e->type = TT_EV_DATA;
 		e->data.dir = is(dir, "out") ? TT_DIR_OUT : TT_DIR_IN;
