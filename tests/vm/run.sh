@@ -15,7 +15,8 @@
 # guest may write back to the host, space separated). The guest runs as
 # root and sees the host's root filesystem read-only (9p) with throw-away
 # overlays on /tmp, /var, /etc, ... and on the repo, so tests may write
-# anywhere; nothing reaches the host except through VM_RWDIR.
+# anywhere; nothing reaches the host except through VM_RWDIR. The guest
+# reads host files live (9p): don't rebuild the tracer during a run.
 #
 # Full logs: tests/vm/.cache/logs/KERNEL.log; table: tests/vm/.cache/matrix.md
 set -euo pipefail
@@ -144,7 +145,7 @@ run_one() { # $1 slot
 	local fails skips
 	fails=$(grep -E '^FAIL ' "$log" | sed 's/^FAIL //' || true)
 	skips=$(grep -E '^SKIP ' "$log" | sed 's/^SKIP //' || true)
-	if [ $rc = 0 ] && [ -n "$summary" ]; then
+	if [ "$rc" = 0 ] && [ -n "$summary" ]; then
 		line="vmtest $k ($ver): $summary [$((t1 - t0)) s]"
 		rows+=("| $k | $ver | $summary | $(cell "$skips") | $(cell "$fails") | $((t1 - t0)) s |")
 	else

@@ -36,7 +36,7 @@ host_tools_ok() {
 
 mkdir -p "$CACHE"
 if ! host_tools_ok; then
-	note "installing host packages: $(echo $HOST_PKGS)"
+	note "installing host packages: ${HOST_PKGS//$'\n'/ }"
 	export DEBIAN_FRONTEND=noninteractive
 	# shellcheck disable=SC2086
 	if ! apt-get -qq install -y --no-install-recommends $HOST_PKGS >"$CACHE/apt-install.log" 2>&1; then
