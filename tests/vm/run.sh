@@ -143,8 +143,9 @@ run_one() { # $1 slot
 	summary=$(grep -E '^([A-Za-z_-]+: )?[0-9]+ passed, [0-9]+ failed(, [0-9]+ skipped)?[[:space:]]*$' "$log" |
 		tail -n1 | sed -E 's/^[A-Za-z_-]+: //; s/[[:space:]]+$//' || true)
 	local fails skips
-	fails=$(grep -E '^FAIL ' "$log" | sed 's/^FAIL //' || true)
-	skips=$(grep -E '^SKIP ' "$log" | sed 's/^SKIP //' || true)
+	# Table cells: one line per test, long reasons cut (the log has them whole).
+	fails=$(grep -E '^FAIL ' "$log" | sed 's/^FAIL //' | awk '{ if (length($0) > 120) $0 = substr($0, 1, 117) "..."; print }' || true)
+	skips=$(grep -E '^SKIP ' "$log" | sed 's/^SKIP //' | awk '{ if (length($0) > 120) $0 = substr($0, 1, 117) "..."; print }' || true)
 	if [ "$rc" = 0 ] && [ -n "$summary" ]; then
 		line="vmtest $k ($ver): $summary [$((t1 - t0)) s]"
 		rows+=("| $k | $ver | $summary | $(cell "$skips") | $(cell "$fails") | $((t1 - t0)) s |")
