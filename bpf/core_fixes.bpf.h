@@ -57,4 +57,24 @@ static __always_inline __u8 tcp_skb_cb_flags_low(const struct sk_buff *skb)
 	return flags;
 }
 
+/* Where tcp_keepalive_timer's timer_list lives. Mainline long used
+ * sk->sk_timer; kernels that share it with MPTCP moved it into
+ * inet_connection_sock as icsk_keepalive_timer (a union with
+ * mptcp_tout_timer), leaving sk_timer in a union with
+ * mptcp_retransmit_timer. Seen here: Debian 6.1.0-56 (a stable backport),
+ * 6.12 and 7.2 have icsk_keepalive_timer; 5.10 and the 6.18 host do not.
+ * Offsets come from the running kernel's BTF: a plain container_of would
+ * bake in the layout of the vmlinux.h we compiled against. */
+struct inet_connection_sock___ka {
+	struct timer_list icsk_keepalive_timer;
+} __attribute__((preserve_access_index));
+
+static __always_inline __u32 keepalive_timer_offset(void)
+{
+	if (bpf_core_field_exists(struct inet_connection_sock___ka, icsk_keepalive_timer))
+		return bpf_core_field_offset(struct inet_connection_sock___ka,
+					     icsk_keepalive_timer);
+	return bpf_core_field_offset(struct sock, sk_timer);
+}
+
 #endif /* CORE_FIXES_BPF_H */

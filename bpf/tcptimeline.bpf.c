@@ -933,7 +933,7 @@ int BPF_PROG(timer_expire_entry, struct timer_list *timer)
 	/* every timer in the system passes here: one comparison for the others */
 	if ((const void *)timer->function != &tcp_keepalive_timer)
 		return 0;
-	sk = container_of(timer, struct sock, sk_timer);
+	sk = (struct sock *)((char *)timer - keepalive_timer_offset());
 	key = (__u64)sk;
 	if (!bpf_map_lookup_elem(&socks, &key))
 		return 0;
