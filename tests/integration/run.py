@@ -724,14 +724,15 @@ def keepalive_timeout(ctx):
     try:
         tr = ctx.trace("-P", str(P), netns=ns.cli)
         srv = netns_peer(ctx, ns.srv, "server", P, "accept; pause")
-        cli = netns_peer(ctx, ns.cli, "client", P, "keepalive 1 1 2; connect; wait_line")
+        cli = netns_peer(ctx, ns.cli, "client", P, "keepalive 2 1 2; connect; wait_line")
         cli.wait_line("step connect ok")
         ns.drop(ns.srv, "input priority 0", "ip saddr 10.200.0.1 tcp dport %d" % P)
         cc = waiter_close(tr, P, "c")
         evs = tr.stop()
         ce = of_conn(evs, cc["conn"])
         probes = [e for e in ce if e["event"] == "keepalive_probe" and e["dir"] == "out"]
-        check([e["n"] for e in probes] == [1, 2], "unanswered probes %r" %
+        # on a slow machine a first probe may still be answered before the drop rule is in
+        check([e["n"] for e in probes][-2:] == [1, 2], "unanswered probes %r" %
               [e["n"] for e in probes])
         check(cc["cause"] == "keepalive_timeout", "close %r" % cc)
         check(any(e["event"] == "error" and e["name"] == "ETIMEDOUT" for e in ce), "ETIMEDOUT")
