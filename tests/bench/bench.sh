@@ -25,7 +25,9 @@
 #   tt_nomatch  tcptimeline -P 1 --json (filter matches nothing)
 #
 # round 1: churn(none tcpstates tcplife tt tt_nomatch) churn_tw(...) bulk(...),
-# round 2: ...
+# round 2: the same (ORDER=fixed), or with the configurations rotated by one
+# each round (ORDER=rotate), so that none of them always runs first after
+# another workload.
 #
 # Per run: start the tracer (stdout to /dev/null), wait until it is
 # attached, read its CPU time, run the workload, read its CPU time and peak
@@ -60,7 +62,15 @@
 #   BULK_PORT [7778]   BULK_WRITE [256]   BULK_OPTS []
 #   BULK_CPUS [N,N: N = last CPU; "" for none]  bulk -C TX,RX thread pinning
 #   BPF_STATS_FOR ["tt tt_nomatch"]  configs run with kernel.bpf_stats_enabled=1
+#               (per-program run counts and times; the accounting itself adds
+#               a little to those configs' cost, so it errs against them)
+#   TRACER_STDOUT [/dev/null]  where the tracers' output goes; a file path
+#               (truncated for each run) makes printing cost what it costs
+#               on disk
 #   READY_TIMEOUT [30]  STOP_TIMEOUT [20]  NO_INSTALL [unset]
+#   ORDER [fixed]  fixed | rotate (see above)
+#   WARMUP [3]  seconds of each workload run unmeasured before round 1
+#   REPORT_ONLY [unset]  redo the report from the results already in $OUT
 #   QUIET_PCT [10]  QUIET_WAIT [60]: before each run, wait up to QUIET_WAIT s
 #               for the machine to be at most QUIET_PCT % busy (it may be shared)
 #   BG_MAX [10]  BG_RETRIES [3]: repeat a run (up to BG_RETRIES times) in which
@@ -87,13 +97,16 @@ BULK_PORT=${BULK_PORT:-7778}
 BULK_WRITE=${BULK_WRITE:-256}
 BULK_OPTS=${BULK_OPTS:-}
 BULK_CPUS=${BULK_CPUS-$(($(nproc) - 1)),$(($(nproc) - 1))}
-BPF_STATS_FOR=${BPF_STATS_FOR:-tt tt_nomatch}
+BPF_STATS_FOR=${BPF_STATS_FOR-tt tt_nomatch}
 READY_TIMEOUT=${READY_TIMEOUT:-30}
 QUIET_PCT=${QUIET_PCT:-10}
 QUIET_WAIT=${QUIET_WAIT:-60}
 BG_MAX=${BG_MAX:-10}
 BG_RETRIES=${BG_RETRIES:-3}
 STOP_TIMEOUT=${STOP_TIMEOUT:-20}
+TRACER_STDOUT=${TRACER_STDOUT:-/dev/null}
+WARMUP=${WARMUP:-3}
+ORDER=${ORDER:-fixed}
 CMD=()
 TCPSTATES=${TCPSTATES:-/usr/sbin/tcpstates}
 TCPLIFE=${TCPLIFE:-/usr/sbin/tcplife}
@@ -116,6 +129,15 @@ case $ROUNDS in '' | *[!0-9]*) die "ROUNDS must be a number" ;; esac
 
 # ---------------------------------------------------------------- setup
 
+REPORT_ONLY=${REPORT_ONLY:-}
+META=$OUT/meta.sh
+if [ -n "$REPORT_ONLY" ]; then
+	if [ ! -r "$META" ] || [ ! -r "$RESULTS" ]; then
+		die "no results in $OUT to report on"
+	fi
+fi
+
+if [ -z "$REPORT_ONLY" ]; then
 need_pkgs=()
 [ -x "$TCPSTATES" ] && [ -x "$TCPLIFE" ] || need_pkgs+=(libbpf-tools)
 command -v bpftool >/dev/null || need_pkgs+=(bpftool)
@@ -179,10 +201,17 @@ if [ "$TW_REUSE_ORIG" = 0 ]; then
 fi
 
 HAVE_TT=1
+TT_VERSION=
 if [ ! -x "$TRACER" ]; then
 	HAVE_TT=
 	note "$TRACER not found: skipping the tcptimeline rows"
+else
+	# Measure one build throughout, even if it is rebuilt meanwhile.
+	cp "$TRACER" "$OUT/tcptimeline.bench" || die "cannot copy $TRACER"
+	TRACER=$OUT/tcptimeline.bench
+	TT_VERSION="$("$TRACER" -V 2>&1 | head -n 1) (sha256 $(sha256sum "$TRACER" | cut -c1-12))"
 fi
+fi	# REPORT_ONLY
 
 # ---------------------------------------------------------------- helpers
 
@@ -340,7 +369,7 @@ attempt() {
 	if [ "$cfg" != none ]; then
 		[ -n "$stats" ] && sysctl -qw kernel.bpf_stats_enabled=1
 		tracer_cmd "$cfg"
-		"${CMD[@]}" >/dev/null 2>"$err" &
+		"${CMD[@]}" >"$TRACER_STDOUT" 2>"$err" &
 		pid=$!
 		TRACER_PID=$pid
 		if ! wait_ready "$cfg" "$pid" "$err"; then
@@ -445,6 +474,7 @@ run_one() {
 
 # ---------------------------------------------------------------- run
 
+if [ -z "$REPORT_ONLY" ]; then
 configs=()
 for c in $CONFIGS; do
 	case $c in
@@ -456,6 +486,7 @@ done
 for w in $WORKLOADS; do
 	case $w in churn | churn_tw | bulk) ;; *) die "unknown workload '$w'" ;; esac
 done
+case $ORDER in fixed | rotate) ;; *) die "ORDER must be fixed or rotate" ;; esac
 
 for p in "$CHURN_PORT" "$BULK_PORT"; do
 	if grep -qi ":$(printf '%04X' "$p") 00000000:0000 0A" /proc/net/tcp; then
@@ -468,20 +499,52 @@ BUSY_BEFORE=$(cpu_busy_pct 1)
 	note "warning: the machine is ${BUSY_BEFORE}% busy before starting; results will be noisy"
 LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
 START=$(date -u +%Y-%m-%dT%H:%M:%SZ)
+workload_cmd churn
+H_CHURN="${CMD[*]##*/}"
+workload_cmd churn_tw
+H_CHURN_TW="${CMD[*]##*/}"
+workload_cmd bulk
+H_BULK="${CMD[*]##*/}"
+# What the report needs, so that REPORT_ONLY=1 can redo it from $OUT.
+declare -p START BUSY_BEFORE LOAD_BEFORE TT_VERSION HAVE_TT ROUNDS SECS \
+	WORKLOADS BPF_STATS_FOR BG_MAX H_CHURN H_CHURN_TW H_BULK TRACER ORDER \
+	TRACER_STDOUT >"$META"
 
 printf 'round\tworkload\tconfig\tvalue\tunits\tsecs\tcpu_ticks\thwm_kb\tlost\tstatus\tbg_pct\tsteal_pct\tkthread_ticks\n' >"$RESULTS"
 tmp_progs=$(mktemp)
 printf 'round\tworkload\tconfig\tprog\trun_cnt\trun_time_ns\n' >"$PROGS"
 
 note "ROUNDS=$ROUNDS SECS=$SECS workloads: $WORKLOADS; configs: ${configs[*]}"
+# An unmeasured run of each workload first: the first run after a pause
+# is consistently slower (caches, TIME_WAIT tables, CPU frequency).
+if [ "$WARMUP" != 0 ]; then
+	note "warm-up: ${WARMUP}s of each workload, not measured"
+	for w in $WORKLOADS; do
+		workload_cmd "$w"
+		for ((i = 0; i < ${#CMD[@]}; i++)); do
+			[ "${CMD[i]}" = -d ] && CMD[i + 1]=$WARMUP
+		done
+		"${CMD[@]}" >/dev/null 2>&1 || note "warm-up $w failed"
+	done
+fi
+nc=${#configs[@]}
 for ((r = 1; r <= ROUNDS; r++)); do
 	for w in $WORKLOADS; do
-		for c in "${configs[@]}"; do
-			run_one "$r" "$w" "$c"
+		for ((i = 0; i < nc; i++)); do
+			if [ "$ORDER" = rotate ]; then
+				run_one "$r" "$w" "${configs[(i + r - 1) % nc]}"
+			else
+				run_one "$r" "$w" "${configs[i]}"
+			fi
 		done
 	done
 done
 LOAD_AFTER=$(cut -d' ' -f1-3 /proc/loadavg)
+declare -p LOAD_AFTER >>"$META"
+fi	# REPORT_ONLY
+
+# shellcheck source=/dev/null
+. "$META"
 
 # ---------------------------------------------------------------- report
 
@@ -507,18 +570,16 @@ tmp=$(mktemp -d)
 {
 	echo "### tcptimeline overhead ($START)"
 	echo
-	echo "Kernel $(uname -r), $(nproc) CPUs, $ROUNDS interleaved rounds of ${SECS} s per workload and tracer."
-	workload_cmd churn
-	echo "churn: \`${CMD[*]##*/}\` (server closes first; CPU-bound);"
-	workload_cmd churn_tw
-	echo "churn_tw: \`${CMD[*]##*/}\` (client closes first; capped by TIME_WAIT port reuse, DESIGN.md's setup);"
-	workload_cmd bulk
-	echo "bulk: \`${CMD[*]##*/}\` (one stream of small writes; -C: sender,receiver CPU)."
-	echo "Tracers unpinned. Machine ${BUSY_BEFORE}% busy before the run;" \
+	echo "Kernel $(uname -r), $(nproc) CPUs, $ROUNDS interleaved rounds ($ORDER order) of ${SECS} s per workload and tracer."
+	echo "churn: \`$H_CHURN\` (server closes first; CPU-bound);"
+	echo "churn_tw: \`$H_CHURN_TW\` (client closes first; capped by TIME_WAIT port reuse, DESIGN.md's setup);"
+	echo "bulk: \`$H_BULK\` (one stream of small writes; -C: sender,receiver CPU)."
+	[ -z "$TT_VERSION" ] || echo "tcptimeline: $TT_VERSION."
+	echo "Tracers unpinned, their stdout to \`${TRACER_STDOUT:-/dev/null}\`. Machine ${BUSY_BEFORE}% busy before the run;" \
 		"load average before $LOAD_BEFORE, after $LOAD_AFTER."
 	echo
-	echo "| workload | tracer | median | min–max | ratio | tracer CPU | peak RSS | lost events |"
-	echo "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |"
+	echo "| workload | tracer | median | min–max | ratio | per-round ratios | tracer CPU | peak RSS | lost events |"
+	echo "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
 	for w in $WORKLOADS; do
 		base=""
 		for c in none tcpstates tcplife tt tt_nomatch; do
@@ -529,14 +590,14 @@ tmp=$(mktemp -d)
 			if [ "$n_all" = 0 ]; then
 				case $c in tt | tt_nomatch)
 					[ -z "$HAVE_TT" ] &&
-						echo "| $w | $(label "$c") | skipped: \`$TRACER\` not built | | | | | |" ;;
+						echo "| $w | $(label "$c") | skipped: \`$TRACER\` not built | | | | | | |" ;;
 				esac
 				continue
 			fi
 			read -r med min max n < <(stats "$tmp/v")
 			[ "$c" = none ] && base=$med
 			if [ "$n" = 0 ]; then
-				echo "| $w | $(label "$c") | no usable run of $n_all (failed or noisy) | | | | | |"
+				echo "| $w | $(label "$c") | no usable run of $n_all (failed or noisy) | | | | | | |"
 				continue
 			fi
 			# tracer CPU (from readiness to just before SIGINT):
@@ -566,18 +627,39 @@ tmp=$(mktemp -d)
 			fmt=$([ "$w" = bulk ] && echo "%.3f" || echo "%.0f")
 			ratio=$(awk -v m="$med" -v b="$base" 'BEGIN {
 				if (b == "" || b == "-" || b == 0) print "–"; else printf "%.3f", m / b }')
-			printf "| %s | %s%s | $fmt %s | $fmt–$fmt | %s | %s | %s | %s |\n" \
+			# Ratio of each round's run to the same round's no-tracer run.
+			rr=$(awk -F'\t' -v w="$w" -v c="$c" '
+				NR > 1 && $2 == w && $10 ~ /^(ok|workload-errors)$/ {
+					if ($3 == "none") b[$1] = $4; else if ($3 == c) v[$1] = $4 }
+				END {
+					if (c == "none") { print "–"; exit }
+					for (r in v) if ((r in b) && b[r] > 0) {
+						x = v[r] / b[r]; n++
+						if (n == 1 || x < lo) lo = x
+						if (n == 1 || x > hi) hi = x }
+					if (n) printf "%.3f–%.3f", lo, hi; else print "–" }' "$RESULTS")
+			printf "| %s | %s%s | $fmt %s | $fmt–$fmt | %s | %s | %s | %s | %s |\n" \
 				"$w" "$(label "$c")" "$note_s" "$med" "$unit" "$min" "$max" \
-				"$ratio" "$cpu" "$rss" "$lost"
+				"$ratio" "$rr" "$cpu" "$rss" "$lost"
 		done
 	done
 	echo
-	echo "Ratio: median with the tracer / median with no tracer, same workload."
+	echo "Ratio: median with the tracer / median with no tracer, same workload; per-round"
+	echo "ratios: each round's run / that round's no-tracer run, lowest–highest."
+	case " $WORKLOADS " in *" churn_tw "*)
+		echo
+		echo "churn_tw's no-tracer rate is a ceiling set by recycling TIME_WAIT ports"
+		echo "(net.ipv4.tcp_tw_reuse_delay), not by CPU: a tracer whose cost fits in the CPU"
+		echo "that connect()'s port search would otherwise burn shows ~1.0 there. churn is"
+		echo "CPU-bound and shows the full cost." ;;
+	esac
+	echo
 	echo "Tracer CPU: the tracer process's utime+stime from readiness to just before SIGINT"
 	echo "(BPF programs run in the traced context and are not included; see below)."
 	echo "Peak RSS: the largest VmHWM over its runs. Lost events: summed over its runs"
 	echo "(tcptimeline: its \`lost events: N\` exit line; anchors: libbpf-tools'"
 	echo "\`lost N events on CPU #C\` lines, which they print only when the perf buffer overflows)."
+	echo
 	awk -F'\t' -v q="$BG_MAX" 'NR > 1 && $11 != "" {
 			n++; b[n] = $11 + 0; if ($10 == "noisy") k++
 			if ($12 + 0 > st) st = $12 + 0 }
@@ -592,7 +674,8 @@ tmp=$(mktemp -d)
 	if [ "$(wc -l <"$PROGS")" -gt 1 ]; then
 		echo
 		echo "BPF programs (kernel.bpf_stats_enabled=1 during these runs only, summed over rounds;"
-		echo "counts cover the tracer's whole life, dominated by the workload):"
+		echo "counts cover the tracer's whole life, dominated by the workload; the tracepoint's own"
+		echo "dispatch cost is not included):"
 		echo
 		echo "| workload | tracer | program | runs per conn (churn) / per s (bulk) | avg ns per run | BPF time: ns per conn (churn) / % of a CPU (bulk) |"
 		echo "| --- | --- | --- | ---: | ---: | ---: |"
