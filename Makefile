@@ -43,7 +43,9 @@ all: tcptimeline
 deps:
 	$(Q)tests/install-deps.sh
 
-# every test: unit, integration (root), and the VM matrix with VMTEST=1
+# every test: unit, integration (root), and the integration suite again in a
+# VM per kernel of the matrix (tests/vm); VMTEST=0 skips the VMs
+VMTEST ?= 1
 check: deps
 	$(Q)$(MAKE) --no-print-directory all unit-bins demo-bins
 	$(Q)VMTEST=$(VMTEST) tests/check.sh

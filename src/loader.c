@@ -148,6 +148,14 @@ int loader_start(struct loader *l, const struct env *env, ring_buffer_sample_fn 
 		fprintf(warn_out, "tcptimeline: warning: this kernel has no %s tracepoint: %s\n",
 			hooks[i].tp, hooks[i].without);
 	}
+	/* 6.10 ("trace: tcp: fully support trace_tcp_send_reset") made the
+	 * tracepoint fire for resets sent in reply to a segment too; before
+	 * that only active resets (abort on close, linger 0, keepalive) fire */
+	if (btf__find_by_name_kind(btf, "trace_event_raw_tcp_send_reset", BTF_KIND_STRUCT) <= 0)
+		fprintf(warn_out,
+			"tcptimeline: warning: this kernel traces only resets a socket sends itself "
+			"(Linux 6.10+ also traces replies to stray segments): a closed socket's RST is "
+			"seen only as the peer's rst in\n");
 	register_rst_reasons(btf);
 	btf__free(btf);
 

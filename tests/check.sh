@@ -45,8 +45,12 @@ fi
 
 if [ "${VMTEST:-0}" = 1 ]; then
 	echo "== VM tests (virtme-ng kernel matrix)"
-	tests/vm/run.sh >"$log" 2>&1
-	rc=$?
+	if tests/vm/setup.sh >"$log" 2>&1; then
+		tests/vm/run.sh >"$log" 2>&1
+		rc=$?
+	else
+		rc=1
+	fi
 	cat "$log"
 	p=$(grep -c '^vmtest .*: [0-9]* passed, 0 failed' "$log")
 	f=$(grep '^vmtest ' "$log" | grep -vc ': [0-9]* passed, 0 failed')
