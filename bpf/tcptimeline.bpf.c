@@ -525,6 +525,28 @@ static __always_inline __u8 timer_ctx_of(const struct sock *sk)
 	return slot && slot->timer && slot->sk == (__u64)sk ? TT_TIMER_KEEPALIVE : TT_TIMER_NONE;
 }
 
+/* The start of an event about a full socket we follow (or adopt): data
+ * settled first so the stream keeps its order, then the record reserved and
+ * filled. NULL: nothing to emit. */
+static __always_inline struct tt_event *sock_event_begin(const struct sock *sk,
+							 struct sock_id *id, __u8 type,
+							 struct sock_info **infop, __u64 now)
+{
+	struct sock_info *info = sock_info_get(sk, now);
+	struct tt_event *e;
+
+	if (!info)
+		return NULL;
+	settle_data(sk, id, info, now);
+	e = reserve(type, false);
+	if (!e)
+		return NULL;
+	fill_sock(e, sk, id, info, now);
+	e->old_state = e->new_state = BPF_CORE_READ(sk, __sk_common.skc_state);
+	*infop = info;
+	return e;
+}
+
 static __always_inline bool is_fin_sent_transition(int oldstate, int newstate)
 {
 	return (newstate == TCP_FIN_WAIT1 &&
@@ -842,20 +864,12 @@ int BPF_PROG(tcp_receive_reset, struct sock *sk)
 	struct sock_info *info;
 	struct sock_id id = {};
 	struct tt_event *e;
-	__u64 now;
 
 	if (!read_sock_id_or_followed(sk, &id))
 		return 0;
-	now = bpf_ktime_get_ns();
-	info = sock_info_get(sk, now);
-	if (!info)
-		return 0;
-	settle_data(sk, &id, info, now);
-	e = reserve(TT_EV_RST, false);
+	e = sock_event_begin(sk, &id, TT_EV_RST, &info, bpf_ktime_get_ns());
 	if (!e)
 		return 0;
-	fill_sock(e, sk, &id, info, now);
-	e->old_state = e->new_state = BPF_CORE_READ(sk, __sk_common.skc_state);
 	e->rst.dir = TT_DIR_IN;
 	e->rst.reason = TT_RST_REASON_NONE;
 	submit(e);
@@ -868,22 +882,14 @@ int BPF_PROG(inet_sk_error_report, const struct sock *sk)
 	struct sock_info *info;
 	struct sock_id id = {};
 	struct tt_event *e;
-	__u64 now;
 
 	if (sk_protocol_of(sk) != IPPROTO_TCP)
 		return 0;
 	if (!read_sock_id_or_followed(sk, &id))
 		return 0;
-	now = bpf_ktime_get_ns();
-	info = sock_info_get(sk, now);
-	if (!info)
-		return 0;
-	settle_data(sk, &id, info, now);
-	e = reserve(TT_EV_ERROR, false);
+	e = sock_event_begin(sk, &id, TT_EV_ERROR, &info, bpf_ktime_get_ns());
 	if (!e)
 		return 0;
-	fill_sock(e, sk, &id, info, now);
-	e->old_state = e->new_state = BPF_CORE_READ(sk, __sk_common.skc_state);
 	e->error.err = BPF_CORE_READ(sk, sk_err);
 	e->sk_err = e->error.err;
 	e->timer_ctx = timer_ctx_of(sk);

@@ -741,21 +741,29 @@ def syn_timeout(ctx):
         ns.cleanup()
 
 
+def keepalive_into_blackhole(ctx, ns, idle):
+    """A client with keepalive (idle s, then 2 probes 1 s apart) whose peer
+    falls silent; returns (client, its close event, all events)."""
+    P = ctx.port
+    tr = ctx.trace("-P", str(P), netns=ns.cli)
+    netns_peer(ctx, ns.srv, "server", P, "accept; pause")
+    cli = netns_peer(ctx, ns.cli, "client", P, "keepalive %d 1 2; connect; wait_line" % idle)
+    cli.wait_line("step connect ok")
+    ns.drop(ns.srv, "input priority 0", "ip saddr 10.200.0.1 tcp dport %d" % P)
+    cc = waiter_close(tr, P, "c")
+    evs = tr.stop()
+    cli.send_line()
+    return cli, cc, evs
+
+
 @test
 def keepalive_timeout(ctx):
     """keepalive probes into a blackhole: keepalive_timeout, RST out, ETIMEDOUT"""
     if not have_netns():
         raise Skip("needs ip and nft")
-    P = ctx.port
     ns = Netns("k")
     try:
-        tr = ctx.trace("-P", str(P), netns=ns.cli)
-        srv = netns_peer(ctx, ns.srv, "server", P, "accept; pause")
-        cli = netns_peer(ctx, ns.cli, "client", P, "keepalive 2 1 2; connect; wait_line")
-        cli.wait_line("step connect ok")
-        ns.drop(ns.srv, "input priority 0", "ip saddr 10.200.0.1 tcp dport %d" % P)
-        cc = waiter_close(tr, P, "c")
-        evs = tr.stop()
+        cli, cc, evs = keepalive_into_blackhole(ctx, ns, 2)
         ce = of_conn(evs, cc["conn"])
         probes = [e for e in ce if e["event"] == "keepalive_probe" and e["dir"] == "out"]
         # on a slow machine a first probe may still be answered before the drop rule is in
@@ -763,7 +771,6 @@ def keepalive_timeout(ctx):
               [e["n"] for e in probes])
         check(cc["cause"] == "keepalive_timeout", "close %r" % cc)
         check(any(e["event"] == "error" and e["name"] == "ETIMEDOUT" for e in ce), "ETIMEDOUT")
-        cli.send_line()
     finally:
         ctx.cleanup()
         ns.cleanup()
@@ -774,18 +781,11 @@ def softirq_never_owner(ctx):
     """a timer gives up in softirq while CPU hogs run: no event names an interrupted task"""
     if not have_netns():
         raise Skip("needs ip and nft")
-    P = ctx.port
     ns = Netns("h")
     hogs = [Proc([sys.executable, "-c", "while True: pass"]) for _ in range(os.cpu_count() or 2)]
     ctx.procs.extend(hogs)
     try:
-        tr = ctx.trace("-P", str(P), netns=ns.cli)
-        srv = netns_peer(ctx, ns.srv, "server", P, "accept; pause")
-        cli = netns_peer(ctx, ns.cli, "client", P, "keepalive 1 1 2; connect; wait_line")
-        cli.wait_line("step connect ok")
-        ns.drop(ns.srv, "input priority 0", "ip saddr 10.200.0.1 tcp dport %d" % P)
-        cc = waiter_close(tr, P, "c")
-        evs = tr.stop()
+        cli, cc, evs = keepalive_into_blackhole(ctx, ns, 1)
         hog_pids = set(h.pid for h in hogs)
         named = set()
         for e in evs:
@@ -796,7 +796,6 @@ def softirq_never_owner(ctx):
         end = [e for e in ce if e["event"] == "state" and e["new"] == "CLOSE"]
         check(end and end[0]["by_pid"] is None, "the timer's CLOSE has an actor: %r" % end)
         check(cc["cause"] == "keepalive_timeout" and cc["by_pid"] is None, "close %r" % cc)
-        cli.send_line()
     finally:
         ctx.cleanup()
         ns.cleanup()
