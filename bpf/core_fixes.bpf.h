@@ -39,10 +39,11 @@ static __always_inline bool tcp_retransmit_skb_has_err(void)
 
 /* 5.6, commit bf9765145b85 ("sock: Make sk_protocol a 16-bit value"): before
  * that sk_protocol was a bitfield. Our minimum (5.8, ring buffer) is past it,
- * so a plain CO-RE read is enough; kept here so the assumption is written down. */
+ * so a plain load is enough (sk must be a tracepoint argument); kept here so
+ * the assumption is written down. */
 static __always_inline __u16 sk_protocol_of(const struct sock *sk)
 {
-	return BPF_CORE_READ(sk, sk_protocol);
+	return sk->sk_protocol;
 }
 
 /* tcp_skb_cb.tcp_flags grew from __u8 to __u16 (6.x, AccECN preparation).

@@ -252,7 +252,8 @@ static __always_inline __u32 current_tgid(void)
  * whatever task the softirq interrupted. */
 static __always_inline bool in_socket_owner_ctx(const struct sock *sk)
 {
-	return BPF_CORE_READ(sk, sk_lock.owned) != 0;
+	/* sk is a tracepoint argument: a plain load */
+	return sk->sk_lock.owned != 0;
 }
 
 /* Start a new socket life: owner from the current task, or from `owner`. */
@@ -563,10 +564,11 @@ int BPF_PROG(inet_sock_set_state, const struct sock *sk, const int oldstate, con
 	struct tt_event *e;
 	__u64 now;
 
-	if (sk_protocol_of(sk) != IPPROTO_TCP)
-		return 0;
+	/* the filter first: it is what most sockets fail */
 	if (newstate == TCP_CLOSE ? !read_sock_id_or_followed(sk, &id) :
 				    !read_sock_id(&sk->__sk_common, &id))
+		return 0;
+	if (sk_protocol_of(sk) != IPPROTO_TCP)
 		return 0;
 	now = bpf_ktime_get_ns();
 
