@@ -8,17 +8,26 @@
 
 void format_rfc3339(int64_t realtime_ns, char *buf, size_t len)
 {
+	/* events come thousands a second: the date part is worked out once a second */
+	static time_t cached_secs = -1;
+	static char cached[80];
 	time_t secs = (time_t)(realtime_ns / 1000000000LL);
 	long usec = (long)((realtime_ns % 1000000000LL) / 1000);
-	struct tm tm;
 
 	if (usec < 0) {
 		usec += 1000000;
 		secs -= 1;
 	}
-	gmtime_r(&secs, &tm);
-	snprintf(buf, len, "%04d-%02d-%02dT%02d:%02d:%02d.%06ldZ", tm.tm_year + 1900,
-		 tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, usec);
+	if (secs != cached_secs) {
+		struct tm tm;
+
+		gmtime_r(&secs, &tm);
+		snprintf(cached, sizeof(cached), "%04d-%02d-%02dT%02d:%02d:%02d",
+			 tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min,
+			 tm.tm_sec);
+		cached_secs = secs;
+	}
+	snprintf(buf, len, "%s.%06ldZ", cached, usec);
 }
 
 static void str_or_null(FILE *f, const char *key, const char *s)
