@@ -7,7 +7,7 @@
 # interleaved in one run so drift (frequency, other load, TIME_WAIT
 # build-up) hits all of them alike:
 #
-#   churn     connections/s, server closes first: CPU-bound (~25,000/s on
+#   churn     connections/s, server closes first: CPU-bound (25-29,000/s on
 #             2 CPUs), so a tracer's cost shows in full
 #   churn_tw  connections/s, client closes first (churn -c): DESIGN.md's
 #             ~14,000/s, which is a cap set by recycling TIME_WAIT ports
@@ -673,7 +673,7 @@ tmp=$(mktemp -d)
 
 	if [ "$(wc -l <"$PROGS")" -gt 1 ]; then
 		echo
-		echo "BPF programs (kernel.bpf_stats_enabled=1 during these runs only, summed over rounds;"
+		echo "BPF programs (kernel.bpf_stats_enabled=1 during these runs only, summed over the kept runs;"
 		echo "counts cover the tracer's whole life, dominated by the workload; the tracepoint's own"
 		echo "dispatch cost is not included):"
 		echo
@@ -686,8 +686,10 @@ tmp=$(mktemp -d)
 						u += $5; s += $6 } END { print u + 0, s + 0 }' \
 					"$RESULTS" >"$tmp/u"
 				read -r units secs <"$tmp/u"
+				# Only the runs kept in the table above (not noisy, not failed).
 				awk -F'\t' -v w="$w" -v c="$c" -v u="$units" -v s="$secs" -v lab="$(label "$c")" '
-					NR > 1 && $2 == w && $3 == c {
+					FNR == NR { if ($10 ~ /^(ok|workload-errors)$/) keep[$1 SUBSEP $2 SUBSEP $3] = 1; next }
+					FNR > 1 && $2 == w && $3 == c && (($1, $2, $3) in keep) {
 						if (!($4 in cnt)) order[++n] = $4
 						cnt[$4] += $5; ns[$4] += $6 }
 					END {
@@ -710,7 +712,7 @@ tmp=$(mktemp -d)
 						printf "| %s | %s | %s | %s | %s | %s |\n", w, lab,
 							p == "all" ? "**all**" : "`" p "`", per,
 							k ? sprintf("%.0f", t / k) : "–", tot
-					}' "$PROGS"
+					}' "$RESULTS" "$PROGS"
 			done
 		done
 	fi

@@ -17,16 +17,17 @@
  *   EOF, then closes).  TIME_WAIT sits on the server side, keyed by the
  *   client's port (bounded by net.ipv4.tcp_max_tw_buckets; beyond it
  *   sockets skip TIME_WAIT), client ports are free again at once, and the
- *   rate is limited by CPU only (~25,000 conn/s on 2 CPUs here).
+ *   rate is limited by CPU only (25,000-29,000 conn/s on 2 CPUs here).
  *
  * - -c: the client closes first (the server waits for its FIN).  TIME_WAIT
  *   lands on the client's ephemeral ports; net.ipv4.tcp_tw_reuse (default
  *   2: loopback) lets connect() take one over once it is older than
- *   net.ipv4.tcp_tw_reuse_delay (1 s, checked at 1 s granularity).  The
- *   rate is then capped near port range / ~2 s (~14,000 conn/s with the
- *   default 28,232 ports) whatever the CPU, and spare CPU is burnt in
- *   connect()'s port search: a tracer's cost hides in that slack until it
- *   exceeds it.  This is the ~14,000 conn/s of DESIGN.md.
+ *   net.ipv4.tcp_tw_reuse_delay (default 1 s).  The rate is then capped by
+ *   how fast ports come free, whatever the CPU (measured with the default
+ *   28,232 ports: ~14,500 conn/s at 1 s, ~9,800 at 2 s, ~26,000 and
+ *   CPU-bound at 0.5 s), and spare CPU is burnt in connect()'s port
+ *   search: a tracer's cost hides in that slack until it exceeds it.  This
+ *   is the ~14,000 conn/s of DESIGN.md.
  *
  * Both make 10 state changes and 5 tcp_probe firings per connection.
  *
