@@ -802,6 +802,36 @@ def softirq_never_owner(ctx):
 
 
 @test
+def lost_events_reported(ctx):
+    """a stalled reader and a full ring: losses counted in the kernel, reported as lost events
+    and at exit, the same total"""
+    P = ctx.port
+    tr = ctx.trace("-P", str(P), "-b", "1")
+    tr.kill(signal.SIGSTOP)
+    try:
+        # ~1 MiB of ring holds ~7000 records: 2000 connections make ~28000
+        prog = ("import socket\n"
+                "l = socket.socket(); l.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)\n"
+                "l.bind(('127.0.0.1', %d)); l.listen(512)\n"
+                "for i in range(2000):\n"
+                "    c = socket.create_connection(('127.0.0.1', %d)); a, _ = l.accept()\n"
+                "    c.send(b'x'); a.recv(1); a.close(); c.close()\n" % (P, P))
+        subprocess.run([sys.executable, "-c", prog], check=True, timeout=120)
+    finally:
+        tr.kill(signal.SIGCONT)
+    tr.wait_event(lambda e: e["event"] == "lost", "a lost event")
+    evs = tr.stop()
+    reported = sum(e["count"] for e in evs if e["event"] == "lost")
+    at_exit = [int(l.rsplit(" ", 1)[1]) for l in tr.err_lines
+               if l.startswith("tcptimeline: lost events: ")]
+    check(reported > 0, "no events lost with a stalled reader")
+    check(at_exit == [reported], "lost at exit %r, in the stream %d" % (at_exit, reported))
+    check(all(e["conn"] is None and e["pid"] is None for e in evs if e["event"] == "lost"),
+          "lost events carry no connection")
+    check(any("events were lost" in l for l in tr.err_lines), "no warning on stderr")
+
+
+@test
 def sigterm_summary(ctx):
     """SIGTERM: exit 0, open connections summarised, lost events reported"""
     P = ctx.port
