@@ -53,7 +53,7 @@ if [ "${VMTEST:-0}" = 1 ]; then
 	fi
 	cat "$log"
 	p=$(grep -c '^vmtest .*: [0-9]* passed, 0 failed' "$log")
-	f=$(grep '^vmtest ' "$log" | grep -vc ': [0-9]* passed, 0 failed')
+	f=$(grep -c '^vmtest .*: FAILED' "$log")
 	passed=$((passed + p))
 	failed=$((failed + f))
 	if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then

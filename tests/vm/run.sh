@@ -133,7 +133,7 @@ run_one() { # $1 slot
 		echo "# ${vng_base[*]} --run $vmlinuz -- $cmd"
 	} >"$log"
 	t0=$(date +%s)
-	local attempt
+	local attempt first retried=""
 	for attempt in 1 2; do
 		set +e
 		timeout -k 10 "$TIMEOUT" "${vng_base[@]}" --run "$vmlinuz" -- "$cmd" </dev/null 2>&1 |
@@ -144,13 +144,16 @@ run_one() { # $1 slot
 		echo "# exit $rc after $((t1 - t0)) s" >>"$log"
 		summary=$(grep -E '^([A-Za-z_-]+: )?[0-9]+ passed, [0-9]+ failed(, [0-9]+ skipped)?[[:space:]]*$' "$log" |
 			tail -n1 | sed -E 's/^[A-Za-z_-]+: //; s/[[:space:]]+$//' || true)
-		# Seen here under TCG, rarely: vng exits 255 midway with no kernel
-		# message (the same run passes again). That VM, not a test, failed:
-		# boot it once more, keeping the first log as KERNEL.log.attempt1.
-		if [ "$attempt" = 1 ] && [ "$rc" = 255 ] && [ -z "$summary" ]; then
+		# Under TCG, rarely: vng exits 255 midway with no kernel message, or
+		# a timing-sensitive test fails once (seen: normal_exchange on 5.10,
+		# once in five runs). Boot once more; the result line says so and
+		# names what failed the first time (log kept as KERNEL.log.attempt1).
+		if [ "$attempt" = 1 ] && [ "$rc" != 0 ] && [ "$rc" != 124 ] && [ "$rc" != 137 ]; then
+			first=$(grep -E '^FAIL ' "$log" | sed -E 's/^FAIL ([^:]*).*/\1/' | tr '\n' ' ' |
+				sed 's/ $//')
+			retried="attempt 2; attempt 1: ${first:-exit $rc, no summary}"
 			mv "$log" "$log.attempt1"
-			echo "# vmtest $k ($ver): attempt 2, vng exited 255 with no summary" \
-				"in attempt 1 (${log#"$REPO_DIR"/}.attempt1)" >"$log"
+			echo "# vmtest $k ($ver): $retried (${log#"$REPO_DIR"/}.attempt1)" >"$log"
 			continue
 		fi
 		break
@@ -160,7 +163,7 @@ run_one() { # $1 slot
 	fails=$(grep -E '^FAIL ' "$log" | sed 's/^FAIL //' | awk '{ if (length($0) > 120) $0 = substr($0, 1, 117) "..."; print }' || true)
 	skips=$(grep -E '^SKIP ' "$log" | sed 's/^SKIP //' | awk '{ if (length($0) > 120) $0 = substr($0, 1, 117) "..."; print }' || true)
 	if [ "$rc" = 0 ] && [ -n "$summary" ]; then
-		line="vmtest $k ($ver): $summary [$((t1 - t0)) s]"
+		line="vmtest $k ($ver): $summary [$((t1 - t0)) s${retried:+; $retried}]"
 		rows+=("| $k | $ver | $summary | $(cell "$skips") | $(cell "$fails") | $((t1 - t0)) s |")
 	else
 		if [ $rc = 124 ] || [ $rc = 137 ]; then
