@@ -95,12 +95,6 @@ static int read_reply(int fd)
 	return 0;
 }
 
-static int finish(int ok)
-{
-	say("done: %s", ok ? "as expected" : "NOT as expected");
-	return ok ? EXIT_OK : EXIT_UNEXPECTED;
-}
-
 /*
  * kill-client: a child connects, sends the request and waits until the reply
  * sits unread in its socket (poll + FIONREAD), then tells the parent through a
@@ -115,13 +109,13 @@ static int run_kill_client(void)
 
 	if (pipe2(pfd, O_CLOEXEC) < 0) {
 		say("pipe() -> %s", errname(errno));
-		return finish(0);
+		return demo_finish(0);
 	}
 	fflush(NULL);
 	child = fork();
 	if (child < 0) {
 		say("fork() -> %s", errname(errno));
-		return finish(0);
+		return demo_finish(0);
 	}
 	if (child == 0) {
 		struct pollfd p;
@@ -160,26 +154,26 @@ static int run_kill_client(void)
 		say("unexpected: child %d ended before the server's data arrived", (int)child);
 		kill(child, SIGKILL);
 		waitpid(child, NULL, 0);
-		return finish(0);
+		return demo_finish(0);
 	}
 	if (kill(child, SIGKILL) < 0) {
 		say("kill(%d, SIGKILL) -> %s", (int)child, errname(errno));
-		return finish(0);
+		return demo_finish(0);
 	}
 	say("kill(%d, SIGKILL) with %d unread bytes in its socket: the kernel sends RST",
 	    (int)child, unread);
 	while (waitpid(child, &status, 0) < 0) {
 		if (errno != EINTR) {
 			say("waitpid() -> %s", errname(errno));
-			return finish(0);
+			return demo_finish(0);
 		}
 	}
 	if (WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL) {
 		say("child %d killed by SIGKILL", (int)child);
-		return finish(1);
+		return demo_finish(1);
 	}
 	say("unexpected: child %d ended with status 0x%x", (int)child, status);
-	return finish(0);
+	return demo_finish(0);
 }
 
 /*
@@ -276,12 +270,12 @@ int main(int argc, char **argv)
 		if (fd >= 0) {
 			say("unexpected: something listens on port %d", opts.port);
 			log_close(fd, "connection");
-			return finish(0);
+			return demo_finish(0);
 		}
-		return finish(errno == ECONNREFUSED);
+		return demo_finish(errno == ECONNREFUSED);
 	}
 	if (fd < 0)
-		return finish(0);
+		return demo_finish(0);
 
 	switch (opts.sc) {
 	case SC_NORMAL:
@@ -336,5 +330,5 @@ int main(int argc, char **argv)
 	default:
 		break;
 	}
-	return finish(ok);
+	return demo_finish(ok);
 }

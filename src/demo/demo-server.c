@@ -99,12 +99,6 @@ static int expect_eof(int fd)
 	return 0;
 }
 
-static int finish(int ok)
-{
-	say("done: %s", ok ? "as expected" : "NOT as expected");
-	return ok ? EXIT_OK : EXIT_UNEXPECTED;
-}
-
 /*
  * kill-server-idle: a child listens, serves the request and reports, through a
  * pipe, that it is idle (nothing unread); the parent then SIGKILLs it. The
@@ -159,25 +153,25 @@ static int run_kill_server_idle(void)
 		say("unexpected: child %d ended before the exchange", (int)child);
 		kill(child, SIGKILL);
 		waitpid(child, NULL, 0);
-		return finish(0);
+		return demo_finish(0);
 	}
 	if (kill(child, SIGKILL) < 0) {
 		say("kill(%d, SIGKILL) -> %s", (int)child, errname(errno));
-		return finish(0);
+		return demo_finish(0);
 	}
 	say("kill(%d, SIGKILL): the kernel closes its idle socket: FIN, not RST", (int)child);
 	while (waitpid(child, &status, 0) < 0) {
 		if (errno != EINTR) {
 			say("waitpid() -> %s", errname(errno));
-			return finish(0);
+			return demo_finish(0);
 		}
 	}
 	if (WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL) {
 		say("child %d killed by SIGKILL", (int)child);
-		return finish(1);
+		return demo_finish(1);
 	}
 	say("unexpected: child %d ended with status 0x%x", (int)child, status);
-	return finish(0);
+	return demo_finish(0);
 }
 
 int main(int argc, char **argv)
@@ -193,7 +187,7 @@ int main(int argc, char **argv)
 
 	if (opts.sc == SC_REFUSED) {
 		say("refused: nothing listens on port %d: the client's SYN gets RST", opts.port);
-		return finish(1);
+		return demo_finish(1);
 	}
 	arm_watchdog(watchdog_secs(&opts));
 	if (opts.sc == SC_KILL_SERVER_IDLE)
@@ -201,10 +195,10 @@ int main(int argc, char **argv)
 
 	lfd = listen_socket();
 	if (lfd < 0)
-		return finish(0);
+		return demo_finish(0);
 	fd = accept_one(lfd);
 	if (fd < 0)
-		return finish(0);
+		return demo_finish(0);
 
 	switch (opts.sc) {
 	case SC_NORMAL:
@@ -257,5 +251,5 @@ int main(int argc, char **argv)
 	default:
 		break;
 	}
-	return finish(ok);
+	return demo_finish(ok);
 }

@@ -374,3 +374,9 @@ void die_with_parent(pid_t parent)
 	if (getppid() != parent)
 		_exit(EXIT_UNEXPECTED);
 }
+
+int demo_finish(int ok)
+{
+	say("done: %s", ok ? "as expected" : "NOT as expected");
+	return ok ? EXIT_OK : EXIT_UNEXPECTED;
+}

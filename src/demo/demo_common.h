@@ -54,6 +54,8 @@ void demo_parse_args(int argc, char **argv, struct demo_opts *o);
 
 /* printf-like, one line to stdout prefixed by "demo_prog: ". */
 void say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* The last line of a scenario, and the exit status that goes with it. */
+int demo_finish(int ok);
 /* "ECONNRESET", "EPIPE", ... (or "errno N"). */
 const char *errname(int e);
 

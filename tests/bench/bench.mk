@@ -18,7 +18,7 @@ $(BENCH_OUT):
 	$(Q)mkdir -p $@
 
 # $(Q) and $(msg) come from the root Makefile (empty if it has none).
-$(BENCH_BINS): $(BENCH_OUT)/%: tests/bench/%.c | $(BENCH_OUT)
+$(BENCH_BINS): $(BENCH_OUT)/%: tests/bench/%.c tests/bench/bench_util.h | $(BENCH_OUT)
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(BENCH_CFLAGS) -pthread -o $@ $<
 

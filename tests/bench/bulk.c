@@ -18,6 +18,7 @@
  * on its behalf included).
  */
 #define _GNU_SOURCE
+#include "bench_util.h"
 #include <errno.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -123,21 +124,6 @@ static void usage(const char *prog, int status)
 	exit(status);
 }
 
-static long parse_long(const char *s, long min, long max, const char *what)
-{
-	char *end;
-	long v;
-
-	errno = 0;
-	v = strtol(s, &end, 10);
-	if (errno || *end || end == s || v < min || v > max) {
-		fprintf(stderr, "bulk: bad %s '%s' (%ld..%ld)\n", what, s,
-			min, max);
-		exit(2);
-	}
-	return v;
-}
-
 int main(int argc, char **argv)
 {
 	struct sockaddr_in sa = {
@@ -153,10 +139,10 @@ int main(int argc, char **argv)
 	while ((opt = getopt(argc, argv, "p:s:d:NC:h")) != -1) {
 		switch (opt) {
 		case 'p':
-			port = (int)parse_long(optarg, 1, 65535, "port");
+			port = (int)parse_long("bulk", optarg, 1, 65535, "port");
 			break;
 		case 's':
-			write_size = (size_t)parse_long(optarg, 1, MAX_WRITE,
+			write_size = (size_t)parse_long("bulk", optarg, 1, MAX_WRITE,
 							"write size");
 			break;
 		case 'd':

@@ -40,6 +40,7 @@
  * on its behalf included).
  */
 #define _GNU_SOURCE
+#include "bench_util.h"
 #include <errno.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -245,21 +246,6 @@ static void usage(const char *prog, int status)
 	exit(status);
 }
 
-static long parse_long(const char *s, long min, long max, const char *what)
-{
-	char *end;
-	long v;
-
-	errno = 0;
-	v = strtol(s, &end, 10);
-	if (errno || *end || end == s || v < min || v > max) {
-		fprintf(stderr, "churn: bad %s '%s' (%ld..%ld)\n", what, s,
-			min, max);
-		exit(2);
-	}
-	return v;
-}
-
 int main(int argc, char **argv)
 {
 	static struct worker clients[MAX_THREADS], srv[MAX_THREADS];
@@ -278,14 +264,14 @@ int main(int argc, char **argv)
 	while ((opt = getopt(argc, argv, "p:w:s:d:ch")) != -1) {
 		switch (opt) {
 		case 'p':
-			port = (int)parse_long(optarg, 1, 65535, "port");
+			port = (int)parse_long("churn", optarg, 1, 65535, "port");
 			break;
 		case 'w':
-			workers = (int)parse_long(optarg, 1, MAX_THREADS,
+			workers = (int)parse_long("churn", optarg, 1, MAX_THREADS,
 						  "workers");
 			break;
 		case 's':
-			servers = (int)parse_long(optarg, 1, MAX_THREADS,
+			servers = (int)parse_long("churn", optarg, 1, MAX_THREADS,
 						  "servers");
 			break;
 		case 'd':
