@@ -103,7 +103,7 @@ static int read_reply(int fd)
  */
 static int run_kill_client(void)
 {
-	int pfd[2], unread = 0, status;
+	int pfd[2], unread = 0;
 	pid_t parent = getpid(), child;
 	ssize_t n;
 
@@ -162,18 +162,7 @@ static int run_kill_client(void)
 	}
 	say("kill(%d, SIGKILL) with %d unread bytes in its socket: the kernel sends RST",
 	    (int)child, unread);
-	while (waitpid(child, &status, 0) < 0) {
-		if (errno != EINTR) {
-			say("waitpid() -> %s", errname(errno));
-			return demo_finish(0);
-		}
-	}
-	if (WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL) {
-		say("child %d killed by SIGKILL", (int)child);
-		return demo_finish(1);
-	}
-	say("unexpected: child %d ended with status 0x%x", (int)child, status);
-	return demo_finish(0);
+	return demo_finish(demo_reap_killed(child));
 }
 
 /*

@@ -111,7 +111,6 @@ static int run_kill_server_idle(void)
 	pid_t parent = getpid(), child;
 	char c;
 	ssize_t n;
-	int status;
 
 	if (pipe2(pfd, O_CLOEXEC) < 0) {
 		say("pipe() -> %s", errname(errno));
@@ -160,18 +159,7 @@ static int run_kill_server_idle(void)
 		return demo_finish(0);
 	}
 	say("kill(%d, SIGKILL): the kernel closes its idle socket: FIN, not RST", (int)child);
-	while (waitpid(child, &status, 0) < 0) {
-		if (errno != EINTR) {
-			say("waitpid() -> %s", errname(errno));
-			return demo_finish(0);
-		}
-	}
-	if (WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL) {
-		say("child %d killed by SIGKILL", (int)child);
-		return demo_finish(1);
-	}
-	say("unexpected: child %d ended with status 0x%x", (int)child, status);
-	return demo_finish(0);
+	return demo_finish(demo_reap_killed(child));
 }
 
 int main(int argc, char **argv)

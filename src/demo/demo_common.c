@@ -380,3 +380,21 @@ int demo_finish(int ok)
 	say("done: %s", ok ? "as expected" : "NOT as expected");
 	return ok ? EXIT_OK : EXIT_UNEXPECTED;
 }
+
+int demo_reap_killed(pid_t child)
+{
+	int status;
+
+	while (waitpid(child, &status, 0) < 0) {
+		if (errno != EINTR) {
+			say("waitpid() -> %s", errname(errno));
+			return 0;
+		}
+	}
+	if (WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL) {
+		say("child %d killed by SIGKILL", (int)child);
+		return 1;
+	}
+	say("unexpected: child %d ended with status 0x%x", (int)child, status);
+	return 0;
+}

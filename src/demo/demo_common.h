@@ -56,6 +56,8 @@ void demo_parse_args(int argc, char **argv, struct demo_opts *o);
 void say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* The last line of a scenario, and the exit status that goes with it. */
 int demo_finish(int ok);
+/* Wait for a child we sent SIGKILL; 1 if SIGKILL is what ended it. */
+int demo_reap_killed(pid_t child);
 /* "ECONNRESET", "EPIPE", ... (or "errno N"). */
 const char *errname(int e);
 
