@@ -19,8 +19,10 @@
 # reads host files live (9p): don't rebuild the tracer during a run.
 #
 # Full logs: tests/vm/.cache/logs/KERNEL.log; table: tests/vm/.cache/matrix.md
-set -euo pipefail
+set -Eeuo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+# Never die silently: a failed command under set -e names itself.
+trap '_rc=$?; [[ $- != *e* ]] || echo "vmtest: error: tests/vm/run.sh line $LINENO: command failed (exit $_rc)" >&2' ERR
 
 sel=()
 cmd=${VM_CMD:-}
@@ -149,8 +151,8 @@ run_one() { # $1 slot
 		# once in five runs). Boot once more; the result line says so and
 		# names what failed the first time (log kept as KERNEL.log.attempt1).
 		if [ "$attempt" = 1 ] && [ "$rc" != 0 ] && [ "$rc" != 124 ] && [ "$rc" != 137 ]; then
-			first=$(grep -E '^FAIL ' "$log" | sed -E 's/^FAIL ([^:]*).*/\1/' | tr '\n' ' ' |
-				sed 's/ $//')
+			first=$( (grep -E '^FAIL ' "$log" || true) | sed -E 's/^FAIL ([^:]*).*/\1/' |
+				tr '\n' ' ' | sed 's/ $//')
 			retried="attempt 2; attempt 1: ${first:-exit $rc, no summary}"
 			mv "$log" "$log.attempt1"
 			echo "# vmtest $k ($ver): $retried (${log#"$REPO_DIR"/}.attempt1)" >"$log"
@@ -175,7 +177,7 @@ run_one() { # $1 slot
 		else
 			why="exit $rc, no summary line"
 		fi
-		[ -z "$fails" ] || why="$why; failing: $(grep -E '^FAIL ' "$log" | sed -E 's/^FAIL ([^:]*).*/\1/' | tr '\n' ' ' | sed 's/ $//')"
+		[ -z "$fails" ] || why="$why; failing: $( (grep -E '^FAIL ' "$log" || true) | sed -E 's/^FAIL ([^:]*).*/\1/' | tr '\n' ' ' | sed 's/ $//')"
 		line="vmtest $k ($ver): FAILED ($why) [$((t1 - t0)) s, log: ${log#"$REPO_DIR"/}]"
 		rows+=("| $k | $ver | FAILED: $(cell "$why") | $(cell "$skips") | $(cell "$fails") | $((t1 - t0)) s |")
 		failed=1
