@@ -3,10 +3,32 @@
 #include <stdio.h>
 #include "addr.h"
 
+/* "a.b.c.d" by hand: inet_ntop goes through sprintf, and every event
+ * prints two addresses. */
+static void ipv4_format(const uint8_t a[4], char *buf)
+{
+	char *p = buf;
+
+	for (int i = 0; i < 4; i++) {
+		unsigned int v = a[i];
+
+		if (v >= 100)
+			*p++ = (char)('0' + v / 100);
+		if (v >= 10)
+			*p++ = (char)('0' + v / 10 % 10);
+		*p++ = (char)('0' + v % 10);
+		*p++ = i < 3 ? '.' : '\0';
+	}
+}
+
 void addr_format(uint8_t family, const uint8_t addr[16], char *buf, size_t len)
 {
 	if (!len)
 		return;
+	if (family == 4 && len >= 16) {
+		ipv4_format(addr, buf);
+		return;
+	}
 	if (!inet_ntop(family == 4 ? AF_INET : family == 6 ? AF_INET6 : AF_UNSPEC, addr, buf,
 		       (socklen_t)len))
 		snprintf(buf, len, "?");

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+#include <string.h>
 #include "json.h"
 
 /* Length of the valid UTF-8 sequence at s (at most n bytes), 0 if invalid. */
@@ -40,42 +41,124 @@ static size_t bounded_len(const char *s, size_t n)
 	return i;
 }
 
-void json_write_string(FILE *f, const char *s, size_t n)
+void jb_u64(struct jbuf *b, uint64_t v)
+{
+	static const char pairs[] = "00010203040506070809101112131415161718192021222324"
+				    "25262728293031323334353637383940414243444546474849"
+				    "50515253545556575859606162636465666768697071727374"
+				    "75767778798081828384858687888990919293949596979899";
+	char tmp[20];
+	size_t i = sizeof(tmp);
+
+	while (v >= 100) {
+		unsigned int r = (unsigned int)(v % 100);
+
+		v /= 100;
+		tmp[--i] = pairs[2 * r + 1];
+		tmp[--i] = pairs[2 * r];
+	}
+	if (v >= 10) {
+		tmp[--i] = pairs[2 * v + 1];
+		tmp[--i] = pairs[2 * v];
+	} else {
+		tmp[--i] = (char)('0' + v);
+	}
+	jb_mem(b, tmp + i, sizeof(tmp) - i);
+}
+
+void jb_i64(struct jbuf *b, int64_t v)
+{
+	if (v < 0) {
+		jb_char(b, '-');
+		jb_u64(b, (uint64_t)0 - (uint64_t)v);
+	} else {
+		jb_u64(b, (uint64_t)v);
+	}
+}
+
+void jb_fixed(struct jbuf *b, int64_t v, unsigned int decimals)
+{
+	uint64_t scale = 1, u;
+	char tmp[20];
+
+	for (unsigned int i = 0; i < decimals; i++)
+		scale *= 10;
+	if (v < 0)
+		jb_char(b, '-');
+	u = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
+	jb_u64(b, u / scale);
+	if (!decimals)
+		return;
+	jb_char(b, '.');
+	u %= scale;
+	for (unsigned int i = decimals; i > 0; i--) {
+		tmp[i - 1] = (char)('0' + u % 10);
+		u /= 10;
+	}
+	jb_mem(b, tmp, decimals);
+}
+
+static void jb_u_escape(struct jbuf *b, unsigned char c)
+{
+	static const char hex[] = "0123456789abcdef";
+	char e[6] = { '\\', 'u', '0', '0', hex[c >> 4], hex[c & 15] };
+
+	jb_mem(b, e, sizeof(e));
+}
+
+void jb_json_string(struct jbuf *b, const char *s, size_t n)
 {
 	const unsigned char *p = (const unsigned char *)s;
 	size_t len = bounded_len(s, n), i = 0;
 
-	fputc('"', f);
+	jb_char(b, '"');
 	while (i < len) {
 		unsigned char c = p[i];
 		size_t ul;
 
-		if (c == '"' || c == '\\') {
-			fputc('\\', f);
-			fputc(c, f);
+		if (c >= 0x20 && c < 0x7f && c != '"' && c != '\\') {
+			/* the common case: a run of plain printable ASCII */
+			size_t j = i + 1;
+
+			while (j < len && p[j] >= 0x20 && p[j] < 0x7f && p[j] != '"' && p[j] != '\\')
+				j++;
+			jb_mem(b, s + i, j - i);
+			i = j;
+		} else if (c == '"' || c == '\\') {
+			jb_char(b, '\\');
+			jb_char(b, (char)c);
 			i++;
 		} else if (c == '\n') {
-			fputs("\\n", f), i++;
+			jb_mem(b, "\\n", 2), i++;
 		} else if (c == '\t') {
-			fputs("\\t", f), i++;
+			jb_mem(b, "\\t", 2), i++;
 		} else if (c == '\r') {
-			fputs("\\r", f), i++;
+			jb_mem(b, "\\r", 2), i++;
 		} else if (c < 0x20 || c == 0x7f) {
-			fprintf(f, "\\u%04x", c);
+			jb_u_escape(b, c);
 			i++;
 		} else if ((ul = utf8_len(p + i, len - i)) == 0) {
-			fputs("\\ufffd", f);
+			jb_mem(b, "\\ufffd", 6);
 			i++;
 		} else {
 			/* C1 controls (U+0080..U+009F) are escaped too */
 			if (ul == 2 && p[i] == 0xc2 && p[i + 1] < 0xa0)
-				fprintf(f, "\\u%04x", p[i + 1]);
+				jb_u_escape(b, p[i + 1]);
 			else
-				fwrite(p + i, 1, ul, f);
+				jb_mem(b, s + i, ul);
 			i += ul;
 		}
 	}
-	fputc('"', f);
+	jb_char(b, '"');
+}
+
+void json_write_string(FILE *f, const char *s, size_t n)
+{
+	struct jbuf b;
+
+	jb_init(&b);
+	jb_json_string(&b, s, n);
+	fwrite(b.buf, 1, b.len, f);
 }
 
 void text_sanitize(const char *s, size_t n, char *buf, size_t len)

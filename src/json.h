@@ -5,7 +5,56 @@
 #define JSON_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
+#include <string.h>
+
+/* A line being built in memory: printing thousands of events a second
+ * through stdio's format parser is what costs, so the hot path appends
+ * pieces by hand and hands the line to stdio once. Appends past the end are
+ * cut (and `cut` set), never written out of bounds. */
+struct jbuf {
+	size_t len;
+	int cut;
+	char buf[4096];
+};
+
+static inline void jb_init(struct jbuf *b)
+{
+	b->len = 0;
+	b->cut = 0;
+}
+static inline void jb_mem(struct jbuf *b, const char *s, size_t n)
+{
+	size_t room = sizeof(b->buf) - b->len;
+
+	if (n > room) {
+		n = room;
+		b->cut = 1;
+	}
+	memcpy(b->buf + b->len, s, n);
+	b->len += n;
+}
+
+static inline void jb_str(struct jbuf *b, const char *s)
+{
+	jb_mem(b, s, strlen(s));
+}
+
+static inline void jb_char(struct jbuf *b, char c)
+{
+	if (b->len < sizeof(b->buf))
+		b->buf[b->len++] = c;
+	else
+		b->cut = 1;
+}
+
+void jb_u64(struct jbuf *b, uint64_t v);
+void jb_i64(struct jbuf *b, int64_t v);
+/* v / 10^decimals with exactly `decimals` digits after the point ("12.345"). */
+void jb_fixed(struct jbuf *b, int64_t v, unsigned int decimals);
+/* Like json_write_string, into the buffer. */
+void jb_json_string(struct jbuf *b, const char *s, size_t n);
 
 /* Write s (at most n bytes, stops at NUL) as a JSON string literal, quotes
  * included. Control characters become \uXXXX, quote and backslash are

@@ -273,6 +273,11 @@ int main(int argc, char **argv)
 		return 2;
 
 	libbpf_set_print(app.env.verbose ? libbpf_print : libbpf_quiet);
+	/* Into a pipe or a file, output is written in large blocks: the loop
+	 * flushes after each batch it drains, so nothing waits longer than a
+	 * poll interval. */
+	if (!isatty(STDOUT_FILENO))
+		setvbuf(stdout, NULL, _IOFBF, 64 * 1024);
 	/* SIGINT/SIGTERM arrive through the signalfd, from the first moment */
 	sigemptyset(&mask);
 	sigaddset(&mask, SIGINT);

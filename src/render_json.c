@@ -1,23 +1,19 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 #include <inttypes.h>
+#include <string.h>
 #include <time.h>
 #include "addr.h"
 #include "json.h"
 #include "names.h"
 #include "render.h"
 
-void format_rfc3339(int64_t realtime_ns, char *buf, size_t len)
+/* "2026-11-24T03:49:47" for secs, worked out once a second: events come
+ * thousands a second. */
+static const char *rfc3339_secs(time_t secs)
 {
-	/* events come thousands a second: the date part is worked out once a second */
 	static time_t cached_secs = -1;
 	static char cached[80];
-	time_t secs = (time_t)(realtime_ns / 1000000000LL);
-	long usec = (long)((realtime_ns % 1000000000LL) / 1000);
 
-	if (usec < 0) {
-		usec += 1000000;
-		secs -= 1;
-	}
 	if (secs != cached_secs) {
 		struct tm tm;
 
@@ -27,26 +23,76 @@ void format_rfc3339(int64_t realtime_ns, char *buf, size_t len)
 			 tm.tm_sec);
 		cached_secs = secs;
 	}
-	snprintf(buf, len, "%s.%06ldZ", cached, usec);
+	return cached;
 }
 
-static void str_or_null(FILE *f, const char *key, const char *s)
+static void jb_rfc3339(struct jbuf *b, int64_t realtime_ns)
 {
-	fprintf(f, ",\"%s\":", key);
-	if (s)
-		json_write_string(f, s, 64);
-	else
-		fputs("null", f);
+	time_t secs = (time_t)(realtime_ns / 1000000000LL);
+	long usec = (long)((realtime_ns % 1000000000LL) / 1000);
+	char frac[8];
+
+	if (usec < 0) {
+		usec += 1000000;
+		secs -= 1;
+	}
+	jb_str(b, rfc3339_secs(secs));
+	frac[0] = '.';
+	for (int i = 6; i >= 1; i--) {
+		frac[i] = (char)('0' + usec % 10);
+		usec /= 10;
+	}
+	frac[7] = 'Z';
+	jb_mem(b, frac, sizeof(frac));
 }
 
-static void task_fields(FILE *f, const char *pid_key, const char *comm_key,
-			const struct tl_task *t)
+void format_rfc3339(int64_t realtime_ns, char *buf, size_t len)
+{
+	struct jbuf b;
+
+	if (!len)
+		return;
+	jb_init(&b);
+	jb_rfc3339(&b, realtime_ns);
+	if (b.len >= len)
+		b.len = len - 1;
+	memcpy(buf, b.buf, b.len);
+	buf[b.len] = '\0';
+}
+
+/* ,"key": (k is a string literal: its length is known when compiling) */
+#define key(b, k) jb_mem((b), ",\"" k "\":", sizeof(",\"" k "\":") - 1)
+#define jb_lit(b, s) jb_mem((b), s, sizeof(s) - 1)
+
+static void string_or_null(struct jbuf *b, const char *s)
+{
+	if (s)
+		jb_json_string(b, s, 64);
+	else
+		jb_lit(b, "null");
+}
+#define str_or_null(b, k, s) (key(b, k), string_or_null((b), (s)))
+
+/* A name from our own tables: never needs escaping. */
+static void name_value(struct jbuf *b, const char *s)
+{
+	jb_char(b, '"');
+	jb_str(b, s);
+	jb_char(b, '"');
+}
+#define name_field(b, k, s) (key(b, k), name_value((b), (s)))
+
+#define u64_field(b, k, v) (key(b, k), jb_u64((b), (v)))
+
+/* "by_pid" and "by_comm" */
+static void actor_fields(struct jbuf *b, const struct tl_task *t)
 {
 	if (t->pid) {
-		fprintf(f, ",\"%s\":%u,\"%s\":", pid_key, t->pid, comm_key);
-		json_write_string(f, t->comm, TT_COMM_LEN);
+		u64_field(b, "by_pid", t->pid);
+		key(b, "by_comm");
+		jb_json_string(b, t->comm, TT_COMM_LEN);
 	} else {
-		fprintf(f, ",\"%s\":null,\"%s\":null", pid_key, comm_key);
+		jb_lit(b, ",\"by_pid\":null,\"by_comm\":null");
 	}
 }
 
@@ -55,92 +101,118 @@ static const char *dir_name(uint8_t dir)
 	return dir == TT_DIR_OUT ? "out" : "in";
 }
 
+static void addr_value(struct jbuf *b, uint8_t family, const uint8_t addr[16])
+{
+	char a[ADDR_STRLEN];
+
+	addr_format(family, addr, a, sizeof(a));
+	name_value(b, a);
+}
+#define addr_field(b, k, f, a) (key(b, k), addr_value((b), (f), (a)))
+
 void render_json(FILE *f, const struct tl_event *ev, const struct render_opts *o)
 {
-	char tbuf[40], a[ADDR_STRLEN];
+	struct jbuf b;
 
-	format_rfc3339((int64_t)ev->ts_ns + o->realtime_offset_ns, tbuf, sizeof(tbuf));
-	fprintf(f, "{\"event\":\"%s\",\"ts_ns\":%" PRIu64 ",\"time\":\"%s\"", tl_kind_name(ev->kind),
-		ev->ts_ns, tbuf);
+	jb_init(&b);
+	jb_lit(&b, "{\"event\":\"");
+	jb_str(&b, tl_kind_name(ev->kind));
+	jb_char(&b, '"');
+	u64_field(&b, "ts_ns", ev->ts_ns);
+	jb_lit(&b, ",\"time\":\"");
+	jb_rfc3339(&b, (int64_t)ev->ts_ns + o->realtime_offset_ns);
+	jb_char(&b, '"');
 	if (ev->conn) {
-		fprintf(f, ",\"conn\":%" PRIu64 ",\"family\":%u", ev->conn, ev->ep.family);
-		addr_format(ev->ep.family, ev->ep.laddr, a, sizeof(a));
-		fprintf(f, ",\"laddr\":\"%s\",\"lport\":%u", a, ev->ep.lport);
-		addr_format(ev->ep.family, ev->ep.raddr, a, sizeof(a));
-		fprintf(f, ",\"raddr\":\"%s\",\"rport\":%u", a, ev->ep.rport);
+		u64_field(&b, "conn", ev->conn);
+		u64_field(&b, "family", ev->ep.family);
+		addr_field(&b, "laddr", ev->ep.family, ev->ep.laddr);
+		u64_field(&b, "lport", ev->ep.lport);
+		addr_field(&b, "raddr", ev->ep.family, ev->ep.raddr);
+		u64_field(&b, "rport", ev->ep.rport);
 	} else {
-		fputs(",\"conn\":null,\"family\":null,\"laddr\":null,\"lport\":null"
-		      ",\"raddr\":null,\"rport\":null", f);
+		jb_str(&b, ",\"conn\":null,\"family\":null,\"laddr\":null,\"lport\":null"
+			   ",\"raddr\":null,\"rport\":null");
 	}
 	if (ev->pid) {
-		fprintf(f, ",\"pid\":%u,\"comm\":", ev->pid);
-		json_write_string(f, ev->comm, TT_COMM_LEN);
+		u64_field(&b, "pid", ev->pid);
+		key(&b, "comm");
+		jb_json_string(&b, ev->comm, TT_COMM_LEN);
 	} else {
-		fputs(",\"pid\":null,\"comm\":null", f);
+		jb_lit(&b, ",\"pid\":null,\"comm\":null");
 	}
 
 	switch (ev->kind) {
 	case TL_STATE:
-		fprintf(f, ",\"old\":\"%s\",\"new\":\"%s\"", tcp_state_name(ev->state.old_state),
-			tcp_state_name(ev->state.new_state));
-		str_or_null(f, "sent", ev->state.sent);
-		str_or_null(f, "received", ev->state.received);
-		task_fields(f, "by_pid", "by_comm", &ev->state.actor);
+		name_field(&b, "old", tcp_state_name(ev->state.old_state));
+		name_field(&b, "new", tcp_state_name(ev->state.new_state));
+		str_or_null(&b, "sent", ev->state.sent);
+		str_or_null(&b, "received", ev->state.received);
+		actor_fields(&b, &ev->state.actor);
 		if (ev->state.time_wait)
-			fputs(",\"time_wait\":true", f);
+			jb_lit(&b, ",\"time_wait\":true");
 		break;
 	case TL_DATA:
-		fprintf(f, ",\"dir\":\"%s\",\"bytes\":%" PRIu64 ",\"segments\":%u",
-			dir_name(ev->data.dir), ev->data.bytes, ev->data.segs);
+		name_field(&b, "dir", dir_name(ev->data.dir));
+		u64_field(&b, "bytes", ev->data.bytes);
+		u64_field(&b, "segments", ev->data.segs);
 		break;
 	case TL_RETRANSMIT:
-		fprintf(f, ",\"seq\":%u,\"syn\":%s,\"count\":%u", ev->retrans.seq,
-			ev->retrans.syn ? "true" : "false", ev->retrans.count);
+		u64_field(&b, "seq", ev->retrans.seq);
+		key(&b, "syn");
+		jb_str(&b, ev->retrans.syn ? "true" : "false");
+		u64_field(&b, "count", ev->retrans.count);
 		if (ev->retrans.err)
-			str_or_null(f, "failed", errno_name(-ev->retrans.err) ?
-						 errno_name(-ev->retrans.err) : "error");
+			str_or_null(&b, "failed", errno_name(-ev->retrans.err) ?
+							  errno_name(-ev->retrans.err) : "error");
 		break;
 	case TL_KA_PROBE:
-		fprintf(f, ",\"dir\":\"%s\",\"n\":%u", dir_name(ev->ka_probe.dir), ev->ka_probe.n);
+		name_field(&b, "dir", dir_name(ev->ka_probe.dir));
+		u64_field(&b, "n", ev->ka_probe.n);
 		break;
 	case TL_KA_ACK:
-		fprintf(f, ",\"dir\":\"%s\"", dir_name(ev->ka_ack.dir));
+		name_field(&b, "dir", dir_name(ev->ka_ack.dir));
+		key(&b, "rtt_us");
 		if (ev->ka_ack.rtt_ns)
-			fprintf(f, ",\"rtt_us\":%" PRIu64, ev->ka_ack.rtt_ns / 1000);
+			jb_u64(&b, ev->ka_ack.rtt_ns / 1000);
 		else
-			fputs(",\"rtt_us\":null", f);
+			jb_lit(&b, "null");
 		break;
 	case TL_RST:
-		fprintf(f, ",\"dir\":\"%s\"", dir_name(ev->rst.dir));
-		str_or_null(f, "reason", ev->rst.reason == TT_RST_REASON_NONE ?
-						 NULL : rst_reason_name(ev->rst.reason));
+		name_field(&b, "dir", dir_name(ev->rst.dir));
+		str_or_null(&b, "reason", ev->rst.reason == TT_RST_REASON_NONE ?
+						  NULL : rst_reason_name(ev->rst.reason));
 		break;
 	case TL_ERROR:
-		fprintf(f, ",\"errno\":%d", ev->error.err);
-		str_or_null(f, "name", errno_name(ev->error.err));
+		key(&b, "errno");
+		jb_i64(&b, ev->error.err);
+		str_or_null(&b, "name", errno_name(ev->error.err));
 		if (ev->error.inferred)
-			fputs(",\"inferred\":true", f);
+			jb_lit(&b, ",\"inferred\":true");
 		break;
 	case TL_CLOSE:
-		fprintf(f, ",\"cause\":\"%s\"", cause_name(ev->close.cause));
-		task_fields(f, "by_pid", "by_comm", &ev->close.by);
-		str_or_null(f, "signal", ev->close.signal ? signal_name(ev->close.signal) : NULL);
+		name_field(&b, "cause", cause_name(ev->close.cause));
+		actor_fields(&b, &ev->close.by);
+		str_or_null(&b, "signal", ev->close.signal ? signal_name(ev->close.signal) : NULL);
+		key(&b, "exit_code");
 		if (ev->close.exit_code >= 0)
-			fprintf(f, ",\"exit_code\":%d", ev->close.exit_code);
+			jb_i64(&b, ev->close.exit_code);
 		else
-			fputs(",\"exit_code\":null", f);
-		fprintf(f,
-			",\"duration_ms\":%.3f,\"bytes_in\":%" PRIu64 ",\"bytes_out\":%" PRIu64
-			",\"retransmits\":%u,\"keepalives\":%u",
-			(double)ev->close.duration_ns / 1e6, ev->close.bytes_in, ev->close.bytes_out,
-			ev->close.retransmits, ev->close.keepalives);
+			jb_lit(&b, "null");
+		/* milliseconds with three decimals, rounded to the nearest microsecond */
+		key(&b, "duration_ms");
+		jb_fixed(&b, (int64_t)((ev->close.duration_ns + 500) / 1000), 3);
+		u64_field(&b, "bytes_in", ev->close.bytes_in);
+		u64_field(&b, "bytes_out", ev->close.bytes_out);
+		u64_field(&b, "retransmits", ev->close.retransmits);
+		u64_field(&b, "keepalives", ev->close.keepalives);
 		break;
 	case TL_EXISTING:
-		fprintf(f, ",\"state\":\"%s\"", tcp_state_name(ev->existing.state));
+		name_field(&b, "state", tcp_state_name(ev->existing.state));
 		break;
 	case TL_LOST:
-		fprintf(f, ",\"count\":%" PRIu64, ev->lost.count);
+		u64_field(&b, "count", ev->lost.count);
 		break;
 	}
-	fputs("}\n", f);
+	jb_lit(&b, "}\n");
+	fwrite(b.buf, 1, b.len, f);
 }

@@ -4,6 +4,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
@@ -69,6 +70,83 @@ static void test_sanitize(void **state)
 	assert_string_equal(out, "abc");
 }
 
+static const char *jb_text(struct jbuf *b)
+{
+	static char out[sizeof(b->buf) + 1];
+
+	memcpy(out, b->buf, b->len);
+	out[b->len] = '\0';
+	return out;
+}
+
+static void test_jbuf_numbers(void **state)
+{
+	struct jbuf b;
+
+	jb_init(&b);
+	jb_u64(&b, 0);
+	jb_char(&b, ' ');
+	jb_u64(&b, UINT64_MAX);
+	jb_char(&b, ' ');
+	jb_i64(&b, INT64_MIN);
+	jb_char(&b, ' ');
+	jb_i64(&b, -7);
+	assert_string_equal(jb_text(&b), "0 18446744073709551615 -9223372036854775808 -7");
+
+	jb_init(&b);
+	jb_fixed(&b, 12345, 3);
+	jb_char(&b, ' ');
+	jb_fixed(&b, 5, 3);
+	jb_char(&b, ' ');
+	jb_fixed(&b, -1005, 3);
+	jb_char(&b, ' ');
+	jb_fixed(&b, 42, 0);
+	assert_string_equal(jb_text(&b), "12.345 0.005 -1.005 42");
+	assert_int_equal(b.cut, 0);
+}
+
+/* A line that does not fit is cut, never written past the buffer. */
+static void test_jbuf_cut(void **state)
+{
+	static struct jbuf b;
+	char big[512];
+
+	memset(big, 'x', sizeof(big));
+	jb_init(&b);
+	for (size_t i = 0; i < 2 * sizeof(b.buf) / sizeof(big); i++)
+		jb_mem(&b, big, sizeof(big));
+	assert_int_equal(b.len, sizeof(b.buf));
+	assert_int_equal(b.cut, 1);
+	jb_char(&b, 'y');
+	jb_u64(&b, 123);
+	jb_json_string(&b, "\x01", 4);
+	assert_int_equal(b.len, sizeof(b.buf));
+}
+
+/* Every single byte, against an expectation written out independently. */
+static void test_every_byte(void **state)
+{
+	for (int c = 1; c < 256; c++) {
+		char s[2] = { (char)c, '\0' }, want[16];
+
+		if (c == '"' || c == '\\')
+			snprintf(want, sizeof(want), "\"\\%c\"", c);
+		else if (c == '\n')
+			snprintf(want, sizeof(want), "\"\\n\"");
+		else if (c == '\t')
+			snprintf(want, sizeof(want), "\"\\t\"");
+		else if (c == '\r')
+			snprintf(want, sizeof(want), "\"\\r\"");
+		else if (c < 0x20 || c == 0x7f)
+			snprintf(want, sizeof(want), "\"\\u%04x\"", c);
+		else if (c >= 0x80) /* alone, never valid UTF-8 */
+			snprintf(want, sizeof(want), "\"\\ufffd\"");
+		else
+			snprintf(want, sizeof(want), "\"%c\"", c);
+		assert_string_equal(json_of(s, sizeof(s)), want);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -77,6 +155,9 @@ int main(void)
 		cmocka_unit_test(test_bound_without_nul),
 		cmocka_unit_test(test_utf8),
 		cmocka_unit_test(test_sanitize),
+		cmocka_unit_test(test_jbuf_numbers),
+		cmocka_unit_test(test_jbuf_cut),
+		cmocka_unit_test(test_every_byte),
 	};
 
 	return cmocka_run_group_tests_name("json", tests, NULL, NULL);

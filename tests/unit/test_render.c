@@ -5,9 +5,12 @@
 #include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <cmocka.h>
+#include <arpa/inet.h>
+#include "addr.h"
 #include "names.h"
 #include "render.h"
 
@@ -234,10 +237,28 @@ static void test_segments_table(void **state)
 	assert_string_equal(signal_name(SIGKILL), "SIGKILL");
 }
 
+/* The hand-written IPv4 formatter agrees with inet_ntop on every octet value
+ * in every position. */
+static void test_ipv4_format(void **state)
+{
+	for (int pos = 0; pos < 4; pos++) {
+		for (int v = 0; v < 256; v++) {
+			uint8_t a[16] = { 10, 0, 100, 9 };
+			char got[ADDR_STRLEN], want[ADDR_STRLEN];
+
+			a[pos] = (uint8_t)v;
+			addr_format(4, a, got, sizeof(got));
+			assert_non_null(inet_ntop(AF_INET, a, want, sizeof(want)));
+			assert_string_equal(got, want);
+		}
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_common_fields),
+		cmocka_unit_test(test_ipv4_format),
 		cmocka_unit_test(test_time_is_rfc3339_utc_micro),
 		cmocka_unit_test(test_unknown_owner_is_null),
 		cmocka_unit_test(test_state_without_segments),
