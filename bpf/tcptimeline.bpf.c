@@ -100,6 +100,18 @@ struct sock_id {
 	__u8 family;
 };
 
+/* A tcp_sock field. Programs whose socket is a tracepoint argument get a
+ * typed tcp_sock from bpf_skc_to_tcp_sock and read it with plain loads; a
+ * socket found any other way (tp NULL: from a timer) goes through probe
+ * reads. The hot paths run several of these per event. */
+#define TP_READ(tp, sk, field)                                                                    \
+	((tp) ? (tp)->field : BPF_CORE_READ((const struct tcp_sock *)(sk), field))
+
+static __always_inline const struct tcp_sock *tcp_sk_of(const struct sock *sk)
+{
+	return bpf_skc_to_tcp_sock((void *)sk);
+}
+
 static __always_inline void count(__u32 idx)
 {
 	__u64 *c = bpf_map_lookup_elem(&counters, &idx);
@@ -284,22 +296,27 @@ static __always_inline void sock_info_set_owner_current(struct sock_info *info)
 /* The socket's state, creating it for a socket first seen mid-life (one that
  * existed before tracing began). With a pid filter, only sockets whose owner
  * was seen in process context are followed. */
-static __always_inline struct sock_info *sock_info_get(const struct sock *sk, __u64 now)
+static __always_inline void seq_init_from(struct sock_info *info, const struct sock *sk,
+					  const struct tcp_sock *tp)
+{
+	info->snd_seen = TP_READ(tp, sk, snd_nxt);
+	info->rcv_seen = TP_READ(tp, sk, rcv_nxt);
+	info->segs_out_seen = TP_READ(tp, sk, data_segs_out);
+	info->retrans_seen = TP_READ(tp, sk, total_retrans);
+	info->seq_init = 1;
+}
+
+static __always_inline struct sock_info *sock_info_get(const struct sock *sk,
+						       const struct tcp_sock *tp, __u64 now)
 {
 	__u64 key = (__u64)sk;
 	struct sock_info *info = bpf_map_lookup_elem(&socks, &key);
-	const struct tcp_sock *tp = (const struct tcp_sock *)sk;
 
 	if (info || filter_pid)
 		return info;
 	info = sock_info_new(sk, now, NULL);
-	if (info) {
-		info->snd_seen = BPF_CORE_READ(tp, snd_nxt);
-		info->rcv_seen = BPF_CORE_READ(tp, rcv_nxt);
-		info->segs_out_seen = BPF_CORE_READ(tp, data_segs_out);
-		info->retrans_seen = BPF_CORE_READ(tp, total_retrans);
-		info->seq_init = 1;
-	}
+	if (info)
+		seq_init_from(info, sk, tp);
 	return info;
 }
 
@@ -392,21 +409,20 @@ static __always_inline void fold_data(const struct sock *sk, const struct sock_i
 
 /* Data we sent since the last look: snd_nxt progress (retransmits do not
  * move it), segments from data_segs_out less retransmits. */
-static __always_inline void sync_out(const struct sock *sk, const struct sock_id *id,
-				     struct sock_info *info, __u64 now)
+static __always_inline void sync_out(const struct sock *sk, const struct tcp_sock *tp,
+				     const struct sock_id *id, struct sock_info *info, __u64 now)
 {
-	const struct tcp_sock *tp = (const struct tcp_sock *)sk;
 	__u32 snd_nxt, segs, retrans;
 	__s32 delta;
 
 	if (!info->seq_init)
 		return;
-	snd_nxt = BPF_CORE_READ(tp, snd_nxt);
+	snd_nxt = TP_READ(tp, sk, snd_nxt);
 	delta = (__s32)(snd_nxt - info->snd_seen);
 	if (delta <= 0)
 		return;
-	segs = BPF_CORE_READ(tp, data_segs_out);
-	retrans = BPF_CORE_READ(tp, total_retrans);
+	segs = TP_READ(tp, sk, data_segs_out);
+	retrans = TP_READ(tp, sk, total_retrans);
 	__u32 nsegs = (segs - info->segs_out_seen) - (retrans - info->retrans_seen);
 
 	if ((__s32)nsegs <= 0)
@@ -419,29 +435,31 @@ static __always_inline void sync_out(const struct sock *sk, const struct sock_id
 
 /* The peer's FIN arrived: tcp_fin() sets SOCK_DONE (sk_shutdown's RCV_SHUTDOWN
  * is no proof: close() sets it too). */
-static __always_inline bool peer_fin_received(const struct sock *sk)
+static __always_inline bool peer_fin_received(const struct sock *sk, const struct tcp_sock *tp)
 {
-	return BPF_CORE_READ(sk, __sk_common.skc_flags) & (1UL << SOCK_DONE);
+	unsigned long flags = tp ? tp->inet_conn.icsk_inet.sk.__sk_common.skc_flags :
+				   BPF_CORE_READ(sk, __sk_common.skc_flags);
+
+	return flags & (1UL << SOCK_DONE);
 }
 
 /* Data received that tcp_probe did not see segment by segment (out-of-order
  * segments merged later, data received after our FIN): rcv_nxt progress,
  * less the one sequence number the peer's FIN takes. */
-static __always_inline void sync_in(const struct sock *sk, const struct sock_id *id,
-				    struct sock_info *info, __u64 now)
+static __always_inline void sync_in(const struct sock *sk, const struct tcp_sock *tp,
+				    const struct sock_id *id, struct sock_info *info, __u64 now)
 {
-	const struct tcp_sock *tp = (const struct tcp_sock *)sk;
 	__u32 rcv_nxt;
 	__s32 delta;
 
 	if (!info->seq_init)
 		return;
-	rcv_nxt = BPF_CORE_READ(tp, rcv_nxt);
+	rcv_nxt = TP_READ(tp, sk, rcv_nxt);
 	delta = (__s32)(rcv_nxt - info->rcv_seen);
 	if (delta <= 0)
 		return;
 	info->rcv_seen = rcv_nxt;
-	if (!info->fin_in_seen && peer_fin_received(sk)) {
+	if (!info->fin_in_seen && peer_fin_received(sk, tp)) {
 		info->fin_in_seen = 1;
 		delta -= 1;
 	}
@@ -486,12 +504,13 @@ static __always_inline void hold_state(struct sock_info *info, __u64 now, int o,
 
 /* Before any control event: account for data, then emit the run, so the
  * stream keeps the order things happened in. */
-static __always_inline void settle_data(const struct sock *sk, const struct sock_id *id,
-					struct sock_info *info, __u64 now)
+static __always_inline void settle_data(const struct sock *sk, const struct tcp_sock *tp,
+					const struct sock_id *id, struct sock_info *info,
+					__u64 now)
 {
 	flush_held_state(sk, id, info);
-	sync_out(sk, id, info, now);
-	sync_in(sk, id, info, now);
+	sync_out(sk, tp, id, info, now);
+	sync_in(sk, tp, id, info, now);
 	flush_data(sk, id, info);
 }
 
@@ -533,17 +552,18 @@ static __always_inline struct tt_event *sock_event_begin(const struct sock *sk,
 							 struct sock_id *id, __u8 type,
 							 struct sock_info **infop, __u64 now)
 {
-	struct sock_info *info = sock_info_get(sk, now);
+	const struct tcp_sock *tp = tcp_sk_of(sk);
+	struct sock_info *info = sock_info_get(sk, tp, now);
 	struct tt_event *e;
 
 	if (!info)
 		return NULL;
-	settle_data(sk, id, info, now);
+	settle_data(sk, tp, id, info, now);
 	e = reserve(type, false);
 	if (!e)
 		return NULL;
 	fill_sock(e, sk, id, info, now);
-	e->old_state = e->new_state = BPF_CORE_READ(sk, __sk_common.skc_state);
+	e->old_state = e->new_state = sk->__sk_common.skc_state;
 	*infop = info;
 	return e;
 }
@@ -558,7 +578,7 @@ static __always_inline bool is_fin_sent_transition(int oldstate, int newstate)
 SEC("tp_btf/inet_sock_set_state")
 int BPF_PROG(inet_sock_set_state, const struct sock *sk, const int oldstate, const int newstate)
 {
-	const struct tcp_sock *tp = (const struct tcp_sock *)sk;
+	const struct tcp_sock *tp;
 	struct sock_info *info = NULL;
 	struct sock_id id = {};
 	struct tt_event *e;
@@ -570,6 +590,7 @@ int BPF_PROG(inet_sock_set_state, const struct sock *sk, const int oldstate, con
 		return 0;
 	if (sk_protocol_of(sk) != IPPROTO_TCP)
 		return 0;
+	tp = tcp_sk_of(sk);
 	now = bpf_ktime_get_ns();
 
 	if (oldstate == TCP_CLOSE && newstate == TCP_SYN_SENT) {
@@ -609,20 +630,14 @@ int BPF_PROG(inet_sock_set_state, const struct sock *sk, const int oldstate, con
 			return 0;
 		}
 	} else {
-		info = sock_info_get(sk, now);
+		info = sock_info_get(sk, tp, now);
 	}
 	if (!info)
 		return 0;
 
-	if (newstate == TCP_ESTABLISHED && !info->seq_init) {
-		/* the handshake's SYNs are behind us: count data from here */
-		info->snd_seen = BPF_CORE_READ(tp, snd_nxt);
-		info->rcv_seen = BPF_CORE_READ(tp, rcv_nxt);
-		info->segs_out_seen = BPF_CORE_READ(tp, data_segs_out);
-		info->retrans_seen = BPF_CORE_READ(tp, total_retrans);
-		info->seq_init = 1;
-	}
-	settle_data(sk, &id, info, now);
+	if (newstate == TCP_ESTABLISHED && !info->seq_init)
+		seq_init_from(info, sk, tp); /* the handshake's SYNs are behind us: count data from here */
+	settle_data(sk, tp, &id, info, now);
 	if (is_fin_sent_transition(oldstate, newstate) && info->seq_init)
 		info->snd_seen += 1; /* our FIN, sent after this, takes one sequence number */
 
@@ -635,8 +650,8 @@ int BPF_PROG(inet_sock_set_state, const struct sock *sk, const int oldstate, con
 		fill_sock(e, sk, &id, info, now);
 		e->old_state = oldstate;
 		e->new_state = newstate;
-		e->sk_err = BPF_CORE_READ(sk, sk_err);
-		e->peer_fin = peer_fin_received(sk);
+		e->sk_err = sk->sk_err;
+		e->peer_fin = peer_fin_received(sk, tp);
 		e->timer_ctx = timer_ctx_of(sk);
 		fill_actor(e, sk);
 		submit(e);
@@ -657,7 +672,7 @@ int BPF_PROG(inet_sock_set_state, const struct sock *sk, const int oldstate, con
 SEC("tp_btf/tcp_probe")
 int BPF_PROG(tcp_probe, struct sock *sk, const struct sk_buff *skb)
 {
-	const struct tcp_sock *tp = (const struct tcp_sock *)sk;
+	const struct tcp_sock *tp;
 	struct sock_info *info;
 	struct sock_id id = {};
 	struct tcphdr th;
@@ -667,8 +682,9 @@ int BPF_PROG(tcp_probe, struct sock *sk, const struct sk_buff *skb)
 
 	if (!read_sock_id(&sk->__sk_common, &id))
 		return 0;
+	tp = tcp_sk_of(sk);
 	now = bpf_ktime_get_ns();
-	info = sock_info_get(sk, now);
+	info = sock_info_get(sk, tp, now);
 	if (!info || !info->seq_init)
 		return 0;
 
@@ -684,7 +700,7 @@ int BPF_PROG(tcp_probe, struct sock *sk, const struct sk_buff *skb)
 
 	/* the peer acknowledges data of ours we have not counted yet */
 	if (th.ack && (__s32)(ack - info->snd_seen) > 0)
-		sync_out(sk, &id, info, now);
+		sync_out(sk, tp, &id, info, now);
 
 	if (info->ka_sent_ts) {
 		/* anything from the peer answers our keepalive probe */
@@ -702,8 +718,8 @@ int BPF_PROG(tcp_probe, struct sock *sk, const struct sk_buff *skb)
 	expected = info->rcv_seen;
 	if (seq != expected && seq != expected - 1) {
 		/* out of order, or data we did not see arrive: catch up */
-		sync_in(sk, &id, info, now);
-		expected = BPF_CORE_READ(tp, rcv_nxt);
+		sync_in(sk, tp, &id, info, now);
+		expected = TP_READ(tp, sk, rcv_nxt);
 	}
 	if (len <= 1 && seq == expected - 1) {
 		/* a keepalive probe: one sequence number below what we expect */
@@ -736,6 +752,7 @@ int tcp_retransmit_skb(__u64 *ctx)
 {
 	const struct sock *sk = (const struct sock *)ctx[0];
 	const struct sk_buff *skb = (const struct sk_buff *)ctx[1];
+	const struct tcp_sock *tp;
 	struct sock_info *info;
 	struct sock_id id = {};
 	struct tt_event *e;
@@ -748,10 +765,11 @@ int tcp_retransmit_skb(__u64 *ctx)
 	if (!read_sock_id(&sk->__sk_common, &id))
 		return 0;
 	now = bpf_ktime_get_ns();
-	info = sock_info_get(sk, now);
+	tp = tcp_sk_of(sk);
+	info = sock_info_get(sk, tp, now);
 	if (!info)
 		return 0;
-	settle_data(sk, &id, info, now);
+	settle_data(sk, tp, &id, info, now);
 	if (!err)
 		info->retrans += 1;
 	e = reserve(TT_EV_RETRANSMIT, false);
@@ -825,12 +843,14 @@ int tcp_send_reset(__u64 *ctx)
 		__u64 key = (__u64)sk;
 
 		info = bpf_map_lookup_elem(&socks, &key);
+		const struct tcp_sock *tp = tcp_sk_of(sk);
+
 		if (info)
 			read_sock_id_filtered(&sk->__sk_common, &id, false);
 		else if (state != TCP_CLOSE && read_sock_id(&sk->__sk_common, &id))
-			info = sock_info_get(sk, now);
+			info = sock_info_get(sk, tp, now);
 		if (info)
-			settle_data(sk, &id, info, now);
+			settle_data(sk, tp, &id, info, now);
 	}
 	if (!info) {
 		if (filter_pid)
@@ -902,7 +922,7 @@ int BPF_PROG(inet_sk_error_report, const struct sock *sk)
 SEC("tp_btf/tcp_destroy_sock")
 int BPF_PROG(tcp_destroy_sock, struct sock *sk)
 {
-	const struct tcp_sock *tp = (const struct tcp_sock *)sk;
+	const struct tcp_sock *tp;
 	__u64 key = (__u64)sk;
 	struct sock_info *info;
 	struct sock_id id = {};
@@ -915,13 +935,14 @@ int BPF_PROG(tcp_destroy_sock, struct sock *sk)
 	/* followed: it passed the filter at birth (its local port is gone by now) */
 	if (read_sock_id_filtered(&sk->__sk_common, &id, false)) {
 		now = bpf_ktime_get_ns();
-		settle_data(sk, &id, info, now);
+		tp = tcp_sk_of(sk);
+		settle_data(sk, tp, &id, info, now);
 		e = reserve(TT_EV_DESTROY, false);
 		if (e) {
 			fill_sock(e, sk, &id, info, now);
-			e->old_state = e->new_state = BPF_CORE_READ(sk, __sk_common.skc_state);
-			e->destroy.bytes_acked = BPF_CORE_READ(tp, bytes_acked);
-			e->destroy.bytes_received = BPF_CORE_READ(tp, bytes_received);
+			e->old_state = e->new_state = sk->__sk_common.skc_state;
+			e->destroy.bytes_acked = TP_READ(tp, sk, bytes_acked);
+			e->destroy.bytes_received = TP_READ(tp, sk, bytes_received);
 			submit(e);
 		}
 	}
@@ -986,7 +1007,7 @@ int BPF_PROG(timer_expire_exit, struct timer_list *timer)
 	if (!read_sock_id_probed(sk, &id))
 		return 0;
 	now = bpf_ktime_get_ns();
-	settle_data(sk, &id, info, now);
+	settle_data(sk, NULL, &id, info, now); /* sk came from a map: probe reads */
 	info->ka_sent_ts = now;
 	e = reserve(TT_EV_KA_PROBE, false);
 	if (!e)
