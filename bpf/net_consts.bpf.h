@@ -31,6 +31,7 @@
 /* include/net/tcp.h */
 #define TCPHDR_FIN 0x01
 #define TCPHDR_SYN 0x02
+#define TCPHDR_ACK 0x10
 
 #define NSEC_PER_SEC 1000000000ULL
 

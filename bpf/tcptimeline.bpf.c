@@ -40,7 +40,7 @@ struct sock_info {
 	__u8 pend_dir;
 	__u8 seq_init;       /* snd_seen/rcv_seen are valid */
 	__u8 fin_in_seen;    /* the FIN's sequence number has been skipped */
-	__u8 pad;
+	__u8 folds;          /* fold_data calls without a clock read (tcp_probe) */
 	__u64 ka_sent_ts;    /* our unanswered keepalive probe, 0 if none */
 	__u64 held_ts;       /* a state event held back until the 4-tuple is known (flush_held_state) */
 	__u8 held_old, held_new;
@@ -314,7 +314,7 @@ static __always_inline struct sock_info *sock_info_get(const struct sock *sk,
 
 	if (info || filter_pid)
 		return info;
-	info = sock_info_new(sk, now, NULL);
+	info = sock_info_new(sk, now ? now : bpf_ktime_get_ns(), NULL);
 	if (info)
 		seq_init_from(info, sk, tp);
 	return info;
@@ -388,7 +388,10 @@ static __always_inline void flush_data(const struct sock *sk, const struct sock_
 	info->pend_segs = 0;
 }
 
-/* Add bytes to the run in one direction; a change of direction ends the run. */
+/* Add bytes to the run in one direction; a change of direction ends the run.
+ * now == 0 (tcp_probe, per segment): the clock is read only when a run
+ * starts and every 16th segment for the age check; a run may so outlive
+ * data_flush_ns by up to 15 segments. */
 static __always_inline void fold_data(const struct sock *sk, const struct sock_id *id,
 				      struct sock_info *info, __u8 dir, __u64 bytes, __u32 segs,
 				      __u64 now)
@@ -398,11 +401,18 @@ static __always_inline void fold_data(const struct sock *sk, const struct sock_i
 	if (info->pend_bytes && info->pend_dir != dir)
 		flush_data(sk, id, info);
 	if (!info->pend_bytes) {
+		if (!now)
+			now = bpf_ktime_get_ns();
 		info->pend_ts = now;
 		info->pend_dir = dir;
 	}
 	info->pend_bytes += bytes;
 	info->pend_segs += segs;
+	if (!now) {
+		if ((++info->folds & 15) != 0)
+			return;
+		now = bpf_ktime_get_ns();
+	}
 	if (now - info->pend_ts >= data_flush_ns)
 		flush_data(sk, id, info);
 }
@@ -675,35 +685,42 @@ int BPF_PROG(tcp_probe, struct sock *sk, const struct sk_buff *skb)
 	const struct tcp_sock *tp;
 	struct sock_info *info;
 	struct sock_id id = {};
-	struct tcphdr th;
+	const struct tcp_skb_cb *cb;
+	__u8 flags;
 	struct tt_event *e;
 	__u32 seq, ack, len, end, expected;
-	__u64 now;
+	__u64 now = 0; /* read only where needed: this runs for every segment */
 
 	if (!read_sock_id(&sk->__sk_common, &id))
 		return 0;
 	tp = tcp_sk_of(sk);
-	now = bpf_ktime_get_ns();
 	info = sock_info_get(sk, tp, now);
 	if (!info || !info->seq_init)
 		return 0;
 
-	/* tcp_probe fires first thing in tcp_rcv_established: skb->data is the TCP header */
-	if (bpf_probe_read_kernel(&th, sizeof(th), skb->data))
+	/* tcp_v4_rcv/tcp_v6_rcv filled TCP_SKB_CB from the header before
+	 * tcp_rcv_established: plain loads from skb->cb (the verifier allows
+	 * scalar reads anywhere inside that array), no probe read per segment */
+	cb = (const struct tcp_skb_cb *)&skb->cb[0];
+	seq = cb->seq;
+	end = cb->end_seq;
+	ack = cb->ack_seq;
+	flags = *((const __u8 *)cb + bpf_core_field_offset(struct tcp_skb_cb, tcp_flags));
+	len = end - seq;
+	if (flags & TCPHDR_FIN)
+		len -= 1;
+	if (flags & TCPHDR_SYN)
+		len -= 1;
+	if ((__s32)len < 0)
 		return 0;
-	seq = bpf_ntohl(th.seq);
-	ack = bpf_ntohl(th.ack_seq);
-	len = skb->len;
-	if (len < (__u32)th.doff * 4)
-		return 0;
-	len -= (__u32)th.doff * 4;
 
 	/* the peer acknowledges data of ours we have not counted yet */
-	if (th.ack && (__s32)(ack - info->snd_seen) > 0)
+	if ((flags & TCPHDR_ACK) && (__s32)(ack - info->snd_seen) > 0)
 		sync_out(sk, tp, &id, info, now);
 
 	if (info->ka_sent_ts) {
 		/* anything from the peer answers our keepalive probe */
+		now = bpf_ktime_get_ns();
 		flush_data(sk, &id, info);
 		e = reserve(TT_EV_KA_ACK, false);
 		if (e) {
@@ -723,6 +740,8 @@ int BPF_PROG(tcp_probe, struct sock *sk, const struct sk_buff *skb)
 	}
 	if (len <= 1 && seq == expected - 1) {
 		/* a keepalive probe: one sequence number below what we expect */
+		if (!now)
+			now = bpf_ktime_get_ns();
 		flush_data(sk, &id, info);
 		info->ka_in_n += 1;
 		e = reserve(TT_EV_KA_PROBE, false);

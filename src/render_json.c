@@ -110,6 +110,68 @@ static void addr_value(struct jbuf *b, uint8_t family, const uint8_t addr[16])
 }
 #define addr_field(b, k, f, a) (key(b, k), addr_value((b), (f), (a)))
 
+/* The part of a line that is the same for every event of a connection, from
+ * ,"conn" to "comm": worked out once per connection (a direct-mapped cache
+ * on the connection id, checked against every field it is made of, so a
+ * change of owner or a reused slot only costs a rebuild). */
+struct conn_prefix {
+	uint64_t conn;
+	struct tl_endpoints ep;
+	uint32_t pid;
+	char comm[TT_COMM_LEN];
+	uint16_t len;
+	char text[400];
+};
+
+static struct conn_prefix prefix_cache[256];
+
+static void owner_fields(struct jbuf *b, const struct tl_event *ev)
+{
+	if (ev->pid) {
+		u64_field(b, "pid", ev->pid);
+		key(b, "comm");
+		jb_json_string(b, ev->comm, TT_COMM_LEN);
+	} else {
+		jb_lit(b, ",\"pid\":null,\"comm\":null");
+	}
+}
+
+static void conn_fields(struct jbuf *b, const struct tl_event *ev)
+{
+	u64_field(b, "conn", ev->conn);
+	u64_field(b, "family", ev->ep.family);
+	addr_field(b, "laddr", ev->ep.family, ev->ep.laddr);
+	u64_field(b, "lport", ev->ep.lport);
+	addr_field(b, "raddr", ev->ep.family, ev->ep.raddr);
+	u64_field(b, "rport", ev->ep.rport);
+	owner_fields(b, ev);
+}
+
+static void conn_fields_cached(struct jbuf *b, const struct tl_event *ev)
+{
+	struct conn_prefix *p = &prefix_cache[ev->conn % 256];
+	struct jbuf tmp;
+
+	if (p->len && p->conn == ev->conn && p->pid == ev->pid &&
+	    !memcmp(&p->ep, &ev->ep, sizeof(p->ep)) && !memcmp(p->comm, ev->comm, TT_COMM_LEN)) {
+		jb_mem(b, p->text, p->len);
+		return;
+	}
+	jb_init(&tmp);
+	conn_fields(&tmp, ev);
+	jb_mem(b, tmp.buf, tmp.len);
+	if (tmp.len <= sizeof(p->text)) {
+		p->conn = ev->conn;
+		p->ep = ev->ep;
+		p->pid = ev->pid;
+		memcpy(p->comm, ev->comm, TT_COMM_LEN);
+		memcpy(p->text, tmp.buf, tmp.len);
+		p->len = (uint16_t)tmp.len;
+	} else {
+		p->len = 0;
+	}
+}
+
 void render_json(FILE *f, const struct tl_event *ev, const struct render_opts *o)
 {
 	struct jbuf b;
@@ -123,22 +185,11 @@ void render_json(FILE *f, const struct tl_event *ev, const struct render_opts *o
 	jb_rfc3339(&b, (int64_t)ev->ts_ns + o->realtime_offset_ns);
 	jb_char(&b, '"');
 	if (ev->conn) {
-		u64_field(&b, "conn", ev->conn);
-		u64_field(&b, "family", ev->ep.family);
-		addr_field(&b, "laddr", ev->ep.family, ev->ep.laddr);
-		u64_field(&b, "lport", ev->ep.lport);
-		addr_field(&b, "raddr", ev->ep.family, ev->ep.raddr);
-		u64_field(&b, "rport", ev->ep.rport);
+		conn_fields_cached(&b, ev);
 	} else {
-		jb_str(&b, ",\"conn\":null,\"family\":null,\"laddr\":null,\"lport\":null"
+		jb_lit(&b, ",\"conn\":null,\"family\":null,\"laddr\":null,\"lport\":null"
 			   ",\"raddr\":null,\"rport\":null");
-	}
-	if (ev->pid) {
-		u64_field(&b, "pid", ev->pid);
-		key(&b, "comm");
-		jb_json_string(&b, ev->comm, TT_COMM_LEN);
-	} else {
-		jb_lit(&b, ",\"pid\":null,\"comm\":null");
+		owner_fields(&b, ev);
 	}
 
 	switch (ev->kind) {

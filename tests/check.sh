@@ -46,7 +46,7 @@ fi
 if [ "${VMTEST:-0}" = 1 ]; then
 	echo "== VM tests (virtme-ng kernel matrix)"
 	if tests/vm/setup.sh >"$log" 2>&1; then
-		tests/vm/run.sh >"$log" 2>&1
+		tests/vm/run.sh >>"$log" 2>&1
 		rc=$?
 	else
 		rc=1

@@ -61,9 +61,11 @@
 #   CHURN_PORT [7777]  CHURN_WORKERS [4]  CHURN_OPTS []  (churn_tw adds -c)
 #   BULK_PORT [7778]   BULK_WRITE [256]   BULK_OPTS []
 #   BULK_CPUS [N,N: N = last CPU; "" for none]  bulk -C TX,RX thread pinning
-#   BPF_STATS_FOR ["tt tt_nomatch"]  configs run with kernel.bpf_stats_enabled=1
-#               (per-program run counts and times; the accounting itself adds
-#               a little to those configs' cost, so it errs against them)
+#   BPF_STATS_FOR ["tt tt_nomatch"]  configs profiled after the rounds: one
+#               more run of each workload with kernel.bpf_stats_enabled=1
+#               (per-program run counts and times). The accounting costs
+#               ~2 clock reads per program run, so these runs are kept out
+#               of the ratios; they count for lost events and peak RSS.
 #   TRACER_STDOUT [/dev/null]  where the tracers' output goes; a file path
 #               (truncated for each run) makes printing cost what it costs
 #               on disk
@@ -361,7 +363,7 @@ attempt() {
 	err=$LOGS/r$round-$wl-$cfg.err
 	: >"$err"
 	: >"$tmp_progs"
-	case " $BPF_STATS_FOR " in *" $cfg "*) stats=1 ;; esac
+	[ "$round" = profile ] && stats=1
 	quiet=$(wait_quiet)
 	[ "$quiet" -le "$QUIET_PCT" ] ||
 		note "round $round $wl $cfg: machine still ${quiet}% busy after ${QUIET_WAIT}s, running anyway"
@@ -447,7 +449,7 @@ attempt() {
 	A_LINE=$(printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s' \
 		"$round" "$wl" "$cfg" "$value" "$units" "$secs" $((cpu1 - cpu0)) \
 		"$hwm" "$lost" "$status" "$A_BG" "$steal" $((k1 - k0)))
-	printf 'bench: round %d %-5s %-10s %10s %s  (background %s%%, steal %s%%)%s\n' \
+	printf 'bench: round %s %-5s %-10s %10s %s  (background %s%%, steal %s%%)%s\n' \
 		"$round" "$wl" "$cfg" "${value:--}" \
 		"$([ "$wl" = bulk ] && echo Gbit/s || echo conn/s)" "$A_BG" "$steal" \
 		"$([ "$status" = ok ] || echo " [$status]")" >&2
@@ -541,6 +543,22 @@ for ((r = 1; r <= ROUNDS; r++)); do
 done
 LOAD_AFTER=$(cut -d' ' -f1-3 /proc/loadavg)
 declare -p LOAD_AFTER >>"$META"
+# Per-program costs, from runs of their own (status "profile").
+profiled=""
+for c in $BPF_STATS_FOR; do
+	case " ${configs[*]} " in *" $c "*) profiled="$profiled $c" ;; esac
+done
+if [ -n "$profiled" ]; then
+	note "profile: one more run of each workload with$profiled, kernel.bpf_stats_enabled=1 (not in the ratios)"
+	for w in $WORKLOADS; do
+		for c in $profiled; do
+			attempt profile "$w" "$c"
+			awk -F'\t' -v OFS='\t' '$10 == "ok" || $10 == "workload-errors" { $10 = "profile" } 1' \
+				<<<"$A_LINE" >>"$RESULTS"
+			cat "$tmp_progs" >>"$PROGS"
+		done
+	done
+fi
 fi	# REPORT_ONLY
 
 # shellcheck source=/dev/null
@@ -586,7 +604,7 @@ tmp=$(mktemp -d)
 			awk -F'\t' -v w="$w" -v c="$c" \
 				'NR > 1 && $2 == w && $3 == c && $10 ~ /^(ok|workload-errors)$/ { print $4 }' \
 				"$RESULTS" >"$tmp/v"
-			n_all=$(awk -F'\t' -v w="$w" -v c="$c" 'NR > 1 && $2 == w && $3 == c' "$RESULTS" | wc -l)
+			n_all=$(awk -F'\t' -v w="$w" -v c="$c" 'NR > 1 && $2 == w && $3 == c && $1 != "profile"' "$RESULTS" | wc -l)
 			if [ "$n_all" = 0 ]; then
 				case $c in tt | tt_nomatch)
 					[ -z "$HAVE_TT" ] &&
@@ -673,22 +691,23 @@ tmp=$(mktemp -d)
 
 	if [ "$(wc -l <"$PROGS")" -gt 1 ]; then
 		echo
-		echo "BPF programs (kernel.bpf_stats_enabled=1 during these runs only, summed over the kept runs;"
-		echo "counts cover the tracer's whole life, dominated by the workload; the tracepoint's own"
-		echo "dispatch cost is not included):"
+		echo "BPF programs, from one more run of each workload per tracer after the rounds, with"
+		echo "kernel.bpf_stats_enabled=1 (its clock reads add to each program run, so these runs are"
+		echo "not in the ratios above); counts cover the tracer's whole life, dominated by the"
+		echo "workload; the tracepoint's own dispatch cost is not included:"
 		echo
 		echo "| workload | tracer | program | runs per conn (churn) / per s (bulk) | avg ns per run | BPF time: ns per conn (churn) / % of a CPU (bulk) |"
 		echo "| --- | --- | --- | ---: | ---: | ---: |"
 		for w in $WORKLOADS; do
 			for c in $BPF_STATS_FOR; do
 				awk -F'\t' -v w="$w" -v c="$c" \
-					'NR > 1 && $2 == w && $3 == c && $10 ~ /^(ok|workload-errors)$/ {
+					'NR > 1 && $2 == w && $3 == c && $10 == "profile" {
 						u += $5; s += $6 } END { print u + 0, s + 0 }' \
 					"$RESULTS" >"$tmp/u"
 				read -r units secs <"$tmp/u"
-				# Only the runs kept in the table above (not noisy, not failed).
+				# Only the profile runs that completed.
 				awk -F'\t' -v w="$w" -v c="$c" -v u="$units" -v s="$secs" -v lab="$(label "$c")" '
-					FNR == NR { if ($10 ~ /^(ok|workload-errors)$/) keep[$1 SUBSEP $2 SUBSEP $3] = 1; next }
+					FNR == NR { if ($10 == "profile") keep[$1 SUBSEP $2 SUBSEP $3] = 1; next }
 					FNR > 1 && $2 == w && $3 == c && (($1, $2, $3) in keep) {
 						if (!($4 in cnt)) order[++n] = $4
 						cnt[$4] += $5; ns[$4] += $6 }

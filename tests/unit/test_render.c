@@ -237,6 +237,30 @@ static void test_segments_table(void **state)
 	assert_string_equal(signal_name(SIGKILL), "SIGKILL");
 }
 
+/* The per-connection part of a line is cached: a change of owner, of
+ * endpoints, or another connection on the same cache slot shows at once. */
+static void test_connection_prefix_follows_changes(void **state)
+{
+	struct tl_event ev = base(TL_DATA);
+
+	ev.data.bytes = 1;
+	HAS(json(&ev), "\"pid\":4121,\"comm\":\"demo-client\"");
+	HAS(json(&ev), "\"pid\":4121,\"comm\":\"demo-client\"");
+	ev.pid = 77;
+	HAS(json(&ev), "\"pid\":77,\"comm\":\"demo-client\"");
+	strcpy(ev.comm, "renamed");
+	HAS(json(&ev), "\"pid\":77,\"comm\":\"renamed\"");
+	ev.pid = 0;
+	HAS(json(&ev), "\"pid\":null,\"comm\":null");
+	ev.ep.rport = 9001;
+	ev.ep.raddr[3] = 2;
+	HAS(json(&ev), "\"raddr\":\"127.0.0.2\",\"rport\":9001,\"pid\":null");
+	ev.conn = 3 + 256; /* same slot, another connection */
+	HAS(json(&ev), "\"conn\":259,\"family\":4");
+	ev.conn = 3;
+	HAS(json(&ev), "\"conn\":3,\"family\":4");
+}
+
 /* The hand-written IPv4 formatter agrees with inet_ntop on every octet value
  * in every position. */
 static void test_ipv4_format(void **state)
@@ -259,6 +283,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_common_fields),
 		cmocka_unit_test(test_ipv4_format),
+		cmocka_unit_test(test_connection_prefix_follows_changes),
 		cmocka_unit_test(test_time_is_rfc3339_utc_micro),
 		cmocka_unit_test(test_unknown_owner_is_null),
 		cmocka_unit_test(test_state_without_segments),
