@@ -58,6 +58,20 @@ static __always_inline __u8 tcp_skb_cb_flags_low(const struct sk_buff *skb)
 	return flags;
 }
 
+/* The same field by a plain load, for a tcp_skb_cb pointer the verifier
+ * knows (inside skb->cb of a tracepoint's skb). Declared here as the old
+ * byte: libbpf checks a load's size against the local field and widens it
+ * to two bytes on kernels where the field grew (declaring it __u16, as our
+ * vmlinux.h does, fails to relocate on 5.10). */
+struct tcp_skb_cb___u8flags {
+	__u8 tcp_flags;
+} __attribute__((preserve_access_index));
+
+static __always_inline __u8 tcp_skb_cb_flags_direct(const void *cb)
+{
+	return ((const struct tcp_skb_cb___u8flags *)cb)->tcp_flags;
+}
+
 /* Where tcp_keepalive_timer's timer_list lives. Mainline long used
  * sk->sk_timer; kernels that share it with MPTCP moved it into
  * inet_connection_sock as icsk_keepalive_timer (a union with

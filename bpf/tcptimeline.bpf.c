@@ -705,7 +705,7 @@ int BPF_PROG(tcp_probe, struct sock *sk, const struct sk_buff *skb)
 	seq = cb->seq;
 	end = cb->end_seq;
 	ack = cb->ack_seq;
-	flags = *((const __u8 *)cb + bpf_core_field_offset(struct tcp_skb_cb, tcp_flags));
+	flags = tcp_skb_cb_flags_direct(cb);
 	len = end - seq;
 	if (flags & TCPHDR_FIN)
 		len -= 1;
