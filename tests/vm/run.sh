@@ -18,7 +18,8 @@
 # anywhere; nothing reaches the host except through VM_RWDIR. The guest
 # reads host files live (9p): don't rebuild the tracer during a run.
 #
-# Full logs: tests/vm/.cache/logs/KERNEL.log; table: tests/vm/.cache/matrix.md
+# Full logs: tests/vm/.cache/logs/KERNEL.log (results) and KERNEL.console.log
+# (the guest's kernel console and stderr); table: tests/vm/.cache/matrix.md
 set -Eeuo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 # Never die silently: a failed command under set -e names itself.
@@ -97,6 +98,14 @@ host_skip_reason() {
 	[ -d "$MODDIR/$(uname -r)" ] || { echo "no $MODDIR/$(uname -r)"; return; }
 }
 
+# "; console: LAST LINE" of a dead guest's console, cut short; nothing if empty.
+console_hint() {
+	local l
+	l=$(tr -d '\r' <"$1" 2>/dev/null | grep -v '^[[:space:]]*$' | grep -v '9p: degraded performance' |
+		tail -n 1 | cut -c1-150 || true)
+	[ -z "$l" ] || printf '; console: %s' "$l"
+}
+
 # Markdown-safe cell text.
 cell() { [ -z "$1" ] || sed 's/|/\\|/g' <<<"$1" | awk 'NR > 1 { printf "; " } { printf "%s", $0 }'; }
 
@@ -135,26 +144,34 @@ run_one() { # $1 slot
 		echo "# ${vng_base[*]} --run $vmlinuz -- $cmd"
 	} >"$log"
 	t0=$(date +%s)
-	local attempt first retried=""
+	local attempt first retried="" con=$LOGDIR/$k.console.log
 	for attempt in 1 2; do
 		set +e
-		timeout -k 10 "$TIMEOUT" "${vng_base[@]}" --run "$vmlinuz" -- "$cmd" </dev/null 2>&1 |
-			tr -d '\r' >>"$log"
+		# stdout (the results) to the log; the guest's kernel console and
+		# stderr to KERNEL.console.log, so a guest that dies says why
+		timeout -k 10 "$TIMEOUT" "${vng_base[@]}" --show-boot-console --run "$vmlinuz" \
+			-- "$cmd" </dev/null 2>"$con" | tr -d '\r' >>"$log"
 		rc=${PIPESTATUS[0]}
 		set -e
 		t1=$(date +%s)
 		echo "# exit $rc after $((t1 - t0)) s" >>"$log"
+		if [ "$rc" != 0 ]; then
+			# the console's last words (a panic, an oops, an OOM kill)
+			echo "# last lines of ${con#"$REPO_DIR"/}:" >>"$log"
+			tr -d '\r' <"$con" | grep -v '^[[:space:]]*$' | tail -n 25 | sed 's/^/# | /' >>"$log"
+		fi
 		summary=$(grep -E '^([A-Za-z_-]+: )?[0-9]+ passed, [0-9]+ failed(, [0-9]+ skipped)?[[:space:]]*$' "$log" |
 			tail -n1 | sed -E 's/^[A-Za-z_-]+: //; s/[[:space:]]+$//' || true)
-		# Under TCG, rarely: vng exits 255 midway with no kernel message, or
+		# Under TCG, rarely: vng exits 255 midway (the guest died), or
 		# a timing-sensitive test fails once (seen: normal_exchange on 5.10,
 		# once in five runs). Boot once more; the result line says so and
 		# names what failed the first time (log kept as KERNEL.log.attempt1).
 		if [ "$attempt" = 1 ] && [ "$rc" != 0 ] && [ "$rc" != 124 ] && [ "$rc" != 137 ]; then
 			first=$( (grep -E '^FAIL ' "$log" || true) | sed -E 's/^FAIL ([^:]*).*/\1/' |
 				tr '\n' ' ' | sed 's/ $//')
-			retried="attempt 2; attempt 1: ${first:-exit $rc, no summary}"
+			retried="attempt 2; attempt 1: ${first:-exit $rc, no summary$(console_hint "$con")}"
 			mv "$log" "$log.attempt1"
+			mv "$con" "$con.attempt1"
 			echo "# vmtest $k ($ver): $retried (${log#"$REPO_DIR"/}.attempt1)" >"$log"
 			continue
 		fi
@@ -172,10 +189,10 @@ run_one() { # $1 slot
 			why="timeout after $TIMEOUT s"
 		elif [ -n "$summary" ]; then
 			why="$summary"
-		elif grep -q 'cannot find script I/O ports' "$log"; then
+		elif grep -q 'cannot find script I/O ports' "$log" "$con"; then
 			why="guest init failed (no virtio-serial script I/O; is udev installed on the host?)"
 		else
-			why="exit $rc, no summary line"
+			why="exit $rc, no summary line$(console_hint "$con")"
 		fi
 		[ -z "$fails" ] || why="$why; failing: $( (grep -E '^FAIL ' "$log" || true) | sed -E 's/^FAIL ([^:]*).*/\1/' | tr '\n' ' ' | sed 's/ $//')"
 		line="vmtest $k ($ver): FAILED ($why) [$((t1 - t0)) s, log: ${log#"$REPO_DIR"/}]"
