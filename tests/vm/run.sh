@@ -147,9 +147,10 @@ run_one() { # $1 slot
 	local attempt first retried="" con=$LOGDIR/$k.console.log
 	for attempt in 1 2; do
 		set +e
-		# stdout (the results) to the log; the guest's kernel console and
+		# stdout (the results) to the log; the guest's kernel console (vng
+		# --verbose: virtme's --show-boot-console) and
 		# stderr to KERNEL.console.log, so a guest that dies says why
-		timeout -k 10 "$TIMEOUT" "${vng_base[@]}" --show-boot-console --run "$vmlinuz" \
+		timeout -k 10 "$TIMEOUT" "${vng_base[@]}" --verbose --run "$vmlinuz" \
 			-- "$cmd" </dev/null 2>"$con" | tr -d '\r' >>"$log"
 		rc=${PIPESTATUS[0]}
 		set -e
