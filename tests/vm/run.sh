@@ -91,7 +91,7 @@ if ! kvm_works; then
 	# the timer softirq and a dead guest (vng exit 255). One host thread
 	# for both vCPUs keeps the guest's SMP and loses the race. VM_TCG_THREAD=multi
 	# to go back.
-	[ "${VM_TCG_THREAD:-single}" = multi ] || vng_base+=(--qemu-opts "-accel tcg,thread=single")
+	[ "${VM_TCG_THREAD:-single}" = multi ] || vng_base+=("--qemu-opts=-accel tcg,thread=single")
 fi
 
 # --- host kernel: only when the host is bare metal with a bootable image ---
