@@ -350,6 +350,16 @@ void conn_table_add_raw(struct conn_table *t, const struct tt_event *raw)
 				     (raw->old_state == TT_TCP_FIN_WAIT1 ||
 				      raw->old_state == TT_TCP_FIN_WAIT2 ||
 				      raw->old_state == TT_TCP_CLOSING);
+		/* An orphan (closed by its process) whose FIN is ACKed before
+		 * the peer's FIN arrives goes FIN_WAIT2 -> CLOSE at once: the
+		 * kernel hands it to a timewait socket in FIN_WAIT2 (tcp_time_wait),
+		 * which takes the peer's FIN later. No error, no reset: aborts
+		 * (linger2 < 0 aside) reset or set sk_err. */
+		ev.state.tw_fin_wait2 = raw->new_state == TT_TCP_CLOSE &&
+					raw->old_state == TT_TCP_FIN_WAIT2 && !fin_in &&
+					!raw->sk_err && !c->rst_seen;
+		if (ev.state.tw_fin_wait2)
+			ev.state.time_wait = true;
 		ev.state.sk_err = raw->sk_err;
 		task_from(&ev.state.actor, raw);
 		c->state = raw->new_state;
@@ -396,6 +406,7 @@ void conn_table_add_raw(struct conn_table *t, const struct tt_event *raw)
 		ev.ka_ack.rtt_ns = raw->ka_ack.rtt_ns;
 		break;
 	case TT_EV_RST:
+		c->rst_seen = true;
 		ev.kind = TL_RST;
 		ev.rst.dir = raw->rst.dir;
 		ev.rst.reason = raw->rst.reason;

@@ -27,6 +27,7 @@ struct conn {
 	bool existing; /* open before tracing began */
 	bool closed;   /* the close event has been emitted */
 	bool destroyed;
+	bool rst_seen; /* a reset either way */
 	struct cause_facts facts;
 	uint64_t bytes_in, bytes_out;
 	uint32_t retransmits, keepalives;

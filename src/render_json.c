@@ -201,6 +201,8 @@ void render_json(FILE *f, const struct tl_event *ev, const struct render_opts *o
 		actor_fields(&b, &ev->state.actor);
 		if (ev->state.time_wait)
 			jb_lit(&b, ",\"time_wait\":true");
+		if (ev->state.tw_fin_wait2)
+			jb_lit(&b, ",\"tw_state\":\"FIN_WAIT2\"");
 		break;
 	case TL_DATA:
 		name_field(&b, "dir", dir_name(ev->data.dir));

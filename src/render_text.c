@@ -94,7 +94,9 @@ void render_text(FILE *f, const struct tl_event *ev, const struct render_opts *o
 			fprintf(f, "  received %s", ev->state.received);
 		if (ev->state.sent)
 			fprintf(f, "%s sent %s", ev->state.received ? "," : " ", ev->state.sent);
-		if (ev->state.time_wait)
+		if (ev->state.tw_fin_wait2)
+			fputs("  (now a timewait socket in FIN_WAIT2)", f);
+		else if (ev->state.time_wait)
 			fputs("  (now TIME_WAIT)", f);
 		task_text(f, "  by ", &ev->state.actor);
 		break;

@@ -72,6 +72,9 @@ struct tl_event {
 			struct tl_task actor;
 			uint32_t sk_err;
 			bool time_wait; /* the connection lives on as a timewait sock */
+			/* ... handed over in FIN_WAIT2, before the peer's FIN: an
+			 * orphan whose FIN was ACKed; TIME_WAIT follows that FIN */
+			bool tw_fin_wait2;
 		} state;
 		struct {
 			uint8_t dir; /* enum tt_dir */

@@ -122,6 +122,42 @@ static void test_client_lifecycle(void **state)
 	conn_table_free(t);
 }
 
+/* FIN_WAIT2 -> CLOSE without the peer's FIN: an orphan handed to a timewait
+ * socket in FIN_WAIT2 (time_wait, tw_fin_wait2); not after a reset or with
+ * an error; with the peer's FIN, plain TIME_WAIT. */
+static void test_fin_wait2_handover(void **state)
+{
+	for (int c = 0; c < 4; c++) {
+		struct seen s;
+		struct conn_table *t = table(&s, 16, 16);
+		struct tt_event e;
+		const struct tl_event *st;
+
+		add(t, raw_state(CLIENT_SK, 1000, 1000, 1, TT_TCP_ESTABLISHED, TT_TCP_FIN_WAIT1));
+		add(t, raw_state(CLIENT_SK, 1000, 2000, 1, TT_TCP_FIN_WAIT1, TT_TCP_FIN_WAIT2));
+		if (c == 2) {
+			e = raw_base(CLIENT_SK, 1000, TT_EV_RST, 2500, 1);
+			e.rst.dir = TT_DIR_OUT;
+			add(t, e);
+		}
+		e = raw_state(CLIENT_SK, 1000, 3000, 1, TT_TCP_FIN_WAIT2, TT_TCP_CLOSE);
+		if (c == 1)
+			e.sk_err = 104; /* ECONNRESET */
+		if (c == 3)
+			e.peer_fin = 1;
+		add(t, e);
+		st = NULL;
+		for (int i = 0; i < s.n; i++)
+			if (s.ev[i].kind == TL_STATE && s.ev[i].state.new_state == TT_TCP_CLOSE)
+				st = &s.ev[i];
+		assert_non_null(st);
+		assert_int_equal(st->state.time_wait, c == 0 || c == 3);
+		assert_int_equal(st->state.tw_fin_wait2, c == 0);
+		assert_null(c == 3 ? NULL : st->state.received); /* no FIN drawn without one */
+		conn_table_free(t);
+	}
+}
+
 /* An accepted socket inherits the listener's owner (the BPF side sends it);
  * an event without an owner never gets a guessed one. */
 static void test_owner_unknown_stays_null(void **state)
@@ -321,6 +357,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_client_lifecycle),
+		cmocka_unit_test(test_fin_wait2_handover),
 		cmocka_unit_test(test_owner_unknown_stays_null),
 		cmocka_unit_test(test_new_life_at_same_address),
 		cmocka_unit_test(test_existing_is_adopted_by_tuple),
