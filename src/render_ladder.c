@@ -651,7 +651,7 @@ static void notes_state(struct ladder *l, int col, size_t i, bool rst_in_seen)
 				 "%s socket gone: the kernel holds it in FIN_WAIT2 (timewait)",
 				 role[col]);
 		else if (e->state.tw_fin_wait2)
-			snprintf(buf, sizeof(buf), "%s TIME_WAIT (kernel-held from FIN_WAIT2)",
+			snprintf(buf, sizeof(buf), "%s TIME_WAIT (via FIN_WAIT2)",
 				 role[col]);
 		else
 			snprintf(buf, sizeof(buf), "%s TIME_WAIT", role[col]);
