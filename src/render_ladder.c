@@ -389,6 +389,16 @@ static void data_arrows(struct ladder *l, int from)
 	}
 }
 
+/* Did the end other than col send a FIN (drawn from its own events)? */
+static bool other_end_sent_fin(const struct ladder *l, int col)
+{
+	for (size_t j = 0; j < l->n_obs; j++)
+		if (l->obs[j].col != col && l->obs[j].sent && l->obs[j].kind == SEG_CTRL &&
+		    !strcmp(l->obs[j].label, "FIN"))
+			return true;
+	return false;
+}
+
 /*
  * An orphaned socket (its process closed it or died) whose FIN was ACKed is
  * handed to a timewait socket in FIN_WAIT2 and reported as going to CLOSE
@@ -400,18 +410,13 @@ static void drop_orphan_fin(struct ladder *l)
 	for (size_t i = 0; i < l->n_obs; i++) {
 		struct obs *o = &l->obs[i];
 		const struct tl_event *e;
-		bool peer_fin = false;
 
 		if (o->kind != SEG_CTRL || o->sent || strncmp(o->label, "FIN", 3))
 			continue;
 		e = obs_event(l, o);
 		if (e->kind != TL_STATE || !e->state.time_wait)
 			continue;
-		for (size_t j = 0; j < l->n_obs; j++)
-			if (l->obs[j].col != o->col && l->obs[j].sent &&
-			    l->obs[j].kind == SEG_CTRL && !strcmp(l->obs[j].label, "FIN"))
-				peer_fin = true;
-		if (peer_fin)
+		if (other_end_sent_fin(l, o->col))
 			continue;
 		for (size_t j = 0; j < l->n_obs; j++)
 			if (l->obs[j].col == o->col && l->obs[j].ev == o->ev)
@@ -646,7 +651,11 @@ static void notes_state(struct ladder *l, int col, size_t i, bool rst_in_seen)
 	if (e->state.time_wait) {
 		struct obs *ack = find_obs(l, col, i, 1);
 
-		if (ack && ack->row == ROW_SUPPRESSED)
+		/* handed to a timewait socket in FIN_WAIT2 and no FIN from the
+		 * peer followed (tw_fin_wait2; or, in recordings made before peer
+		 * FINs came from SOCK_DONE, the FIN drop_orphan_fin suppressed) */
+		if ((ack && ack->row == ROW_SUPPRESSED) ||
+		    (e->state.tw_fin_wait2 && !other_end_sent_fin(l, col)))
 			snprintf(buf, sizeof(buf),
 				 "%s socket gone: the kernel holds it in FIN_WAIT2 (timewait)",
 				 role[col]);
