@@ -76,10 +76,22 @@ void jb_i64(struct jbuf *b, int64_t v)
 	}
 }
 
+void jb_digits(struct jbuf *b, uint64_t v, unsigned int width)
+{
+	char tmp[20];
+
+	if (width > sizeof(tmp))
+		width = sizeof(tmp);
+	for (unsigned int i = width; i > 0; i--) {
+		tmp[i - 1] = (char)('0' + v % 10);
+		v /= 10;
+	}
+	jb_mem(b, tmp, width);
+}
+
 void jb_fixed(struct jbuf *b, int64_t v, unsigned int decimals)
 {
 	uint64_t scale = 1, u;
-	char tmp[20];
 
 	for (unsigned int i = 0; i < decimals; i++)
 		scale *= 10;
@@ -90,12 +102,7 @@ void jb_fixed(struct jbuf *b, int64_t v, unsigned int decimals)
 	if (!decimals)
 		return;
 	jb_char(b, '.');
-	u %= scale;
-	for (unsigned int i = decimals; i > 0; i--) {
-		tmp[i - 1] = (char)('0' + u % 10);
-		u /= 10;
-	}
-	jb_mem(b, tmp, decimals);
+	jb_digits(b, u % scale, decimals);
 }
 
 static void jb_u_escape(struct jbuf *b, unsigned char c)

@@ -51,6 +51,8 @@ static inline void jb_char(struct jbuf *b, char c)
 
 void jb_u64(struct jbuf *b, uint64_t v);
 void jb_i64(struct jbuf *b, int64_t v);
+/* The last `width` decimal digits of v, zero-padded ("000042"). */
+void jb_digits(struct jbuf *b, uint64_t v, unsigned int width);
 /* v / 10^decimals with exactly `decimals` digits after the point ("12.345"). */
 void jb_fixed(struct jbuf *b, int64_t v, unsigned int decimals);
 /* Like json_write_string, into the buffer. */

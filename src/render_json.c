@@ -30,20 +30,15 @@ static void jb_rfc3339(struct jbuf *b, int64_t realtime_ns)
 {
 	time_t secs = (time_t)(realtime_ns / 1000000000LL);
 	long usec = (long)((realtime_ns % 1000000000LL) / 1000);
-	char frac[8];
 
 	if (usec < 0) {
 		usec += 1000000;
 		secs -= 1;
 	}
 	jb_str(b, rfc3339_secs(secs));
-	frac[0] = '.';
-	for (int i = 6; i >= 1; i--) {
-		frac[i] = (char)('0' + usec % 10);
-		usec /= 10;
-	}
-	frac[7] = 'Z';
-	jb_mem(b, frac, sizeof(frac));
+	jb_char(b, '.');
+	jb_digits(b, (uint64_t)usec, 6);
+	jb_char(b, 'Z');
 }
 
 void format_rfc3339(int64_t realtime_ns, char *buf, size_t len)
