@@ -46,23 +46,13 @@ static __always_inline __u16 sk_protocol_of(const struct sock *sk)
 	return sk->sk_protocol;
 }
 
-/* tcp_skb_cb.tcp_flags grew from __u8 to __u16 (6.x, AccECN preparation).
- * On little-endian the low byte sits at the same offset in both, and the
- * flags we test (SYN, FIN) are in it: read one byte at the relocated offset. */
-static __always_inline __u8 tcp_skb_cb_flags_low(const struct sk_buff *skb)
-{
-	__u8 flags = 0;
-	const char *cb = (const char *)skb + bpf_core_field_offset(struct sk_buff, cb);
-
-	bpf_probe_read_kernel(&flags, 1, cb + bpf_core_field_offset(struct tcp_skb_cb, tcp_flags));
-	return flags;
-}
-
-/* The same field by a plain load, for a tcp_skb_cb pointer the verifier
- * knows (inside skb->cb of a tracepoint's skb). Declared here as the old
- * byte: libbpf checks a load's size against the local field and widens it
- * to two bytes on kernels where the field grew (declaring it __u16, as our
- * vmlinux.h does, fails to relocate on 5.10). */
+/* tcp_skb_cb.tcp_flags grew from __u8 to __u16 (6.x, AccECN preparation);
+ * the flags we test (FIN, SYN, ACK) are in the low byte. Read by a plain
+ * load from a tcp_skb_cb pointer the verifier knows (inside skb->cb of a
+ * tracepoint's skb: tcp_skb_cb_of). Declared here as the old byte: libbpf
+ * checks a load's size against the local field and widens it to two bytes
+ * on kernels where the field grew (declaring it __u16, as our vmlinux.h
+ * does, fails to relocate on 5.10). */
 struct tcp_skb_cb___u8flags {
 	__u8 tcp_flags;
 } __attribute__((preserve_access_index));
@@ -70,6 +60,13 @@ struct tcp_skb_cb___u8flags {
 static __always_inline __u8 tcp_skb_cb_flags_direct(const void *cb)
 {
 	return ((const struct tcp_skb_cb___u8flags *)cb)->tcp_flags;
+}
+
+/* TCP_SKB_CB(skb) for a tracepoint's skb: plain loads from skb->cb (the
+ * verifier allows scalar reads anywhere inside that array). */
+static __always_inline const struct tcp_skb_cb *tcp_skb_cb_of(const struct sk_buff *skb)
+{
+	return (const struct tcp_skb_cb *)&skb->cb[0];
 }
 
 /* Where tcp_keepalive_timer's timer_list lives. Mainline long used

@@ -699,9 +699,8 @@ int BPF_PROG(tcp_probe, struct sock *sk, const struct sk_buff *skb)
 		return 0;
 
 	/* tcp_v4_rcv/tcp_v6_rcv filled TCP_SKB_CB from the header before
-	 * tcp_rcv_established: plain loads from skb->cb (the verifier allows
-	 * scalar reads anywhere inside that array), no probe read per segment */
-	cb = (const struct tcp_skb_cb *)&skb->cb[0];
+	 * tcp_rcv_established: plain loads, no probe read per segment */
+	cb = tcp_skb_cb_of(skb);
 	seq = cb->seq;
 	end = cb->end_seq;
 	ack = cb->ack_seq;
@@ -771,12 +770,12 @@ int tcp_retransmit_skb(__u64 *ctx)
 {
 	const struct sock *sk = (const struct sock *)ctx[0];
 	const struct sk_buff *skb = (const struct sk_buff *)ctx[1];
+	const struct tcp_skb_cb *cb;
 	const struct tcp_sock *tp;
 	struct sock_info *info;
 	struct sock_id id = {};
 	struct tt_event *e;
 	__s32 err = 0;
-	__u32 seq = 0;
 	__u64 now;
 
 	if (tcp_retransmit_skb_has_err())
@@ -795,12 +794,11 @@ int tcp_retransmit_skb(__u64 *ctx)
 	if (!e)
 		return 0;
 	fill_sock(e, sk, &id, info, now);
-	bpf_probe_read_kernel(&seq, sizeof(seq),
-			      (const char *)skb + bpf_core_field_offset(struct sk_buff, cb));
-	e->retrans.seq = seq;
+	cb = tcp_skb_cb_of(skb);
+	e->retrans.seq = cb->seq;
 	e->retrans.count = info->retrans;
 	e->retrans.err = err;
-	e->retrans.syn = (tcp_skb_cb_flags_low(skb) & TCPHDR_SYN) != 0;
+	e->retrans.syn = (tcp_skb_cb_flags_direct(cb) & TCPHDR_SYN) != 0;
 	submit(e);
 	return 0;
 }
@@ -931,7 +929,7 @@ int BPF_PROG(inet_sk_error_report, const struct sock *sk)
 	e = sock_event_begin(sk, &id, TT_EV_ERROR, &info, bpf_ktime_get_ns());
 	if (!e)
 		return 0;
-	e->error.err = BPF_CORE_READ(sk, sk_err);
+	e->error.err = sk->sk_err;
 	e->sk_err = e->error.err;
 	e->timer_ctx = timer_ctx_of(sk);
 	submit(e);
