@@ -82,8 +82,10 @@ kvm_works() {
 	note "KVM $(sed 's/yes/works/; s/no/unusable: using TCG (--disable-kvm), slower/' "$f")"
 	[ "$(cat "$f")" = yes ]
 }
+accel=KVM
 if ! kvm_works; then
 	vng_base+=(--disable-kvm)
+	accel="TCG (no KVM)"
 	# Multi-threaded TCG (one host thread per vCPU) races with the guest
 	# patching its own code across CPUs: seen on 6.12, a jump label flipped
 	# while the tracer attaches (call_timer_fn's timer_expire_entry site)
@@ -91,7 +93,10 @@ if ! kvm_works; then
 	# the timer softirq and a dead guest (vng exit 255). One host thread
 	# for both vCPUs keeps the guest's SMP and loses the race. VM_TCG_THREAD=multi
 	# to go back.
-	[ "${VM_TCG_THREAD:-single}" = multi ] || vng_base+=("--qemu-opts=-accel tcg,thread=single")
+	if [ "${VM_TCG_THREAD:-single}" != multi ]; then
+		vng_base+=("--qemu-opts=-accel tcg,thread=single")
+		accel="TCG (no KVM, one host thread)"
+	fi
 fi
 
 # --- host kernel: only when the host is bare metal with a bootable image ---
@@ -109,13 +114,24 @@ host_skip_reason() {
 	[ -d "$MODDIR/$(uname -r)" ] || { echo "no $MODDIR/$(uname -r)"; return; }
 }
 
+# The non-blank lines of a guest's console log, without CRs.
+console_lines() { tr -d '\r' <"$1" 2>/dev/null | grep -v '^[[:space:]]*$' || true; }
+
 # "; console: LAST LINE" of a dead guest's console, cut short; nothing if empty.
 console_hint() {
 	local l
-	l=$(tr -d '\r' <"$1" 2>/dev/null | grep -v '^[[:space:]]*$' | grep -v '9p: degraded performance' |
-		tail -n 1 | cut -c1-150 || true)
+	l=$(console_lines "$1" | grep -v '9p: degraded performance' | tail -n 1 | cut -c1-150 || true)
 	[ -z "$l" ] || printf '; console: %s' "$l"
 }
+
+# A log's "MARK ..." lines without the mark, one per test, long ones cut.
+marked_lines() {
+	(grep -E "^$1 " "$2" || true) | sed "s/^$1 //" |
+		awk '{ if (length($0) > 120) $0 = substr($0, 1, 117) "..."; print }'
+}
+
+# The names of the tests a log says failed, on one line.
+failed_names() { (grep -E '^FAIL ' "$1" || true) | sed -E 's/^FAIL ([^:]*).*/\1/' | tr '\n' ' ' | sed 's/ $//'; }
 
 # Markdown-safe cell text.
 cell() { [ -z "$1" ] || sed 's/|/\\|/g' <<<"$1" | awk 'NR > 1 { printf "; " } { printf "%s", $0 }'; }
@@ -170,7 +186,7 @@ run_one() { # $1 slot
 		if [ "$rc" != 0 ]; then
 			# the console's last words (a panic, an oops, an OOM kill)
 			echo "# last lines of ${con#"$REPO_DIR"/}:" >>"$log"
-			tr -d '\r' <"$con" | grep -v '^[[:space:]]*$' | tail -n 25 | sed 's/^/# | /' >>"$log"
+			console_lines "$con" | tail -n 25 | sed 's/^/# | /' >>"$log"
 		fi
 		summary=$(grep -E '^([A-Za-z_-]+: )?[0-9]+ passed, [0-9]+ failed(, [0-9]+ skipped)?[[:space:]]*$' "$log" |
 			tail -n1 | sed -E 's/^[A-Za-z_-]+: //; s/[[:space:]]+$//' || true)
@@ -179,8 +195,7 @@ run_one() { # $1 slot
 		# once in five runs). Boot once more; the result line says so and
 		# names what failed the first time (log kept as KERNEL.log.attempt1).
 		if [ "$attempt" = 1 ] && [ "$rc" != 0 ] && [ "$rc" != 124 ] && [ "$rc" != 137 ]; then
-			first=$( (grep -E '^FAIL ' "$log" || true) | sed -E 's/^FAIL ([^:]*).*/\1/' |
-				tr '\n' ' ' | sed 's/ $//')
+			first=$(failed_names "$log")
 			retried="attempt 2; attempt 1: ${first:-exit $rc, no summary$(console_hint "$con")}"
 			mv "$log" "$log.attempt1"
 			mv "$con" "$con.attempt1"
@@ -191,8 +206,8 @@ run_one() { # $1 slot
 	done
 	local fails skips
 	# Table cells: one line per test, long reasons cut (the log has them whole).
-	fails=$(grep -E '^FAIL ' "$log" | sed 's/^FAIL //' | awk '{ if (length($0) > 120) $0 = substr($0, 1, 117) "..."; print }' || true)
-	skips=$(grep -E '^SKIP ' "$log" | sed 's/^SKIP //' | awk '{ if (length($0) > 120) $0 = substr($0, 1, 117) "..."; print }' || true)
+	fails=$(marked_lines FAIL "$log")
+	skips=$(marked_lines SKIP "$log")
 	if [ "$rc" = 0 ] && [ -n "$summary" ]; then
 		line="vmtest $k ($ver): $summary [$((t1 - t0)) s${retried:+; $retried}]"
 		rows+=("| $k | $ver | $summary | $(cell "$skips") | $(cell "$fails") | $((t1 - t0)) s |")
@@ -206,7 +221,7 @@ run_one() { # $1 slot
 		else
 			why="exit $rc, no summary line$(console_hint "$con")"
 		fi
-		[ -z "$fails" ] || why="$why; failing: $( (grep -E '^FAIL ' "$log" || true) | sed -E 's/^FAIL ([^:]*).*/\1/' | tr '\n' ' ' | sed 's/ $//')"
+		[ -z "$fails" ] || why="$why; failing: $(failed_names "$log")"
 		line="vmtest $k ($ver): FAILED ($why) [$((t1 - t0)) s, log: ${log#"$REPO_DIR"/}]"
 		rows+=("| $k | $ver | FAILED: $(cell "$why") | $(cell "$skips") | $(cell "$fails") | $((t1 - t0)) s |")
 		failed=1
@@ -215,8 +230,6 @@ run_one() { # $1 slot
 	results+=("$line")
 }
 
-accel=KVM
-[[ " ${vng_base[*]} " == *" --disable-kvm "* ]] && accel="TCG (no KVM$([[ " ${vng_base[*]} " == *"thread=single"* ]] && echo ", one host thread"))"
 note "running '$cmd' on: $KSEL ($accel, $CPUS cpus, $MEMORY, timeout ${TIMEOUT} s each)"
 for k in $KSEL; do run_one "$k"; done
 
