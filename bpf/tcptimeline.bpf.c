@@ -25,6 +25,13 @@ const volatile __u32 wakeup_bytes = 64 * 1024;
 /* Flush a one-direction data run that has been growing this long. */
 const volatile __u64 data_flush_ns = NSEC_PER_SEC;
 
+/* A benchmark-only build (tests/bench, config tt_noout) compiles the ring
+ * output out: every program still does its bookkeeping, nothing leaves the
+ * kernel. It measures what the output costs; never a product build. */
+#ifndef TT_BENCH_NO_OUTPUT
+#define TT_BENCH_NO_OUTPUT 0
+#endif
+
 /* Per-socket state: owner, data folding, keepalive bookkeeping. */
 struct sock_info {
 	__u64 birth_ns;
@@ -331,8 +338,11 @@ static __always_inline void fill_id(struct tt_event *e, const struct sock_id *id
 
 static __always_inline struct tt_event *reserve(__u8 type, bool is_data)
 {
-	struct tt_event *e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+	struct tt_event *e;
 
+	if (TT_BENCH_NO_OUTPUT)
+		return NULL;
+	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
 	if (!e) {
 		count(TT_CNT_LOST);
 		if (is_data)

@@ -357,8 +357,10 @@ int main(int argc, char **argv)
 			"raise --max-conns\n",
 			(unsigned long long)conn_table_evicted(app.table));
 	if (conn_table_open_count(app.table)) {
-		fprintf(stderr, "tcptimeline: %zu connections still open:\n",
-			conn_table_open_count(app.table));
+		size_t open = conn_table_open_count(app.table);
+
+		fprintf(stderr, "tcptimeline: %zu connection%s still open:\n", open,
+			open == 1 ? "" : "s");
 		conn_table_foreach_open(app.table, summarise_open, &app);
 	}
 	fflush(stdout);

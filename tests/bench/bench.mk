@@ -22,9 +22,38 @@ $(BENCH_BINS): $(BENCH_OUT)/%: tests/bench/%.c tests/bench/bench_util.h | $(BENC
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(BENCH_CFLAGS) -pthread -o $@ $<
 
-.PHONY: bench bench-bins
-bench-bins: $(BENCH_BINS)
+# tcptimeline with its ring output compiled out (TT_BENCH_NO_OUTPUT): the
+# tt_noout configuration, which measures the BPF bookkeeping alone. The
+# same sources otherwise; only the BPF object and the loader that embeds it
+# differ.
+NOOUT := $(BENCH_OUT)/noout
+NOOUT_TRACER := $(BENCH_OUT)/tcptimeline-noout
 
-bench: tcptimeline $(BENCH_BINS)
+$(NOOUT):
+	$(Q)mkdir -p $@
+
+$(NOOUT)/tcptimeline.bpf.o: bpf/tcptimeline.bpf.c include/tcptimeline.h bpf/core_fixes.bpf.h \
+			    bpf/net_consts.bpf.h vmlinux/vmlinux.h | $(NOOUT)
+	$(call msg,BPF,$@)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -DTT_BENCH_NO_OUTPUT=1 -c $< -o $@
+
+$(NOOUT)/tcptimeline.skel.h: $(NOOUT)/tcptimeline.bpf.o
+	$(call msg,GEN-SKEL,$@)
+	$(Q)$(BPFTOOL) gen skeleton $< > $@
+
+# -I$(NOOUT) first: loader.c's "tcptimeline.skel.h" is found there
+$(NOOUT)/loader.o: src/loader.c $(NOOUT)/tcptimeline.skel.h
+	$(call msg,CC,$@)
+	$(Q)$(CC) -I$(NOOUT) $(CFLAGS) -c $< -o $@
+
+$(NOOUT_TRACER): $(CORE_OBJS) $(filter-out $(OUTPUT)/loader.o,$(APP_OBJS)) $(NOOUT)/loader.o
+	$(call msg,BINARY,$@)
+	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) -o $@
+
+.PHONY: bench bench-bins
+bench-bins: $(BENCH_BINS) $(NOOUT_TRACER)
+
+bench: tcptimeline $(BENCH_BINS) $(NOOUT_TRACER)
 	OUT="$(abspath $(BENCH_OUT))" TRACER="$(abspath tcptimeline)" \
+		TRACER_NOOUT="$(abspath $(NOOUT_TRACER))" \
 		CC="$(CC)" bash tests/bench/bench.sh

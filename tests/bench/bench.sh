@@ -22,9 +22,14 @@
 #   tcpstates   libbpf-tools tcpstates (anchor: one perf record per event)
 #   tcplife     libbpf-tools tcplife   (anchor: one perf record per socket)
 #   tt          tcptimeline --json, no filter
+#   tt_noout    the same with its ring output compiled out (TRACER_NOOUT, a
+#               bench-only build): every BPF program does its bookkeeping,
+#               nothing leaves the kernel, the tracer has nothing to print.
+#               tt_nomatch -> tt_noout -> tt splits the cost into hooks and
+#               filter, per-socket bookkeeping, and output
 #   tt_nomatch  tcptimeline -P 1 --json (filter matches nothing)
 #
-# round 1: churn(none tcpstates tcplife tt tt_nomatch) churn_tw(...) bulk(...),
+# round 1: churn(none tcpstates tcplife tt tt_noout tt_nomatch) churn_tw(...) bulk(...),
 # round 2: the same (ORDER=fixed), or with the configurations rotated by one
 # each round (ORDER=rotate), so that none of them always runs first after
 # another workload.
@@ -57,11 +62,13 @@
 #
 # Environment (defaults in brackets):
 #   ROUNDS [5]  SECS [5]  TRACER [<repo>/tcptimeline]  OUT [<repo>/.output/bench]
-#   WORKLOADS ["churn churn_tw bulk"]  CONFIGS ["none tcpstates tcplife tt tt_nomatch"]
+#   TRACER_NOOUT [$OUT/tcptimeline-noout]  (make bench builds it)
+#   WORKLOADS ["churn churn_tw bulk"]
+#   CONFIGS ["none tcpstates tcplife tt tt_noout tt_nomatch"]
 #   CHURN_PORT [7777]  CHURN_WORKERS [4]  CHURN_OPTS []  (churn_tw adds -c)
 #   BULK_PORT [7778]   BULK_WRITE [256]   BULK_OPTS []
 #   BULK_CPUS [N,N: N = last CPU; "" for none]  bulk -C TX,RX thread pinning
-#   BPF_STATS_FOR ["tt tt_nomatch"]  configs profiled after the rounds: one
+#   BPF_STATS_FOR ["tt tt_noout tt_nomatch"]  configs profiled after the rounds: one
 #               more run of each workload with kernel.bpf_stats_enabled=1
 #               (per-program run counts and times). The accounting costs
 #               ~2 clock reads per program run, so these runs are kept out
@@ -89,9 +96,10 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 ROUNDS=${ROUNDS:-5}
 SECS=${SECS:-5}
 TRACER=${TRACER:-$ROOT/tcptimeline}
+TRACER_NOOUT=${TRACER_NOOUT:-$OUT/tcptimeline-noout}
 OUT=${OUT:-$ROOT/.output/bench}
 WORKLOADS=${WORKLOADS:-churn churn_tw bulk}
-CONFIGS=${CONFIGS:-none tcpstates tcplife tt tt_nomatch}
+CONFIGS=${CONFIGS:-none tcpstates tcplife tt tt_noout tt_nomatch}
 CHURN_PORT=${CHURN_PORT:-7777}
 CHURN_WORKERS=${CHURN_WORKERS:-4}
 CHURN_OPTS=${CHURN_OPTS:-}
@@ -99,7 +107,7 @@ BULK_PORT=${BULK_PORT:-7778}
 BULK_WRITE=${BULK_WRITE:-256}
 BULK_OPTS=${BULK_OPTS:-}
 BULK_CPUS=${BULK_CPUS-$(($(nproc) - 1)),$(($(nproc) - 1))}
-BPF_STATS_FOR=${BPF_STATS_FOR-tt tt_nomatch}
+BPF_STATS_FOR=${BPF_STATS_FOR-tt tt_noout tt_nomatch}
 READY_TIMEOUT=${READY_TIMEOUT:-30}
 QUIET_PCT=${QUIET_PCT:-10}
 QUIET_WAIT=${QUIET_WAIT:-60}
@@ -213,6 +221,14 @@ else
 	TRACER=$OUT/tcptimeline.bench
 	TT_VERSION="$("$TRACER" -V 2>&1 | head -n 1) (sha256 $(sha256sum "$TRACER" | cut -c1-12))"
 fi
+HAVE_NOOUT=1
+if [ ! -x "$TRACER_NOOUT" ]; then
+	HAVE_NOOUT=
+	note "$TRACER_NOOUT not found (make bench builds it): skipping the tt_noout rows"
+elif [ "$TRACER_NOOUT" != "$OUT/tcptimeline-noout.bench" ]; then
+	cp "$TRACER_NOOUT" "$OUT/tcptimeline-noout.bench" || die "cannot copy $TRACER_NOOUT"
+	TRACER_NOOUT=$OUT/tcptimeline-noout.bench
+fi
 fi	# REPORT_ONLY
 
 # ---------------------------------------------------------------- helpers
@@ -259,7 +275,7 @@ wait_ready() {
 	while [ "$SECONDS" -lt "$deadline" ]; do
 		kill -0 "$pid" 2>/dev/null || return 1
 		case $cfg in
-		tt | tt_nomatch)
+		tt | tt_noout | tt_nomatch)
 			grep -q '^tcptimeline: tracing' "$err" && return 0 ;;
 		*)
 			anchor_ready "$pid" && return 0 ;;
@@ -275,7 +291,7 @@ wait_ready() {
 lost_events() {
 	local cfg=$1 err=$2
 	case $cfg in
-	tt | tt_nomatch)
+	tt | tt_noout | tt_nomatch)
 		sed -n -e 's/.*lost events: *\([0-9][0-9]*\).*/\1/p' \
 		       -e 's/.*lost \([0-9][0-9]*\).*/\1/p' "$err" |
 			tail -n 1 | grep . || echo "?" ;;
@@ -290,6 +306,7 @@ tracer_cmd() {
 	tcpstates) CMD=("$TCPSTATES") ;;
 	tcplife) CMD=("$TCPLIFE") ;;
 	tt) CMD=("$TRACER" --json) ;;
+	tt_noout) CMD=("$TRACER_NOOUT" --json) ;;
 	tt_nomatch) CMD=("$TRACER" -P 1 --json) ;;
 	esac
 }
@@ -482,6 +499,7 @@ for c in $CONFIGS; do
 	case $c in
 	none | tcpstates | tcplife) configs+=("$c") ;;
 	tt | tt_nomatch) [ -n "$HAVE_TT" ] && configs+=("$c") ;;
+	tt_noout) [ -n "$HAVE_NOOUT" ] && configs+=("$c") ;;
 	*) die "unknown config '$c'" ;;
 	esac
 done
@@ -508,7 +526,7 @@ H_CHURN_TW="${CMD[*]##*/}"
 workload_cmd bulk
 H_BULK="${CMD[*]##*/}"
 # What the report needs, so that REPORT_ONLY=1 can redo it from $OUT.
-declare -p START BUSY_BEFORE LOAD_BEFORE TT_VERSION HAVE_TT ROUNDS SECS \
+declare -p START BUSY_BEFORE LOAD_BEFORE TT_VERSION HAVE_TT HAVE_NOOUT TRACER_NOOUT ROUNDS SECS \
 	WORKLOADS BPF_STATS_FOR BG_MAX H_CHURN H_CHURN_TW H_BULK TRACER ORDER \
 	TRACER_STDOUT >"$META"
 
@@ -580,6 +598,7 @@ label() {
 	tcpstates) echo "libbpf-tools \`tcpstates\`" ;;
 	tcplife) echo "libbpf-tools \`tcplife\`" ;;
 	tt) echo "tcptimeline, no filter" ;;
+	tt_noout) echo "tcptimeline, no filter, output compiled out (bench build)" ;;
 	tt_nomatch) echo "tcptimeline \`-P 1\` (matches nothing)" ;;
 	esac
 }
@@ -600,15 +619,19 @@ tmp=$(mktemp -d)
 	echo "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
 	for w in $WORKLOADS; do
 		base=""
-		for c in none tcpstates tcplife tt tt_nomatch; do
+		for c in none tcpstates tcplife tt tt_noout tt_nomatch; do
 			awk -F'\t' -v w="$w" -v c="$c" \
 				'NR > 1 && $2 == w && $3 == c && $10 ~ /^(ok|workload-errors)$/ { print $4 }' \
 				"$RESULTS" >"$tmp/v"
 			n_all=$(awk -F'\t' -v w="$w" -v c="$c" 'NR > 1 && $2 == w && $3 == c && $1 != "profile"' "$RESULTS" | wc -l)
 			if [ "$n_all" = 0 ]; then
-				case $c in tt | tt_nomatch)
+				case $c in
+				tt | tt_nomatch)
 					[ -z "$HAVE_TT" ] &&
 						echo "| $w | $(label "$c") | skipped: \`$TRACER\` not built | | | | | | |" ;;
+				tt_noout)
+					[ -z "$HAVE_NOOUT" ] &&
+						echo "| $w | $(label "$c") | skipped: \`$TRACER_NOOUT\` not built | | | | | | |" ;;
 				esac
 				continue
 			fi
