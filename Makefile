@@ -47,7 +47,7 @@ deps:
 # VM per kernel of the matrix (tests/vm); VMTEST=0 skips the VMs
 VMTEST ?= 1
 check: deps
-	$(Q)$(MAKE) --no-print-directory all unit-bins demo-bins
+	$(Q)$(MAKE) --no-print-directory all unit-bins demo-bins bench-bins
 	$(Q)VMTEST=$(VMTEST) tests/check.sh
 
 integration: tcptimeline

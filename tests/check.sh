@@ -1,7 +1,8 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 # make check: unit tests (cmocka, no kernel), then integration tests (root, the
-# running kernel), then VM tests if asked (VMTEST=1). Ends with `N passed, N failed`.
+# running kernel), a smoke run of the benchmark (root), then VM tests if asked
+# (VMTEST=1). Ends with `N passed, N failed`.
 set -u
 cd "$(dirname "$0")/.."
 
@@ -32,6 +33,23 @@ if [ "$(id -u)" -ne 0 ]; then
 	failed=$((failed + 1))
 else
 	python3 tests/integration/run.py >"$log" 2>&1
+	rc=$?
+	cat "$log"
+	p=$(grep -c '^PASS ' "$log")
+	f=$(grep -c '^FAIL ' "$log")
+	passed=$((passed + p))
+	failed=$((failed + f))
+	if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
+		failed=$((failed + 1))
+	fi
+fi
+
+echo "== benchmark smoke test (tests/bench: one 1 s round of each run; that it works, not its numbers)"
+if [ "$(id -u)" -ne 0 ]; then
+	echo "FAIL bench_smoke: needs root to load BPF programs: run 'sudo make check'"
+	failed=$((failed + 1))
+else
+	python3 tests/bench/smoke.py tcptimeline .output/bench/tcptimeline-noout >"$log" 2>&1
 	rc=$?
 	cat "$log"
 	p=$(grep -c '^PASS ' "$log")
