@@ -53,6 +53,7 @@ struct sock_info {
 	__u8 held_old, held_new;
 	__u32 ka_in_n;       /* peer probes since its last data */
 	__u32 retrans;       /* retransmits so far */
+	__u64 last_ts;       /* the latest timestamp emitted for this socket */
 };
 
 struct {
@@ -365,13 +366,14 @@ static __always_inline void submit(struct tt_event *e)
 }
 
 static __always_inline void fill_sock(struct tt_event *e, const struct sock *sk,
-				      const struct sock_id *id, const struct sock_info *info,
-				      __u64 ts)
+				      const struct sock_id *id, struct sock_info *info, __u64 ts)
 {
 	e->ts_ns = ts;
 	e->sk = (__u64)sk;
 	fill_id(e, id);
 	if (info) {
+		if (ts > info->last_ts)
+			info->last_ts = ts;
 		e->birth_ns = info->birth_ns;
 		e->owner_pid = info->owner_pid;
 		__builtin_memcpy(e->owner_comm, info->owner_comm, TT_COMM_LEN);
@@ -401,10 +403,13 @@ static __always_inline void flush_data(const struct sock *sk, const struct sock_
 /* Add bytes to the run in one direction; a change of direction ends the run.
  * now == 0 (tcp_probe, per segment): the clock is read only when a run
  * starts and every 16th segment for the age check; a run may so outlive
- * data_flush_ns by up to 15 segments. */
+ * data_flush_ns by up to 15 segments. A run that starts here is stamped
+ * start_ts if that is known (when data out was sent), else now; never
+ * before what was already emitted for the socket, so its stream stays in
+ * time order. */
 static __always_inline void fold_data(const struct sock *sk, const struct sock_id *id,
 				      struct sock_info *info, __u8 dir, __u64 bytes, __u32 segs,
-				      __u64 now)
+				      __u64 now, __u64 start_ts)
 {
 	if (!bytes)
 		return;
@@ -413,7 +418,11 @@ static __always_inline void fold_data(const struct sock *sk, const struct sock_i
 	if (!info->pend_bytes) {
 		if (!now)
 			now = bpf_ktime_get_ns();
-		info->pend_ts = now;
+		if (!start_ts || start_ts > now)
+			start_ts = now;
+		if (start_ts < info->last_ts)
+			start_ts = info->last_ts;
+		info->pend_ts = start_ts;
 		info->pend_dir = dir;
 	}
 	info->pend_bytes += bytes;
@@ -427,12 +436,44 @@ static __always_inline void fold_data(const struct sock *sk, const struct sock_i
 		flush_data(sk, id, info);
 }
 
+/* When the byte at sequence `seq` was last transmitted: sent and not yet
+ * acknowledged data stays in the retransmit queue (an rbtree ordered by
+ * sequence) until tcp_ack frees it, and every program that counts data out
+ * runs before that (tcp_probe fires before the ACK is processed). Each skb
+ * there carries its transmit time in skb_mstamp_ns, from tcp_clock_ns():
+ * CLOCK_MONOTONIC like bpf_ktime_get_ns (4.20+, the EDT model). 0 if the
+ * data is no longer there (acknowledged in a state tcp_probe does not see). */
+#define TT_RTX_DEPTH 32 /* an rbtree of 2^16 skbs is at most 32 deep */
+static __always_inline __u64 sent_time_of(const struct sock *sk, __u32 seq)
+{
+	const struct rb_node *node = BPF_CORE_READ(sk, tcp_rtx_queue.rb_node);
+	__u32 rbnode_off = bpf_core_field_offset(struct sk_buff, rbnode);
+	__u32 cb_off = bpf_core_field_offset(struct sk_buff, cb);
+
+	for (int i = 0; i < TT_RTX_DEPTH && node; i++) {
+		const struct sk_buff *skb = (const void *)node - rbnode_off;
+		const struct tcp_skb_cb *cb = (const void *)skb + cb_off;
+		__u32 start = BPF_CORE_READ(cb, seq), end = BPF_CORE_READ(cb, end_seq);
+
+		if ((__s32)(seq - start) < 0)
+			node = BPF_CORE_READ(node, rb_left);
+		else if ((__s32)(seq - end) >= 0)
+			node = BPF_CORE_READ(node, rb_right);
+		else
+			return BPF_CORE_READ(skb, skb_mstamp_ns);
+	}
+	return 0;
+}
+
 /* Data we sent since the last look: snd_nxt progress (retransmits do not
- * move it), segments from data_segs_out less retransmits. */
+ * move it), segments from data_segs_out less retransmits. A new run is
+ * stamped with the time its first byte was sent, not the time we noticed
+ * (usually its ACK, a round trip later). */
 static __always_inline void sync_out(const struct sock *sk, const struct tcp_sock *tp,
 				     const struct sock_id *id, struct sock_info *info, __u64 now)
 {
 	__u32 snd_nxt, segs, retrans;
+	__u64 sent_ts = 0;
 	__s32 delta;
 
 	if (!info->seq_init)
@@ -447,10 +488,12 @@ static __always_inline void sync_out(const struct sock *sk, const struct tcp_soc
 
 	if ((__s32)nsegs <= 0)
 		nsegs = 1;
+	if (!info->pend_bytes || info->pend_dir != TT_DIR_OUT)
+		sent_ts = sent_time_of(sk, info->snd_seen);
 	info->snd_seen = snd_nxt;
 	info->segs_out_seen = segs;
 	info->retrans_seen = retrans;
-	fold_data(sk, id, info, TT_DIR_OUT, (__u32)delta, nsegs, now);
+	fold_data(sk, id, info, TT_DIR_OUT, (__u32)delta, nsegs, now, sent_ts);
 }
 
 /* The peer's FIN arrived: tcp_fin() sets SOCK_DONE (sk_shutdown's RCV_SHUTDOWN
@@ -484,7 +527,7 @@ static __always_inline void sync_in(const struct sock *sk, const struct tcp_sock
 		delta -= 1;
 	}
 	if (delta > 0)
-		fold_data(sk, id, info, TT_DIR_IN, (__u32)delta, 1, now);
+		fold_data(sk, id, info, TT_DIR_IN, (__u32)delta, 1, now, 0);
 }
 
 /* Two transitions happen before the socket knows its own 4-tuple: connect()
@@ -672,6 +715,11 @@ int BPF_PROG(inet_sock_set_state, const struct sock *sk, const int oldstate, con
 		e->new_state = newstate;
 		e->sk_err = sk->sk_err;
 		e->peer_fin = peer_fin_received(sk, tp);
+		/* an orphan whose FIN is ACKed goes FIN_WAIT2 -> CLOSE either way:
+		 * handed to a timewait socket, or dropped with TCP_LINGER2 < 0
+		 * (tcp_rcv_state_process: tcp_done, no reset) */
+		if (oldstate == TCP_FIN_WAIT2 && newstate == TCP_CLOSE)
+			e->linger2_neg = (int)TP_READ(tp, sk, linger2) < 0;
 		e->timer_ctx = timer_ctx_of(sk);
 		fill_actor(e, sk);
 		submit(e);
@@ -769,7 +817,7 @@ int BPF_PROG(tcp_probe, struct sock *sk, const struct sk_buff *skb)
 	/* count only what is new and in order; the rest is caught up by sync_in */
 	if (seq == info->rcv_seen || ((__s32)(seq - info->rcv_seen) < 0 &&
 				      (__s32)(end - info->rcv_seen) > 0)) {
-		fold_data(sk, &id, info, TT_DIR_IN, end - info->rcv_seen, 1, now);
+		fold_data(sk, &id, info, TT_DIR_IN, end - info->rcv_seen, 1, now, 0);
 		info->rcv_seen = end;
 	}
 	return 0;

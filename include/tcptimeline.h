@@ -59,7 +59,8 @@ struct tt_event {
 	__u32 sk_err;         /* sk->sk_err at this event */
 	__u8 timer_ctx;       /* TT_TIMER_* */
 	__u8 peer_fin;        /* the peer's FIN has been received (SOCK_DONE) */
-	__u8 pad[2];
+	__u8 linger2_neg;     /* TCP_LINGER2 < 0: an orphan in FIN_WAIT2 is dropped, not timewaited */
+	__u8 pad;
 	union {
 		struct {
 			__u64 bytes;

@@ -358,6 +358,11 @@ void conn_table_add_raw(struct conn_table *t, const struct tt_event *raw)
 		ev.state.tw_fin_wait2 = raw->new_state == TT_TCP_CLOSE &&
 					raw->old_state == TT_TCP_FIN_WAIT2 && !fin_in &&
 					!raw->sk_err && !c->rst_seen;
+		/* TCP_LINGER2 < 0 drops it instead (tcp_done, no reset) */
+		if (ev.state.tw_fin_wait2 && raw->linger2_neg) {
+			ev.state.tw_fin_wait2 = false;
+			ev.state.fin_wait2_dropped = true;
+		}
 		if (ev.state.tw_fin_wait2)
 			ev.state.time_wait = true;
 		ev.state.sk_err = raw->sk_err;

@@ -198,6 +198,8 @@ void render_json(FILE *f, const struct tl_event *ev, const struct render_opts *o
 			jb_lit(&b, ",\"time_wait\":true");
 		if (ev->state.tw_fin_wait2)
 			jb_lit(&b, ",\"tw_state\":\"FIN_WAIT2\"");
+		if (ev->state.fin_wait2_dropped)
+			jb_lit(&b, ",\"fin_wait2_dropped\":true");
 		break;
 	case TL_DATA:
 		name_field(&b, "dir", dir_name(ev->data.dir));

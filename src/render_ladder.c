@@ -666,6 +666,11 @@ static void notes_state(struct ladder *l, int col, size_t i, bool rst_in_seen)
 			snprintf(buf, sizeof(buf), "%s TIME_WAIT", role[col]);
 		note_event(l, col, i, 1, buf);
 	}
+	if (e->state.fin_wait2_dropped) {
+		snprintf(buf, sizeof(buf),
+			 "%s socket dropped in FIN_WAIT2 (TCP_LINGER2 < 0): no TIME_WAIT", role[col]);
+		note_event(l, col, i, 1, buf);
+	}
 	/* a task closing: close(), shutdown(), exit or a fatal signal */
 	if (e->state.actor.pid && !rst_in_seen &&
 	    (n == TT_TCP_FIN_WAIT1 || n == TT_TCP_LAST_ACK || n == TT_TCP_CLOSE) &&

@@ -96,6 +96,8 @@ void render_text(FILE *f, const struct tl_event *ev, const struct render_opts *o
 			fprintf(f, "%s sent %s", ev->state.received ? "," : " ", ev->state.sent);
 		if (ev->state.tw_fin_wait2)
 			fputs("  (now a timewait socket in FIN_WAIT2)", f);
+		else if (ev->state.fin_wait2_dropped)
+			fputs("  (dropped in FIN_WAIT2: TCP_LINGER2 < 0, no TIME_WAIT)", f);
 		else if (ev->state.time_wait)
 			fputs("  (now TIME_WAIT)", f);
 		task_text(f, "  by ", &ev->state.actor);

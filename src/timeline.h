@@ -75,6 +75,9 @@ struct tl_event {
 			/* ... handed over in FIN_WAIT2, before the peer's FIN: an
 			 * orphan whose FIN was ACKed; TIME_WAIT follows that FIN */
 			bool tw_fin_wait2;
+			/* ... or, with TCP_LINGER2 < 0, dropped there: no TIME_WAIT,
+			 * a later FIN from the peer is answered with a reset */
+			bool fin_wait2_dropped;
 		} state;
 		struct {
 			uint8_t dir; /* enum tt_dir */

@@ -76,6 +76,12 @@ def main():
                 sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_USER_TIMEOUT, int(args[0]))
             elif op == "syncnt":
                 sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_SYNCNT, int(args[0]))
+            elif op == "quickack_off":
+                # delayed ACKs from now on (pingpong mode): what arrives next is
+                # ACKed by the delayed-ACK timer (40 ms or more), not at once
+                sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_QUICKACK, 0)
+            elif op == "linger2":
+                sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_LINGER2, int(args[0]))
             elif op == "linger0":
                 sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
             elif op == "idle":

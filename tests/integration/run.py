@@ -311,6 +311,62 @@ def normal_exchange(ctx):
 
 
 @test
+def data_out_stamped_when_sent(ctx):
+    """data out is stamped when it was sent, not when its (delayed) ACK came back"""
+    P = ctx.port
+    tr = ctx.trace("-P", str(P))
+    # The server turns quick ACKs off before the client sends, and reads only
+    # later: the 29 bytes are ACKed by the delayed-ACK timer, 40 ms or more
+    # after they were sent, and nothing else comes back meanwhile.
+    srv = ctx.peer("server", P, "accept; quickack_off; wait_line; idle 0.3; recv 29; send 4; "
+                   "recv_eof; close")
+    cli = ctx.peer("client", P, "connect; wait_line; send 29; recv 4; close")
+    srv.wait_line("step quickack_off ok")
+    cli.wait_line("step connect ok")
+    cli.send_line()
+    cli.wait_line("step send ok")
+    srv.send_line()
+    check(cli.wait() == 0 and srv.wait() == 0, "peers failed")
+    waiter_close(tr, P, "c")
+    waiter_close(tr, P, "s")
+    evs = tr.stop()
+    c, s = client_conn(evs, P), server_conn(evs, P)
+    out = [e for e in of_conn(evs, c) if e["event"] == "data" and e["dir"] == "out"]
+    arrived = [e for e in of_conn(evs, s) if e["event"] == "data" and e["dir"] == "in"]
+    check(out and arrived, "no data events: %r" % [e for e in evs if e["event"] == "data"])
+    # loopback: the server's tcp_probe sees the segment microseconds after it left
+    gap_ms = (out[0]["ts_ns"] - arrived[0]["ts_ns"]) / 1e6
+    check(abs(gap_ms) < 20, "client data out stamped %.1f ms from its arrival at the server "
+          "(stamped at its delayed ACK instead of when it was sent?)" % gap_ms)
+    # and the client's own stream stays in time order
+    ts = [e["ts_ns"] for e in of_conn(evs, c)]
+    check(ts == sorted(ts), "client events out of time order: %r" %
+          [(e["event"], e["ts_ns"]) for e in of_conn(evs, c)])
+
+
+@test
+def fin_wait2_dropped_with_linger2(ctx):
+    """TCP_LINGER2 < 0: an orphan whose FIN is ACKed is dropped in FIN_WAIT2, not timewaited"""
+    P = ctx.port
+    tr = ctx.trace("-P", str(P))
+    srv = ctx.peer("server", P, "accept; wait_line; close")
+    cli = ctx.peer("client", P, "connect; linger2 -1; close")
+    check(cli.wait() == 0, "client failed")
+    waiter_close(tr, P, "c")
+    srv.send_line()
+    check(srv.wait() == 0, "server failed")
+    waiter_close(tr, P, "s")
+    evs = tr.stop()
+    c = client_conn(evs, P)
+    st = [e for e in of_conn(evs, c) if e["event"] == "state" and e["new"] == "CLOSE"]
+    check(len(st) == 1 and st[0]["old"] == "FIN_WAIT2", "client's CLOSE: %r" % st)
+    check(st[0].get("fin_wait2_dropped") is True and not st[0].get("time_wait") and
+          "tw_state" not in st[0], "client's FIN_WAIT2 -> CLOSE: %r" % st[0])
+    cc = close_of(evs, c)
+    check(cc["cause"] == "app_close" and cc["by_pid"] == cli.pid, "client close %r" % cc)
+
+
+@test
 def bulk_byte_counts(ctx):
     """megabytes both ways: every byte counted once, in runs, nothing lost"""
     P = ctx.port

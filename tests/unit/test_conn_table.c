@@ -124,10 +124,11 @@ static void test_client_lifecycle(void **state)
 
 /* FIN_WAIT2 -> CLOSE without the peer's FIN: an orphan handed to a timewait
  * socket in FIN_WAIT2 (time_wait, tw_fin_wait2); not after a reset or with
- * an error; with the peer's FIN, plain TIME_WAIT. */
+ * an error; with the peer's FIN, plain TIME_WAIT; with TCP_LINGER2 < 0,
+ * dropped (fin_wait2_dropped, no time_wait). */
 static void test_fin_wait2_handover(void **state)
 {
-	for (int c = 0; c < 4; c++) {
+	for (int c = 0; c < 5; c++) {
 		struct seen s;
 		struct conn_table *t = table(&s, 16, 16);
 		struct tt_event e;
@@ -145,6 +146,8 @@ static void test_fin_wait2_handover(void **state)
 			e.sk_err = 104; /* ECONNRESET */
 		if (c == 3)
 			e.peer_fin = 1;
+		if (c == 4)
+			e.linger2_neg = 1;
 		add(t, e);
 		st = NULL;
 		for (int i = 0; i < s.n; i++)
@@ -153,6 +156,7 @@ static void test_fin_wait2_handover(void **state)
 		assert_non_null(st);
 		assert_int_equal(st->state.time_wait, c == 0 || c == 3);
 		assert_int_equal(st->state.tw_fin_wait2, c == 0);
+		assert_int_equal(st->state.fin_wait2_dropped, c == 4);
 		assert_null(c == 3 ? NULL : st->state.received); /* no FIN drawn without one */
 		conn_table_free(t);
 	}
