@@ -237,6 +237,8 @@ static bool to_raw(const struct recording *r, const struct obj *o, struct tt_eve
 		    (num(o, "time_wait") || is(recv, "FIN") || is(recv, "FIN,ACK") ||
 		     (e->old_state == TT_TCP_CLOSING && is(recv, "ACK"))))
 			e->peer_fin = 1;
+		if (num(o, "fin_wait2_dropped"))
+			e->linger2_neg = 1;
 	} else if (is(ev, "data")) {
 		e->type = TT_EV_DATA;
 		e->data.dir = is(dir, "out") ? TT_DIR_OUT : TT_DIR_IN;
@@ -458,6 +460,11 @@ static void test_server_first_fin_wait2(void **state) { scenario("server-first-f
  * socket (handed over in FIN_WAIT2, no FIN received; the recording predates
  * SOCK_DONE): the client never sends a FIN, so no TIME_WAIT is claimed */
 static void test_kill_server_idle_fin_wait2(void **state) { scenario("kill-server-idle-fw2"); }
+/* recorded with tests/integration/peer.py: the client sets TCP_LINGER2 -1,
+ * sends 10 B and closes; the server ACKs the FIN late (delayed ACK) and
+ * keeps its end open: the client's socket is dropped in FIN_WAIT2 and its
+ * kernel answers that ACK with a reset */
+static void test_fin_wait2_dropped(void **state) { scenario("fin-wait2-dropped"); }
 static void test_client_exit(void **state) { scenario("client-exit"); }
 static void test_kill_client(void **state) { scenario("kill-client"); }
 static void test_kill_server_idle(void **state) { scenario("kill-server-idle"); }
@@ -686,6 +693,7 @@ int main(void)
 		cmocka_unit_test(test_server_first),
 		cmocka_unit_test(test_server_first_fin_wait2),
 		cmocka_unit_test(test_kill_server_idle_fin_wait2),
+		cmocka_unit_test(test_fin_wait2_dropped),
 		cmocka_unit_test(test_client_exit),
 		cmocka_unit_test(test_kill_client),
 		cmocka_unit_test(test_kill_server_idle),
