@@ -56,6 +56,7 @@ struct obs {
 	uint32_t segs;
 	uint64_t off;	  /* SEG_DATA: offset of the first byte in its direction */
 	int row;	  /* the row drawing it; -1 none yet, ROW_SUPPRESSED */
+	bool carries_ack; /* a delayed ACK left with it (inferred_delayed_ack) */
 };
 
 enum row_kind { ROW_ARROW, ROW_NOTE };
@@ -453,6 +454,43 @@ static void clamp_data(struct ladder *l)
 	}
 }
 
+/* The receiver's record of the segment o sent, if there is one. */
+static struct obs *received_as(struct ladder *l, const struct obs *o)
+{
+	for (size_t j = 0; j < l->n_obs; j++) {
+		struct obs *q = &l->obs[j];
+
+		if (q->col == o->col || q->sent || q->row != -1 || !same_segment(o, q))
+			continue;
+		if (q->ts + MATCH_BEFORE_NS < o->ts || q->ts > o->ts + MATCH_AFTER_NS)
+			continue;
+		return q;
+	}
+	return NULL;
+}
+
+/* The ACK an end "sent" on going to CLOSE_WAIT is an inference from the
+ * state change, and Linux does not send it then: receiving a FIN puts the
+ * socket in delayed-ACK (pingpong) mode, so the ACK leaves with whatever the
+ * end sends next (usually its own FIN, when the application closes within
+ * the delayed-ACK timeout) or alone when that timer fires. */
+static bool inferred_delayed_ack(const struct ladder *l, const struct obs *o)
+{
+	const struct tl_event *e = obs_event(l, o);
+
+	return o->kind == SEG_CTRL && o->sent && !strcmp(o->label, "ACK") &&
+	       e->kind == TL_STATE && e->state.new_state == TT_TCP_CLOSE_WAIT;
+}
+
+/* The first segment col sent after obs index i, in time order. */
+static struct obs *next_sent(struct ladder *l, size_t i, int col)
+{
+	for (size_t j = i + 1; j < l->n_obs; j++)
+		if (l->obs[j].col == col && l->obs[j].sent && l->obs[j].row != ROW_SUPPRESSED)
+			return &l->obs[j];
+	return NULL;
+}
+
 static void arrows(struct ladder *l)
 {
 	qsort(l->obs, l->n_obs, sizeof(*l->obs), cmp_obs_time);
@@ -466,27 +504,41 @@ static void arrows(struct ladder *l)
 	data_arrows(l, 1);
 	/* every other segment a sender saw: the receiver's record of it, if any */
 	for (size_t i = 0; i < l->n_obs; i++) {
-		struct obs *o = &l->obs[i];
+		struct obs *o = &l->obs[i], *q, *n;
 		struct row *r;
 
 		if (o->kind == SEG_DATA || !o->sent || o->row != -1)
 			continue;
+		q = received_as(l, o);
+		if (q && inferred_delayed_ack(l, o)) {
+			/* the other end saw that ACK only after this end sent its
+			 * next segment: it rode on that one, not drawn alone */
+			n = next_sent(l, i, o->col);
+			if (n && q->ts >= n->ts) {
+				o->row = ROW_SUPPRESSED;
+				q->row = ROW_SUPPRESSED;
+				n->carries_ack = true;
+				continue;
+			}
+			/* alone: when the other end got it, the only time observed */
+			r = arrow_from(l, q);
+			if (!r)
+				return;
+			r->from = o->col;
+			o->row = q->row;
+			continue;
+		}
 		r = arrow_from(l, o);
 		if (!r)
 			return;
-		for (size_t j = 0; j < l->n_obs; j++) {
-			struct obs *q = &l->obs[j];
-
-			if (q->col == o->col || q->sent || q->row != -1 || !same_segment(o, q))
-				continue;
-			if (q->ts + MATCH_BEFORE_NS < o->ts || q->ts > o->ts + MATCH_AFTER_NS)
-				continue;
+		if (q) {
 			q->row = o->row;
 			row_earlier(r, q);
 			if (strlen(q->label) > strlen(r->label) && q->kind == SEG_CTRL)
 				snprintf(r->label, sizeof(r->label), "%s", q->label);
-			break;
 		}
+		if (o->carries_ack && !strcmp(r->label, "FIN"))
+			snprintf(r->label, sizeof(r->label), "FIN,ACK");
 	}
 	/* what was received with no sender's record: drawn on its own */
 	for (size_t i = 0; i < l->n_obs; i++)

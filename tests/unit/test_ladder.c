@@ -453,8 +453,9 @@ static void scenario(const char *name)
 static void test_normal(void **state) { scenario("normal"); }
 static void test_server_first(void **state) { scenario("server-first"); }
 /* server-first.jsonl with the server's socket handed to a timewait socket in
- * FIN_WAIT2 when the client's ACK came alone, before its FIN (edited from the
- * recording: what slow machines show) */
+ * FIN_WAIT2 when the client's ACK came alone, before its FIN: edited from the
+ * recording to what a client that closes more than a delayed-ACK timeout
+ * after the server's FIN shows (its ACK leaves on the timer, 40 ms later) */
 static void test_server_first_fin_wait2(void **state) { scenario("server-first-fw2"); }
 /* kill-server-idle.jsonl as today's kernel side reports the killed server's
  * socket (handed over in FIN_WAIT2, no FIN received; the recording predates
