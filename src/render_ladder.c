@@ -820,6 +820,11 @@ static void notes_end(struct ladder *l, int col)
 		case TL_ERROR:
 			if (!e->error.err)
 				break;
+			/* the kernel may report one error twice in a row (6.18
+			 * does for a refused connect): the application sees it once */
+			if (i > 0 && c->events[i - 1].kind == TL_ERROR &&
+			    c->events[i - 1].error.err == e->error.err)
+				break;
 			error_text(col, e->error.err, buf, sizeof(buf));
 			note_row(l, col, e, i, buf);
 			break;
