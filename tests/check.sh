@@ -4,7 +4,7 @@
 # running kernel), a smoke run of the benchmark (root), then VM tests if asked
 # (VMTEST=1). Ends with `N passed, N failed`.
 set -u
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit 1
 
 passed=0
 failed=0
@@ -27,12 +27,17 @@ for t in .output/unit/test_*; do
 	fi
 done
 
-echo "== integration tests (kernel $(uname -r))"
-if [ "$(id -u)" -ne 0 ]; then
-	echo "FAIL integration: needs root to load BPF programs: run 'sudo make check'"
-	failed=$((failed + 1))
-else
-	python3 tests/integration/run.py >"$log" 2>&1
+# suite NAME CMD...: a suite that prints PASS/FAIL lines and needs root; a run
+# that fails without a FAIL line counts as one failure
+suite() {
+	name=$1
+	shift
+	if [ "$(id -u)" -ne 0 ]; then
+		echo "FAIL $name: needs root to load BPF programs: run 'sudo make check'"
+		failed=$((failed + 1))
+		return
+	fi
+	"$@" >"$log" 2>&1
 	rc=$?
 	cat "$log"
 	p=$(grep -c '^PASS ' "$log")
@@ -42,24 +47,13 @@ else
 	if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
 		failed=$((failed + 1))
 	fi
-fi
+}
+
+echo "== integration tests (kernel $(uname -r))"
+suite integration python3 tests/integration/run.py
 
 echo "== benchmark smoke test (tests/bench: one 1 s round of each run; that it works, not its numbers)"
-if [ "$(id -u)" -ne 0 ]; then
-	echo "FAIL bench_smoke: needs root to load BPF programs: run 'sudo make check'"
-	failed=$((failed + 1))
-else
-	python3 tests/bench/smoke.py tcptimeline .output/bench/tcptimeline-noout >"$log" 2>&1
-	rc=$?
-	cat "$log"
-	p=$(grep -c '^PASS ' "$log")
-	f=$(grep -c '^FAIL ' "$log")
-	passed=$((passed + p))
-	failed=$((failed + f))
-	if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
-		failed=$((failed + 1))
-	fi
-fi
+suite bench_smoke python3 tests/bench/smoke.py tcptimeline .output/bench/tcptimeline-noout
 
 if [ "${VMTEST:-0}" = 1 ]; then
 	echo "== VM tests (virtme-ng kernel matrix)"
