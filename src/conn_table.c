@@ -320,7 +320,7 @@ void conn_table_add_raw(struct conn_table *t, const struct tt_event *raw)
 	struct tl_endpoints ep;
 	struct tl_event ev;
 	struct conn *c;
-	bool fin_in;
+	bool fin_in, fw2_orphan_close;
 
 	raw_endpoints(raw, &ep);
 	c = conn_for_raw(t, raw, &ep);
@@ -355,14 +355,12 @@ void conn_table_add_raw(struct conn_table *t, const struct tt_event *raw)
 		 * kernel hands it to a timewait socket in FIN_WAIT2 (tcp_time_wait),
 		 * which takes the peer's FIN later. No error, no reset: aborts
 		 * (linger2 < 0 aside) reset or set sk_err. */
-		ev.state.tw_fin_wait2 = raw->new_state == TT_TCP_CLOSE &&
-					raw->old_state == TT_TCP_FIN_WAIT2 && !fin_in &&
-					!raw->sk_err && !c->rst_seen;
-		/* TCP_LINGER2 < 0 drops it instead (tcp_done, no reset) */
-		if (ev.state.tw_fin_wait2 && raw->linger2_neg) {
-			ev.state.tw_fin_wait2 = false;
-			ev.state.fin_wait2_dropped = true;
-		}
+		fw2_orphan_close = raw->new_state == TT_TCP_CLOSE &&
+				   raw->old_state == TT_TCP_FIN_WAIT2 && !fin_in &&
+				   !raw->sk_err && !c->rst_seen;
+		/* ... unless TCP_LINGER2 < 0 drops it there (tcp_done, no reset) */
+		ev.state.tw_fin_wait2 = fw2_orphan_close && !raw->linger2_neg;
+		ev.state.fin_wait2_dropped = fw2_orphan_close && raw->linger2_neg;
 		if (ev.state.tw_fin_wait2)
 			ev.state.time_wait = true;
 		ev.state.sk_err = raw->sk_err;

@@ -521,10 +521,8 @@ static void arrows(struct ladder *l)
 				continue;
 			}
 			/* alone: when the other end got it, the only time observed */
-			r = arrow_from(l, q);
-			if (!r)
+			if (!arrow_from(l, q))
 				return;
-			r->from = o->col;
 			o->row = q->row;
 			continue;
 		}

@@ -225,7 +225,8 @@ HAVE_NOOUT=1
 if [ ! -x "$TRACER_NOOUT" ]; then
 	HAVE_NOOUT=
 	note "$TRACER_NOOUT not found (make bench builds it): skipping the tt_noout rows"
-elif [ "$TRACER_NOOUT" != "$OUT/tcptimeline-noout.bench" ]; then
+else
+	# likewise, one bench build throughout
 	cp "$TRACER_NOOUT" "$OUT/tcptimeline-noout.bench" || die "cannot copy $TRACER_NOOUT"
 	TRACER_NOOUT=$OUT/tcptimeline-noout.bench
 fi
