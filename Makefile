@@ -12,19 +12,31 @@ LIBBPF_CFLAGS := $(shell $(PKG_CONFIG) --cflags libbpf 2>/dev/null)
 LIBBPF_LIBS := $(shell $(PKG_CONFIG) --libs libbpf 2>/dev/null || echo -lbpf)
 
 VERSION := 0.1.0
+# CFLAGS and LDFLAGS are the builder's (make CFLAGS=-O0, a distribution's
+# hardening flags); the project's own flags live in TT_CFLAGS and are always
+# added, so overriding CFLAGS never loses -std, the include paths or -MMD.
 CFLAGS ?= -O2 -g
-CFLAGS += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wno-unused-parameter \
-	  -Iinclude -Isrc -I$(OUTPUT) $(LIBBPF_CFLAGS) -MMD -MP \
-	  -DTCPTIMELINE_VERSION='"$(VERSION)"'
+LDFLAGS ?=
+SRC_DIRS := src src/cli src/kernel src/model src/render src/util
+TT_CFLAGS := -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wno-unused-parameter \
+	     -Iinclude $(addprefix -I,$(SRC_DIRS)) -I$(OUTPUT) $(LIBBPF_CFLAGS) -MMD -MP \
+	     -DTCPTIMELINE_VERSION='"$(VERSION)"'
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Werror \
 	      -Ivmlinux -Iinclude -Ibpf $(LIBBPF_CFLAGS)
 LDLIBS := $(LIBBPF_LIBS) -lelf -lz
 
+# The source tree by pipeline stage:
+#   src/cli      options
+#   src/kernel   the libbpf side: loading, attaching, sockets open at start
+#   src/model    records -> connections: decode, connection table, causes, names
+#   src/render   connections and events -> JSON, text, ladders
+#   src/util     small shared helpers (line building and escaping, addresses)
 # The pure modules (no libbpf): unit-tested without a kernel.
-CORE_SRCS := src/names.c src/json.c src/options.c src/decode.c src/conn_table.c src/cause.c \
-	     src/render_json.c src/render_text.c src/addr.c \
-	     src/render_ladder.c src/ladder_queue.c
-APP_SRCS := src/main.c src/loader.c src/existing.c
+CORE_SRCS := src/model/names.c src/model/decode.c src/model/conn_table.c src/model/cause.c \
+	     src/util/json.c src/util/addr.c src/cli/options.c \
+	     src/render/render_json.c src/render/render_text.c \
+	     src/render/render_ladder.c src/render/ladder_queue.c
+APP_SRCS := src/main.c src/kernel/loader.c src/kernel/existing.c
 CORE_OBJS := $(patsubst src/%.c,$(OUTPUT)/%.o,$(CORE_SRCS))
 APP_OBJS := $(patsubst src/%.c,$(OUTPUT)/%.o,$(APP_SRCS))
 
@@ -56,9 +68,10 @@ integration: tcptimeline
 $(OUTPUT):
 	$(Q)mkdir -p $@
 
-$(OUTPUT)/%.bpf.o: bpf/%.bpf.c include/tcptimeline.h bpf/core_fixes.bpf.h bpf/net_consts.bpf.h vmlinux/vmlinux.h | $(OUTPUT)
+# header dependencies of BPF objects come from clang's -MMD, like the C objects'
+$(OUTPUT)/%.bpf.o: bpf/%.bpf.c | $(OUTPUT)
 	$(call msg,BPF,$@)
-	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+	$(Q)$(CLANG) $(BPF_CFLAGS) -MMD -MP -c $< -o $@
 
 $(OUTPUT)/%.skel.h: $(OUTPUT)/%.bpf.o
 	$(call msg,GEN-SKEL,$@)
@@ -66,14 +79,15 @@ $(OUTPUT)/%.skel.h: $(OUTPUT)/%.bpf.o
 
 $(OUTPUT)/%.o: src/%.c | $(OUTPUT)
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(CFLAGS) -c $< -o $@
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(TT_CFLAGS) $(CPPFLAGS) $(CFLAGS) -c $< -o $@
 
 # the loader includes the skeleton
-$(OUTPUT)/loader.o: $(OUTPUT)/tcptimeline.skel.h
+$(OUTPUT)/kernel/loader.o: $(OUTPUT)/tcptimeline.skel.h
 
 tcptimeline: $(CORE_OBJS) $(APP_OBJS)
 	$(call msg,BINARY,$@)
-	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) -o $@
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) $^ $(LDLIBS) -o $@
 
 -include tests/unit/unit.mk
 -include src/demo/demo.mk
@@ -84,7 +98,7 @@ clean:
 	$(call msg,CLEAN)
 	$(Q)rm -rf $(OUTPUT) tcptimeline
 
--include $(wildcard $(OUTPUT)/*.d)
+-include $(wildcard $(OUTPUT)/*.d $(OUTPUT)/*/*.d)
 
 .DELETE_ON_ERROR:
 .SECONDARY:

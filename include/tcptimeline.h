@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
 /*
  * The one record the BPF side hands to user space, shared by bpf/ and src/.
- * Plain __u8..__u64 types only, fixed size: see the _Static_assert in src/decode.c.
+ * Plain __u8..__u64 types only, fixed size: see the _Static_assert in src/model/decode.c.
  */
 #ifndef TCPTIMELINE_H
 #define TCPTIMELINE_H

@@ -32,23 +32,24 @@ NOOUT_TRACER := $(BENCH_OUT)/tcptimeline-noout
 $(NOOUT):
 	$(Q)mkdir -p $@
 
-$(NOOUT)/tcptimeline.bpf.o: bpf/tcptimeline.bpf.c include/tcptimeline.h bpf/core_fixes.bpf.h \
-			    bpf/net_consts.bpf.h vmlinux/vmlinux.h | $(NOOUT)
+$(NOOUT)/tcptimeline.bpf.o: bpf/tcptimeline.bpf.c | $(NOOUT)
 	$(call msg,BPF,$@)
-	$(Q)$(CLANG) $(BPF_CFLAGS) -DTT_BENCH_NO_OUTPUT=1 -c $< -o $@
+	$(Q)$(CLANG) $(BPF_CFLAGS) -DTT_BENCH_NO_OUTPUT=1 -MMD -MP -c $< -o $@
 
 $(NOOUT)/tcptimeline.skel.h: $(NOOUT)/tcptimeline.bpf.o
 	$(call msg,GEN-SKEL,$@)
 	$(Q)$(BPFTOOL) gen skeleton $< > $@
 
 # -I$(NOOUT) first: loader.c's "tcptimeline.skel.h" is found there
-$(NOOUT)/loader.o: src/loader.c $(NOOUT)/tcptimeline.skel.h
+$(NOOUT)/loader.o: src/kernel/loader.c $(NOOUT)/tcptimeline.skel.h
 	$(call msg,CC,$@)
-	$(Q)$(CC) -I$(NOOUT) $(CFLAGS) -c $< -o $@
+	$(Q)$(CC) -I$(NOOUT) $(TT_CFLAGS) $(CPPFLAGS) $(CFLAGS) -c $< -o $@
 
-$(NOOUT_TRACER): $(CORE_OBJS) $(filter-out $(OUTPUT)/loader.o,$(APP_OBJS)) $(NOOUT)/loader.o
+$(NOOUT_TRACER): $(CORE_OBJS) $(filter-out $(OUTPUT)/kernel/loader.o,$(APP_OBJS)) $(NOOUT)/loader.o
 	$(call msg,BINARY,$@)
-	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) -o $@
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) $^ $(LDLIBS) -o $@
+
+-include $(wildcard $(NOOUT)/*.d)
 
 .PHONY: bench bench-bins
 bench-bins: $(BENCH_BINS) $(NOOUT_TRACER)
