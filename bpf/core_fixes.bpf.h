@@ -46,7 +46,9 @@ static __always_inline __u16 sk_protocol_of(const struct sock *sk)
 	return sk->sk_protocol;
 }
 
-/* tcp_skb_cb.tcp_flags grew from __u8 to __u16 (6.x, AccECN preparation);
+/* tcp_skb_cb.tcp_flags grew from __u8 to __u16 (the AccECN preparation
+ * series; a __u8 on Debian's 5.10, 6.1 and 6.12, a __u16 in the 6.18
+ * vmlinux.h this project is built against);
  * the flags we test (FIN, SYN, ACK) are in the low byte. Read by a plain
  * load from a tcp_skb_cb pointer the verifier knows (inside skb->cb of a
  * tracepoint's skb: tcp_skb_cb_of). Declared here as the old byte: libbpf
@@ -73,8 +75,10 @@ static __always_inline const struct tcp_skb_cb *tcp_skb_cb_of(const struct sk_bu
  * sk->sk_timer; kernels that share it with MPTCP moved it into
  * inet_connection_sock as icsk_keepalive_timer (a union with
  * mptcp_tout_timer), leaving sk_timer in a union with
- * mptcp_retransmit_timer. Seen here: Debian 6.1.0-56 (a stable backport),
- * 6.12 and 7.2 have icsk_keepalive_timer; 5.10 and the 6.18 host do not.
+ * mptcp_retransmit_timer. Which kernels have it, from the VM matrix
+ * (tests/vm) and the development host: Debian's 6.1.0-56 (a stable
+ * backport), 6.12 and 7.2 do; Debian's 5.10 and a kernel.org 6.18 do not,
+ * so this is no version check: the running kernel's BTF decides.
  * Offsets come from the running kernel's BTF: a plain container_of would
  * bake in the layout of the vmlinux.h we compiled against. */
 struct inet_connection_sock___ka {

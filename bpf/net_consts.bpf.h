@@ -21,10 +21,6 @@
 #define TCP_CLOSING 11
 #define TCP_NEW_SYN_RECV 12
 
-/* include/net/sock.h */
-#define RCV_SHUTDOWN 1
-#define SEND_SHUTDOWN 2
-
 /* include/linux/sched.h */
 #define PF_EXITING 0x00000004
 

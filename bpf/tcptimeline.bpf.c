@@ -133,8 +133,9 @@ static __always_inline bool port_wanted(__u16 port)
 	return port_bits[(port >> 6) & (TT_MAX_PORT_WORDS - 1)] & (1ULL << (port & 63));
 }
 
-/* Read addresses/ports from sock_common (valid for full, request and timewait
- * sockets) and apply the family and port filters. False: not ours. */
+/* Apply the family and port filters to ports already read into id (the
+ * callers read them: by plain loads or probe reads), and set id->family from
+ * the socket's. Reads nothing itself. False: not ours. */
 static __always_inline bool sock_id_filter(struct sock_id *id, __u16 family, bool filter)
 {
 	if (family == AF_INET)
@@ -255,11 +256,6 @@ static __always_inline bool read_skb_id(const struct sk_buff *skb, struct sock_i
 	return true;
 }
 
-static __always_inline __u32 listener_key(__u8 family, __u16 port)
-{
-	return ((__u32)family << 16) | port;
-}
-
 static __always_inline __u32 current_tgid(void)
 {
 	return bpf_get_current_pid_tgid() >> 32;
@@ -301,9 +297,8 @@ static __always_inline void sock_info_set_owner_current(struct sock_info *info)
 	bpf_get_current_comm(info->owner_comm, sizeof(info->owner_comm));
 }
 
-/* The socket's state, creating it for a socket first seen mid-life (one that
- * existed before tracing began). With a pid filter, only sockets whose owner
- * was seen in process context are followed. */
+/* Start the sequence and counter baselines from the socket as it is now, so
+ * that data sent or received before we first saw it is not counted. */
 static __always_inline void seq_init_from(struct sock_info *info, const struct sock *sk,
 					  const struct tcp_sock *tp)
 {
@@ -314,6 +309,9 @@ static __always_inline void seq_init_from(struct sock_info *info, const struct s
 	info->seq_init = 1;
 }
 
+/* The socket's state, creating it for a socket first seen mid-life (one that
+ * existed before tracing began). With a pid filter, only sockets whose owner
+ * was seen in process context are followed. */
 static __always_inline struct sock_info *sock_info_get(const struct sock *sk,
 						       const struct tcp_sock *tp, __u64 now)
 {
@@ -669,7 +667,7 @@ int BPF_PROG(inet_sock_set_state, const struct sock *sk, const int oldstate, con
 		return 0;
 	} else if (newstate == TCP_LISTEN) {
 		struct tt_owner owner = {};
-		__u32 lkey = listener_key(id.family, id.lport);
+		__u32 lkey = tt_listener_key(id.family, id.lport);
 
 		if (filter_pid && current_tgid() != filter_pid)
 			return 0;
@@ -682,7 +680,7 @@ int BPF_PROG(inet_sock_set_state, const struct sock *sk, const int oldstate, con
 		}
 	} else if (oldstate == TCP_LISTEN && newstate == TCP_SYN_RECV) {
 		/* a child of a listener: inherits the listener's owner */
-		__u32 lkey = listener_key(id.family, id.lport);
+		__u32 lkey = tt_listener_key(id.family, id.lport);
 		struct tt_owner *owner = bpf_map_lookup_elem(&listeners, &lkey);
 
 		if (filter_pid && (!owner || owner->pid != filter_pid))
@@ -726,7 +724,7 @@ int BPF_PROG(inet_sock_set_state, const struct sock *sk, const int oldstate, con
 	}
 
 	if (oldstate == TCP_LISTEN && newstate == TCP_CLOSE) {
-		__u32 lkey = listener_key(id.family, id.lport);
+		__u32 lkey = tt_listener_key(id.family, id.lport);
 
 		bpf_map_delete_elem(&listeners, &lkey);
 	}
@@ -872,7 +870,7 @@ int BPF_PROG(tcp_retransmit_synack, const struct sock *sk, const struct request_
 	/* the request sock starts with a sock_common holding the 4-tuple */
 	if (!read_sock_id(&req->__req_common, &id))
 		return 0;
-	lkey = listener_key(id.family, id.lport);
+	lkey = tt_listener_key(id.family, id.lport);
 	owner = bpf_map_lookup_elem(&listeners, &lkey);
 	if (filter_pid && (!owner || owner->pid != filter_pid))
 		return 0;

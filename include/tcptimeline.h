@@ -113,4 +113,11 @@ struct tt_owner {
 	char comm[TT_COMM_LEN];
 };
 
+/* Its key: family (4 or 6) and local port. The BPF side and the loader's
+ * seeding must agree, so the formula lives here only. */
+static inline __u32 tt_listener_key(__u8 family, __u16 port)
+{
+	return ((__u32)family << 16) | port;
+}
+
 #endif /* TCPTIMELINE_H */

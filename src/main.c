@@ -174,9 +174,16 @@ static void describe_filters(const struct env *env, char *buf, size_t len)
 		 env->family == 4 ? "IPv4" : env->family == 6 ? "IPv6" : "IPv4 and IPv6");
 }
 
+static int epoll_add(int epfd, int fd)
+{
+	struct epoll_event ev = { .events = EPOLLIN, .data.fd = fd };
+
+	return epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev);
+}
+
 static int run(struct app *app)
 {
-	struct epoll_event ev, evs[8];
+	struct epoll_event evs[8];
 	int epfd = -1, sfd = -1, tfd = -1, ret = 0;
 	struct itimerspec its = { .it_interval = { 0, TICK_MS * 1000000L },
 				  .it_value = { 0, TICK_MS * 1000000L } };
@@ -190,18 +197,13 @@ static int run(struct app *app)
 	sfd = signalfd(-1, &mask, SFD_CLOEXEC);
 	tfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC);
 	epfd = epoll_create1(EPOLL_CLOEXEC);
-	if (sfd < 0 || tfd < 0 || epfd < 0 || timerfd_settime(tfd, 0, &its, NULL)) {
+	if (sfd < 0 || tfd < 0 || epfd < 0 || timerfd_settime(tfd, 0, &its, NULL) ||
+	    epoll_add(epfd, loader_ringbuf_fd(&app->loader)) || epoll_add(epfd, sfd) ||
+	    epoll_add(epfd, tfd)) {
 		ret = -errno;
-		fprintf(stderr, "tcptimeline: cannot set up the event loop: %s\n", strerror(errno));
+		fprintf(stderr, "tcptimeline: cannot set up the event loop: %s\n", strerror(-ret));
 		goto out;
 	}
-	ev.events = EPOLLIN;
-	ev.data.fd = loader_ringbuf_fd(&app->loader);
-	epoll_ctl(epfd, EPOLL_CTL_ADD, ev.data.fd, &ev);
-	ev.data.fd = sfd;
-	epoll_ctl(epfd, EPOLL_CTL_ADD, sfd, &ev);
-	ev.data.fd = tfd;
-	epoll_ctl(epfd, EPOLL_CTL_ADD, tfd, &ev);
 	if (app->env.duration_ms)
 		deadline = now_ns(CLOCK_MONOTONIC) + app->env.duration_ms * 1000000ULL;
 
@@ -212,7 +214,7 @@ static int run(struct app *app)
 			if (errno == EINTR)
 				continue;
 			ret = -errno;
-			fprintf(stderr, "tcptimeline: epoll: %s\n", strerror(errno));
+			fprintf(stderr, "tcptimeline: epoll: %s\n", strerror(-ret));
 			break;
 		}
 		for (int i = 0; i < n; i++) {
@@ -232,10 +234,12 @@ static int run(struct app *app)
 					stop = true;
 			}
 		}
-		if (loader_consume(&app->loader) < 0 && errno != EINTR) {
+		int rc = loader_consume(&app->loader);
+
+		if (rc < 0 && rc != -EINTR) {
 			fprintf(stderr, "tcptimeline: reading the ring buffer failed: %s\n",
-				strerror(errno));
-			ret = -errno;
+				strerror(-rc));
+			ret = rc;
 			break;
 		}
 		if (app->ladders)
@@ -318,16 +322,14 @@ int main(int argc, char **argv)
 	}
 	if (!app.table || (app.ladder && !app.ladders)) {
 		fprintf(stderr, "tcptimeline: out of memory\n");
-		conn_table_free(app.table);
-		return 1;
+		ret = -ENOMEM;
+		goto cleanup;
 	}
 
 	ret = loader_start(&app.loader, &app.env, on_event, &app, stderr, err, sizeof(err));
 	if (ret) {
 		fprintf(stderr, "tcptimeline: %s\n", err);
-		ladder_queue_free(app.ladders);
-		conn_table_free(app.table);
-		return 1;
+		goto cleanup;
 	}
 	conn_table_set_kernel_reports_errors(app.table, app.loader.has_error_report);
 
@@ -364,6 +366,10 @@ int main(int argc, char **argv)
 		conn_table_foreach_open(app.table, summarise_open, &app);
 	}
 	fflush(stdout);
+
+cleanup:
+	/* one way out, in reverse order of set-up (each is a no-op on what was
+	 * never set up) */
 	loader_stop(&app.loader);
 	ladder_queue_free(app.ladders);
 	conn_table_free(app.table);

@@ -86,35 +86,39 @@ int loader_start(struct loader *l, const struct env *env, ring_buffer_sample_fn 
 		return -ENOENT;
 	}
 	btf = btf__load_vmlinux_btf();
-	if (!btf) {
-		ret = -errno;
+	ret = libbpf_get_error(btf);
+	if (ret || !btf) {
+		btf = NULL;
+		ret = ret ? ret : -ENOENT;
 		snprintf(err, errlen, "cannot read the kernel's BTF: %s", strerror(-ret));
-		return ret;
+		goto cleanup;
 	}
 	if (libbpf_probe_bpf_map_type(BPF_MAP_TYPE_RINGBUF, NULL) != 1) {
-		btf__free(btf);
 		if (geteuid() != 0) {
 			snprintf(err, errlen,
 				 "permission denied: run as root (sudo tcptimeline ...) or with CAP_BPF and CAP_PERFMON");
-			return -EPERM;
+			ret = -EPERM;
+		} else {
+			snprintf(err, errlen,
+				 "this kernel has no BPF ring buffer: tcptimeline needs Linux 5.8 or newer");
+			ret = -EOPNOTSUPP;
 		}
-		snprintf(err, errlen,
-			 "this kernel has no BPF ring buffer: tcptimeline needs Linux 5.8 or newer");
-		return -EOPNOTSUPP;
+		goto cleanup;
 	}
 	l->ncpus = libbpf_num_possible_cpus();
 	if (l->ncpus <= 0) {
-		btf__free(btf);
-		snprintf(err, errlen, "cannot count CPUs: %s", strerror(-l->ncpus));
-		return l->ncpus;
+		ret = l->ncpus ? l->ncpus : -EINVAL;
+		snprintf(err, errlen, "cannot count CPUs: %s", strerror(-ret));
+		goto cleanup;
 	}
 
 	l->skel = tcptimeline_bpf__open();
-	if (!l->skel) {
-		ret = -errno;
-		btf__free(btf);
+	ret = libbpf_get_error(l->skel);
+	if (ret || !l->skel) {
+		l->skel = NULL;
+		ret = ret ? ret : -ENOMEM;
 		snprintf(err, errlen, "cannot open the BPF object: %s", strerror(-ret));
-		return ret;
+		goto cleanup;
 	}
 
 	/* filters: set before load, read-only to the programs */
@@ -139,9 +143,8 @@ int loader_start(struct loader *l, const struct env *env, ring_buffer_sample_fn 
 			snprintf(err, errlen,
 				 "kernel too old: tracepoint %s is missing (tcptimeline needs Linux 5.8+ with BTF)",
 				 hooks[i].tp);
-			btf__free(btf);
-			loader_stop(l);
-			return -EOPNOTSUPP;
+			ret = -EOPNOTSUPP;
+			goto cleanup;
 		}
 		if (p)
 			bpf_program__set_autoload(p, false);
@@ -157,7 +160,6 @@ int loader_start(struct loader *l, const struct env *env, ring_buffer_sample_fn 
 			"(Linux 6.10+ also traces replies to stray segments): a closed socket's RST is "
 			"seen only as the peer's rst in\n");
 	register_rst_reasons(btf);
-	btf__free(btf);
 
 	ret = tcptimeline_bpf__load(l->skel);
 	if (ret) {
@@ -168,24 +170,30 @@ int loader_start(struct loader *l, const struct env *env, ring_buffer_sample_fn 
 			snprintf(err, errlen,
 				 "the kernel refused the BPF programs (%s): run with -v to see the verifier's log",
 				 strerror(-ret));
-		loader_stop(l);
-		return ret;
+		goto cleanup;
 	}
 	ret = tcptimeline_bpf__attach(l->skel);
 	if (ret) {
 		snprintf(err, errlen, "cannot attach to the tracepoints (%s): run with -v for details",
 			 strerror(-ret));
-		loader_stop(l);
-		return ret;
+		goto cleanup;
 	}
 	l->rb = ring_buffer__new(bpf_map__fd(l->skel->maps.events), on_event, ctx, NULL);
-	if (!l->rb) {
-		ret = -errno;
+	ret = libbpf_get_error(l->rb);
+	if (ret || !l->rb) {
+		l->rb = NULL;
+		ret = ret ? ret : -ENOMEM;
 		snprintf(err, errlen, "cannot set up the ring buffer: %s", strerror(-ret));
-		loader_stop(l);
-		return ret;
+		goto cleanup;
 	}
-	return 0;
+	ret = 0;
+
+cleanup:
+	/* one way out: what was set up is undone in reverse order */
+	btf__free(btf);
+	if (ret)
+		loader_stop(l);
+	return ret;
 }
 
 int loader_read_counters(struct loader *l, uint64_t out[TT_CNT_MAX])
@@ -207,7 +215,7 @@ int loader_seed_listener(struct loader *l, uint8_t family, uint16_t port, uint32
 			 const char *comm)
 {
 	struct tt_owner owner = { .pid = pid };
-	uint32_t key = ((uint32_t)family << 16) | port;
+	uint32_t key = tt_listener_key(family, port);
 
 	strncpy(owner.comm, comm ? comm : "", sizeof(owner.comm) - 1);
 	return bpf_map__update_elem(l->skel->maps.listeners, &key, sizeof(key), &owner,

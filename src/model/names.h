@@ -27,7 +27,9 @@ const char *tcp_state_name(int state);
 
 /* The control segments a transition implies, textbook style ("SYN,ACK");
  * NULL where it implies none. fin_in: the peer's FIN had been received
- * (sk_shutdown & RCV_SHUTDOWN) and no error was set: Linux hands a socket
+ * (the BPF side's peer_fin: SOCK_DONE, which tcp_fin() sets; RCV_SHUTDOWN
+ * alone is no proof, shutdown(SHUT_RD) sets it too) and no error was set:
+ * Linux hands a socket
  * entering TIME_WAIT to a timewait sock and reports the full socket as
  * going to CLOSE, so these are the only way to tell which segment did it. */
 const char *state_sent_segment(int old_state, int new_state, bool fin_in);

@@ -1,4 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * The JSON Lines renderer: one tl_event -> one line of the contract in
+ * README.md ("JSON Lines"). A pure function of the event (no libbpf, no
+ * connection table). Lines are built by hand in a jbuf and written with one
+ * fwrite: at tens of thousands of events a second, stdio's format parsing per
+ * field was most of the tracer's CPU. The part of a line that is the same for
+ * every event of a connection (id, family, addresses, ports, owner) is
+ * cached per connection id (conn_prefix below).
+ */
 #include <inttypes.h>
 #include <string.h>
 #include <time.h>
