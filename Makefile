@@ -6,6 +6,7 @@ CLANG ?= clang
 BPFTOOL ?= $(shell command -v bpftool 2>/dev/null || echo /usr/sbin/bpftool)
 CC ?= cc
 PKG_CONFIG ?= pkg-config
+SCDOC ?= scdoc
 ARCH := $(shell uname -m | sed 's/x86_64/x86/;s/aarch64/arm64/')
 
 LIBBPF_CFLAGS := $(shell $(PKG_CONFIG) --cflags libbpf 2>/dev/null)
@@ -48,8 +49,8 @@ Q = @
 msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
 endif
 
-.PHONY: all clean deps check unit integration
-all: tcptimeline
+.PHONY: all clean deps check unit integration docs-check
+all: tcptimeline $(OUTPUT)/tcptimeline.8
 
 # Debian packages first, then a fresh make so pkg-config and bpftool are found
 deps:
@@ -81,6 +82,18 @@ $(OUTPUT)/%.o: src/%.c | $(OUTPUT)
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(TT_CFLAGS) $(CPPFLAGS) $(CFLAGS) -c $< -o $@
+
+# the man page, from its scdoc source
+$(OUTPUT)/tcptimeline.8: docs/tcptimeline.8.scd | $(OUTPUT)
+	$(call msg,SCDOC,$@)
+	$(Q)$(SCDOC) < $< > $@
+
+# the man page and the bash completion against --help and the README's
+# contract (no root); part of make unit, so an option added without its
+# man page entry and completion fails before it lands
+docs-check: tcptimeline $(OUTPUT)/tcptimeline.8
+	$(Q)python3 tests/docs/run.py --tracer ./tcptimeline --man $(OUTPUT)/tcptimeline.8
+unit: docs-check
 
 # the loader includes the skeleton
 $(OUTPUT)/kernel/loader.o: $(OUTPUT)/tcptimeline.skel.h
