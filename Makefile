@@ -102,6 +102,44 @@ tcptimeline: $(CORE_OBJS) $(APP_OBJS)
 	$(call msg,BINARY,$@)
 	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) $^ $(LDLIBS) -o $@
 
+# make install / uninstall: the files a distribution ships, nothing else.
+# PREFIX and DESTDIR as everywhere (make install DESTDIR=/tmp/x PREFIX=/usr).
+PREFIX ?= /usr/local
+SBINDIR ?= $(PREFIX)/sbin
+MANDIR ?= $(PREFIX)/share/man
+DOCDIR ?= $(PREFIX)/share/doc/tcptimeline
+BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
+SYSTEMDUNITDIR ?= $(PREFIX)/lib/systemd/system
+INSTALL ?= install
+DOCS := README.md $(wildcard docs/*.md)
+# the unit that runs the metrics mode, once the tree has one
+SYSTEMD_UNIT := $(wildcard systemd/tcptimeline.service)
+
+.PHONY: install uninstall
+install: tcptimeline $(OUTPUT)/tcptimeline.8
+	$(call msg,INSTALL,$(DESTDIR)$(PREFIX))
+	$(Q)$(INSTALL) -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(DOCDIR) \
+		$(DESTDIR)$(BASHCOMPDIR)
+	$(Q)$(INSTALL) -m 0755 tcptimeline $(DESTDIR)$(SBINDIR)/tcptimeline
+	$(Q)$(INSTALL) -m 0644 $(OUTPUT)/tcptimeline.8 $(DESTDIR)$(MANDIR)/man8/tcptimeline.8
+	$(Q)$(INSTALL) -m 0644 completions/tcptimeline $(DESTDIR)$(BASHCOMPDIR)/tcptimeline
+	$(Q)$(INSTALL) -m 0644 $(DOCS) $(DESTDIR)$(DOCDIR)/
+ifneq ($(SYSTEMD_UNIT),)
+	$(Q)$(INSTALL) -d $(DESTDIR)$(SYSTEMDUNITDIR)
+	$(Q)sed 's|/usr/sbin/tcptimeline|$(SBINDIR)/tcptimeline|g' $(SYSTEMD_UNIT) \
+		> $(DESTDIR)$(SYSTEMDUNITDIR)/tcptimeline.service
+	$(Q)chmod 0644 $(DESTDIR)$(SYSTEMDUNITDIR)/tcptimeline.service
+endif
+
+# removes what install put there and the docs directory it made; the shared
+# directories (sbin, man8, ...) stay, as they belong to the system
+uninstall:
+	$(call msg,UNINSTALL,$(DESTDIR)$(PREFIX))
+	$(Q)rm -f $(DESTDIR)$(SBINDIR)/tcptimeline $(DESTDIR)$(MANDIR)/man8/tcptimeline.8 \
+		$(DESTDIR)$(BASHCOMPDIR)/tcptimeline $(DESTDIR)$(SYSTEMDUNITDIR)/tcptimeline.service \
+		$(addprefix $(DESTDIR)$(DOCDIR)/,$(notdir $(DOCS)))
+	$(Q)if [ -d $(DESTDIR)$(DOCDIR) ]; then rmdir $(DESTDIR)$(DOCDIR); fi
+
 -include tests/unit/unit.mk
 -include src/demo/demo.mk
 -include tests/vm/vm.mk

@@ -57,6 +57,9 @@ suite() {
 echo "== documentation tests (man page, bash completion)"
 user_suite docs python3 tests/docs/run.py --tracer ./tcptimeline --man .output/tcptimeline.8
 
+echo "== packaging tests (make install, make deb as root, missing build dependencies, --version)"
+user_suite pkg python3 tests/pkg/run.py --tracer ./tcptimeline
+
 echo "== integration tests (kernel $(uname -r))"
 suite integration python3 tests/integration/run.py
 
