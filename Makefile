@@ -140,6 +140,32 @@ uninstall:
 		$(addprefix $(DESTDIR)$(DOCDIR)/,$(notdir $(DOCS)))
 	$(Q)if [ -d $(DESTDIR)$(DOCDIR) ]; then rmdir $(DESTDIR)$(DOCDIR); fi
 
+# make deb: the Debian package (debian/, debhelper), built from a copy of the
+# tree in $(OUTPUT)/deb so this checkout's build and its parent directory
+# are left alone; lintian must find no errors. The package build runs no
+# tests unless asked (make deb DEB_BUILD_OPTIONS=): they are make check's.
+DEB_BUILD_OPTIONS ?= nocheck
+DEB_DIR := $(OUTPUT)/deb
+.PHONY: deb
+deb:
+	$(call msg,DEB,$(DEB_DIR))
+	$(Q)rm -rf $(DEB_DIR) && mkdir -p $(DEB_DIR)/tcptimeline-$(VERSION)
+	$(Q)if git rev-parse --is-inside-work-tree >/dev/null 2>&1; then \
+		git ls-files -co --exclude-standard -z; \
+	else \
+		find . -path ./.output -prune -o -path ./tests/vm/.cache -prune -o \
+			-path ./tcptimeline -prune -o -type f -print0; \
+	fi | xargs -0 sh -c 'for f; do [ -e "$$f" ] && printf "%s\0" "$$f"; done' x | \
+		tar -c --null -T - -f - | tar -x -C $(DEB_DIR)/tcptimeline-$(VERSION)
+	$(Q)cd $(DEB_DIR)/tcptimeline-$(VERSION) && \
+		DEB_BUILD_OPTIONS="$(DEB_BUILD_OPTIONS)" \
+		dpkg-buildpackage -us -uc $(if $(filter nocheck,$(DEB_BUILD_OPTIONS)),-Pnocheck) \
+		>../build.log 2>&1 || { tail -30 ../build.log; \
+		echo "make deb: dpkg-buildpackage failed: $(DEB_DIR)/build.log has the whole log" >&2; \
+		exit 1; }
+	$(Q)lintian --fail-on error $(DEB_DIR)/tcptimeline_$(VERSION)_*.changes
+	$(Q)ls $(DEB_DIR)/*.deb
+
 -include tests/unit/unit.mk
 -include src/demo/demo.mk
 -include tests/vm/vm.mk

@@ -96,7 +96,58 @@ def test_install_uninstall(args):
             check(not left, f"directories left after make uninstall: {left}")
 
 
-TESTS = [test_install_uninstall]
+def installed_status(pkg):
+    p = subprocess.run(["dpkg-query", "-W", "-f=${Status}", pkg], capture_output=True, text=True)
+    return p.stdout if p.returncode == 0 else ""
+
+
+def test_deb(args):
+    if os.geteuid() != 0:
+        raise Skip("installs a package: needs root")
+    if "installed" in installed_status("tcptimeline").split():
+        raise Skip("a tcptimeline package is installed on this machine already: not touching it")
+    p = make("deb", timeout=600)
+    check(p.returncode == 0, f"make deb: {(p.stdout + p.stderr).strip()[-600:]}")
+    debs = glob.glob(os.path.join(ROOT, ".output", "deb", "tcptimeline_*.deb"))
+    check(len(debs) == 1, f"make deb made {debs}")
+    deb = debs[0]
+    c = subprocess.run(["dpkg", "-c", deb], capture_output=True, text=True, check=True)
+    files = {line.split()[-1].lstrip(".") for line in c.stdout.splitlines()
+             if not line.startswith("d")}
+    want = {"/usr/sbin/tcptimeline", "/usr/share/man/man8/tcptimeline.8.gz",
+            "/usr/share/bash-completion/completions/tcptimeline",
+            "/usr/share/doc/tcptimeline/copyright", "/usr/share/doc/tcptimeline/changelog.gz",
+            "/usr/share/doc/tcptimeline/README.md.gz"}
+    want |= {f"/usr/share/doc/tcptimeline/{os.path.basename(d)}.gz"
+             for d in glob.glob(os.path.join(ROOT, "docs", "*.md"))}
+    if os.path.exists(os.path.join(ROOT, "systemd", "tcptimeline.service")):
+        want.add("/usr/lib/systemd/system/tcptimeline.service")
+    check(files == want, f"dpkg -c: unexpected {sorted(files - want)}, missing {sorted(want - files)}")
+    try:
+        i = subprocess.run(["dpkg", "-i", deb], capture_output=True, text=True, timeout=120)
+        check(i.returncode == 0, f"dpkg -i: {i.stderr.strip()[-300:]}")
+        v = subprocess.run(["/usr/sbin/tcptimeline", "-V"], capture_output=True, text=True,
+                           timeout=10)
+        check(v.returncode == 0, f"/usr/sbin/tcptimeline -V exited {v.returncode}: {v.stderr}")
+        version = subprocess.run(["dpkg-deb", "-f", deb, "Version"], capture_output=True,
+                                 text=True, check=True).stdout.strip()
+        check(v.stdout.startswith(f"tcptimeline {version}\n"),
+              f"-V says {v.stdout.splitlines()[:1]}, the package is {version}")
+        w = subprocess.run(["man", "-w", "tcptimeline"], capture_output=True, text=True)
+        check(w.stdout.strip() == "/usr/share/man/man8/tcptimeline.8.gz",
+              f"man -w tcptimeline finds {w.stdout.strip()!r}")
+    finally:
+        r = subprocess.run(["dpkg", "-r", "tcptimeline"], capture_output=True, text=True,
+                           timeout=120)
+    check(r.returncode == 0, f"dpkg -r: {r.stderr.strip()[-300:]}")
+    left = sorted(f for f in want if os.path.lexists(f))
+    check(not left, f"left after dpkg -r: {left}")
+    st = installed_status("tcptimeline")
+    check("installed" not in st.split(), f"dpkg still has tcptimeline as {st!r}")
+    subprocess.run(["dpkg", "-P", "tcptimeline"], capture_output=True)
+
+
+TESTS = [test_install_uninstall, test_deb]
 
 
 def main():
