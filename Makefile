@@ -30,13 +30,15 @@ LDLIBS := $(LIBBPF_LIBS) -lelf -lz
 #   src/cli      options
 #   src/kernel   the libbpf side: loading, attaching, sockets open at start
 #   src/model    records -> connections: decode, connection table, causes, names
-#   src/render   connections and events -> JSON, text, ladders
-#   src/util     small shared helpers (line building and escaping, addresses)
+#   src/render   connections and events -> JSON, text, ladders (ladder_model: the
+#                rows and notes; render_ladder draws them as text)
+#   src/util     small shared helpers (line building and escaping, text for people,
+#                terminal colours, addresses)
 # The pure modules (no libbpf): unit-tested without a kernel.
 CORE_SRCS := src/model/names.c src/model/decode.c src/model/conn_table.c src/model/cause.c \
-	     src/util/json.c src/util/addr.c src/cli/options.c \
+	     src/util/json.c src/util/text.c src/util/addr.c src/cli/options.c \
 	     src/render/render_json.c src/render/render_text.c \
-	     src/render/render_ladder.c src/render/ladder_queue.c
+	     src/render/ladder_model.c src/render/render_ladder.c src/render/ladder_queue.c
 APP_SRCS := src/main.c src/kernel/loader.c src/kernel/existing.c
 CORE_OBJS := $(patsubst src/%.c,$(OUTPUT)/%.o,$(CORE_SRCS))
 APP_OBJS := $(patsubst src/%.c,$(OUTPUT)/%.o,$(APP_SRCS))

@@ -25,6 +25,7 @@
 #include "options.h"
 #include "render.h"
 #include "render_ladder.h"
+#include "text.h"
 
 #define TICK_MS 50		 /* drain the ring buffer at least this often */
 #define COUNTER_EVERY_TICKS 10	 /* look at the loss counters every 500 ms */

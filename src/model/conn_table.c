@@ -503,6 +503,14 @@ void conn_table_set_kernel_reports_errors(struct conn_table *t, bool yes)
 	t->opts.kernel_reports_errors = yes;
 }
 
+bool conn_stateless(const struct conn *c)
+{
+	for (size_t i = 0; i < c->n_events; i++)
+		if (c->events[i].kind == TL_STATE || c->events[i].kind == TL_EXISTING)
+			return false;
+	return true;
+}
+
 bool conn_is_mirror(const struct conn *a, const struct conn *b)
 {
 	return a != b && a->ep.family && a->ep.family == b->ep.family && a->ep.lport &&

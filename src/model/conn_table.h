@@ -81,6 +81,9 @@ void conn_table_set_kernel_reports_errors(struct conn_table *t, bool yes);
 /* Connections dropped from the table because it was full. */
 uint64_t conn_table_evicted(const struct conn_table *t);
 
+/* Only a reset the kernel sent for a port with no socket (a refused SYN):
+ * no state change, never open. */
+bool conn_stateless(const struct conn *c);
 /* b is the other end of a's connection (both on this host): the mirrored 4-tuple. */
 bool conn_is_mirror(const struct conn *a, const struct conn *b);
 /* The connection with this id, open or closed (and still kept); NULL if gone. */

@@ -74,15 +74,6 @@ static bool is_listener(const struct conn *c)
 	return !c->ep.rport || c->state == TT_TCP_LISTEN;
 }
 
-/* only a reset the kernel sent for a port with no socket (refused) */
-static bool stateless(const struct conn *c)
-{
-	for (size_t i = 0; i < c->n_events; i++)
-		if (c->events[i].kind == TL_STATE || c->events[i].kind == TL_EXISTING)
-			return false;
-	return true;
-}
-
 void ladder_queue_closed(struct ladder_queue *q, const struct conn *c)
 {
 	if (is_listener(c))
@@ -131,7 +122,7 @@ static void run(struct ladder_queue *q, uint64_t now, bool force)
 		m = conn_table_find_mirror(q->table, c);
 		if (m && was_drawn(q, m->id))
 			m = NULL;
-		if (!m || stateless(m))
+		if (!m || conn_stateless(m))
 			ready = h.closed_ts + q->o.grace_ns;
 		else if (m->closed)
 			ready = (m->last_ts > h.closed_ts ? m->last_ts : h.closed_ts) +

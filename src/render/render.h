@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
+#include "text.h" /* format_rfc3339, text_sanitize */
 #include "timeline.h"
 
 struct render_opts {
@@ -14,9 +15,6 @@ struct render_opts {
 	bool timestamp;		    /* text: wall-clock time instead of seconds since start */
 	bool color;
 };
-
-/* "2026-11-24T03:49:47.123456Z" */
-void format_rfc3339(int64_t realtime_ns, char *buf, size_t len);
 
 /* One JSON object and a newline. */
 void render_json(FILE *f, const struct tl_event *ev, const struct render_opts *o);

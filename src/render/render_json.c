@@ -16,54 +16,6 @@
 #include "names.h"
 #include "render.h"
 
-/* "2026-11-24T03:49:47" for secs, worked out once a second: events come
- * thousands a second. */
-static const char *rfc3339_secs(time_t secs)
-{
-	static time_t cached_secs = -1;
-	static char cached[80];
-
-	if (secs != cached_secs) {
-		struct tm tm;
-
-		gmtime_r(&secs, &tm);
-		snprintf(cached, sizeof(cached), "%04d-%02d-%02dT%02d:%02d:%02d",
-			 tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min,
-			 tm.tm_sec);
-		cached_secs = secs;
-	}
-	return cached;
-}
-
-static void jb_rfc3339(struct jbuf *b, int64_t realtime_ns)
-{
-	time_t secs = (time_t)(realtime_ns / 1000000000LL);
-	long usec = (long)((realtime_ns % 1000000000LL) / 1000);
-
-	if (usec < 0) {
-		usec += 1000000;
-		secs -= 1;
-	}
-	jb_str(b, rfc3339_secs(secs));
-	jb_char(b, '.');
-	jb_digits(b, (uint64_t)usec, 6);
-	jb_char(b, 'Z');
-}
-
-void format_rfc3339(int64_t realtime_ns, char *buf, size_t len)
-{
-	struct jbuf b;
-
-	if (!len)
-		return;
-	jb_init(&b);
-	jb_rfc3339(&b, realtime_ns);
-	if (b.len >= len)
-		b.len = len - 1;
-	memcpy(buf, b.buf, b.len);
-	buf[b.len] = '\0';
-}
-
 /* ,"key": (k is a string literal: its length is known when compiling) */
 #define key(b, k) jb_mem((b), ",\"" k "\":", sizeof(",\"" k "\":") - 1)
 #define jb_lit(b, s) jb_mem((b), s, sizeof(s) - 1)

@@ -2,17 +2,18 @@
 /*
  * Ladder diagrams: one connection drawn as the picture a person draws on a
  * whiteboard, client on the left, server on the right, one row per segment.
- * Pure functions of the events the connection table keeps (c->events).
+ * Pure functions of the events the connection table keeps (c->events); the
+ * rows come from ladder_model, this draws them as text.
  */
 #ifndef RENDER_LADDER_H
 #define RENDER_LADDER_H
 
 #include <stdio.h>
 #include "conn_table.h"
+#include "ladder_model.h"
 #include "render.h"
 
 #define LADDER_WIDTH 100	    /* no line is wider than this (in characters) */
-#define LADDER_IDLE_NS 2000000000ULL /* gaps longer than this (and 10% of the whole) are folded */
 
 /*
  * Draw a connection. b: the other end of the same connection when it is on
@@ -26,8 +27,5 @@ void render_ladder(FILE *f, const struct conn *a, const struct conn *b,
 /* One line for an end that closed after its diagram was drawn (its mirror
  * closed long before: see ladder_queue). */
 void render_ladder_late(FILE *f, const struct conn *c, const struct render_opts *o);
-
-/* "29 B", "12.3 kB", "4.5 MB" */
-void ladder_format_bytes(uint64_t bytes, char *buf, size_t len);
 
 #endif /* RENDER_LADDER_H */

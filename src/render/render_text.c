@@ -3,16 +3,11 @@
 #include <string.h>
 #include <time.h>
 #include "addr.h"
+#include "ansi.h"
 #include "json.h"
 #include "names.h"
 #include "render.h"
-
-#define C_RESET "\033[0m"
-#define C_DIM "\033[2m"
-#define C_RED "\033[31m"
-#define C_GREEN "\033[32m"
-#define C_YELLOW "\033[33m"
-#define C_CYAN "\033[36m"
+#include "text.h"
 
 static const char *kind_color(const struct tl_event *ev)
 {

@@ -1,45 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 #include <string.h>
+#include <time.h>
 #include "json.h"
-
-/* Length of the valid UTF-8 sequence at s (at most n bytes), 0 if invalid. */
-static size_t utf8_len(const unsigned char *s, size_t n)
-{
-	size_t len, i;
-	unsigned int cp;
-
-	if (s[0] < 0x80)
-		return 1;
-	if (s[0] >= 0xc2 && s[0] <= 0xdf)
-		len = 2, cp = s[0] & 0x1f;
-	else if (s[0] >= 0xe0 && s[0] <= 0xef)
-		len = 3, cp = s[0] & 0x0f;
-	else if (s[0] >= 0xf0 && s[0] <= 0xf4)
-		len = 4, cp = s[0] & 0x07;
-	else
-		return 0;
-	if (len > n)
-		return 0;
-	for (i = 1; i < len; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		cp = (cp << 6) | (s[i] & 0x3f);
-	}
-	/* overlong forms, surrogates, beyond U+10FFFF */
-	if ((len == 3 && cp < 0x800) || (len == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
-	    (cp >= 0xd800 && cp <= 0xdfff))
-		return 0;
-	return len;
-}
-
-static size_t bounded_len(const char *s, size_t n)
-{
-	size_t i = 0;
-
-	while (i < n && s[i])
-		i++;
-	return i;
-}
+#include "text.h"
 
 void jb_u64(struct jbuf *b, uint64_t v)
 {
@@ -144,7 +107,7 @@ void jb_json_string(struct jbuf *b, const char *s, size_t n)
 		} else if (c < 0x20 || c == 0x7f) {
 			jb_u_escape(b, c);
 			i++;
-		} else if ((ul = utf8_len(p + i, len - i)) == 0) {
+		} else if ((ul = utf8_seq_len(p + i, len - i)) == 0) {
 			jb_mem(b, "\\ufffd", 6);
 			i++;
 		} else {
@@ -168,27 +131,36 @@ void json_write_string(FILE *f, const char *s, size_t n)
 	fwrite(b.buf, 1, b.len, f);
 }
 
-void text_sanitize(const char *s, size_t n, char *buf, size_t len)
+/* "2026-11-24T03:49:47" for secs, worked out once a second: events come
+ * thousands a second. */
+static const char *rfc3339_secs(time_t secs)
 {
-	const unsigned char *p = (const unsigned char *)s;
-	size_t in = bounded_len(s, n), i = 0, o = 0;
+	static time_t cached_secs = -1;
+	static char cached[80];
 
-	if (!len)
-		return;
-	while (i < in && o + 1 < len) {
-		size_t ul = p[i] < 0x80 ? 1 : utf8_len(p + i, in - i);
+	if (secs != cached_secs) {
+		struct tm tm;
 
-		if (p[i] < 0x20 || p[i] == 0x7f || ul == 0 ||
-		    (ul == 2 && p[i] == 0xc2 && p[i + 1] < 0xa0)) {
-			buf[o++] = '?';
-			i += ul ? ul : 1;
-		} else if (o + ul < len) {
-			for (size_t k = 0; k < ul; k++)
-				buf[o++] = (char)p[i + k];
-			i += ul;
-		} else {
-			break;
-		}
+		gmtime_r(&secs, &tm);
+		snprintf(cached, sizeof(cached), "%04d-%02d-%02dT%02d:%02d:%02d",
+			 tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min,
+			 tm.tm_sec);
+		cached_secs = secs;
 	}
-	buf[o] = '\0';
+	return cached;
+}
+
+void jb_rfc3339(struct jbuf *b, int64_t realtime_ns)
+{
+	time_t secs = (time_t)(realtime_ns / 1000000000LL);
+	long usec = (long)((realtime_ns % 1000000000LL) / 1000);
+
+	if (usec < 0) {
+		usec += 1000000;
+		secs -= 1;
+	}
+	jb_str(b, rfc3339_secs(secs));
+	jb_char(b, '.');
+	jb_digits(b, (uint64_t)usec, 6);
+	jb_char(b, 'Z');
 }

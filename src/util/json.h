@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
-/* Strings a process chooses (its comm) are hostile: escaped for JSON,
- * stripped of control characters for a terminal. */
+/* JSON lines built in memory. Strings a process chooses (its comm) are
+ * hostile: escaped for JSON here (text.h strips them for a terminal). */
 #ifndef JSON_H
 #define JSON_H
 
@@ -63,8 +63,8 @@ void jb_json_string(struct jbuf *b, const char *s, size_t n);
  * escaped, bytes that are not valid UTF-8 become U+FFFD. */
 void json_write_string(FILE *f, const char *s, size_t n);
 
-/* Copy s (at most n bytes) to buf for a terminal: control characters
- * (C0, DEL, C1, ESC sequences) become '?'. Always NUL-terminates. */
-void text_sanitize(const char *s, size_t n, char *buf, size_t len);
+/* "2026-11-24T03:49:47.123456Z" for CLOCK_REALTIME ns (the seconds part is
+ * worked out once a second: events come thousands a second) */
+void jb_rfc3339(struct jbuf *b, int64_t realtime_ns);
 
 #endif /* JSON_H */

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <cmocka.h>
 #include "json.h"
+#include "text.h"
 
 static char *json_of(const char *s, size_t n)
 {
