@@ -7,6 +7,8 @@ BPFTOOL ?= $(shell command -v bpftool 2>/dev/null || echo /usr/sbin/bpftool)
 CC ?= cc
 PKG_CONFIG ?= pkg-config
 SCDOC ?= scdoc
+comma := ,
+space := $(subst ,, )
 ARCH := $(shell uname -m | sed 's/x86_64/x86/;s/aarch64/arm64/')
 
 LIBBPF_CFLAGS := $(shell $(PKG_CONFIG) --cflags libbpf 2>/dev/null)
@@ -25,6 +27,36 @@ TT_CFLAGS := -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wno-unused-parameter 
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Werror \
 	      -Ivmlinux -Iinclude -Ibpf $(LIBBPF_CFLAGS)
 LDLIBS := $(LIBBPF_LIBS) -lelf -lz
+
+# Build dependencies, checked when make reads this file, so a machine that
+# lacks one stops at once with one line instead of failing inside the
+# compiler. Tools: the command (its first word) and its Debian package;
+# libraries: the pkg-config name and the Debian package (add yours to
+# BUILD_LIBS). Goals that build nothing, or install the dependencies first
+# and then run make again (check, demo), are not checked.
+BUILD_TOOLS := CC=$(firstword $(CC)):gcc CLANG=$(firstword $(CLANG)):clang \
+	       BPFTOOL=$(firstword $(BPFTOOL)):bpftool PKG_CONFIG=$(firstword $(PKG_CONFIG)):pkg-config \
+	       SCDOC=$(firstword $(SCDOC)):scdoc
+BUILD_LIBS := libbpf:libbpf-dev libelf:libelf-dev zlib:zlib1g-dev
+UNIT_LIBS := cmocka:libcmocka-dev
+NO_BUILD_GOALS := deps check demo deb clean uninstall vm-setup
+ifneq ($(if $(MAKECMDGOALS),$(filter-out $(NO_BUILD_GOALS),$(MAKECMDGOALS)),all),)
+dep_word = $(word $(2),$(subst :, ,$(1)))
+# each missing item is one word, ~ for its spaces, so the list joins with commas
+missing_tool = $(if $(shell command -v $(call dep_word,$(lastword $(subst =, ,$(1))),1) 2>/dev/null),,\
+	$(call dep_word,$(1),2)~($(call dep_word,$(1),1)~not~found))
+missing_lib = $(if $(shell $(PKG_CONFIG) --exists $(call dep_word,$(1),1) 2>/dev/null && echo y),,\
+	$(call dep_word,$(1),2)~(no~$(call dep_word,$(1),1)~for~$(PKG_CONFIG)))
+MISSING_TOOLS := $(strip $(foreach t,$(BUILD_TOOLS),$(call missing_tool,$(t))))
+# without pkg-config no library can be looked for: the tool is named alone
+MISSING_LIBS := $(if $(filter pkg-config%,$(MISSING_TOOLS)),,$(strip \
+	$(foreach l,$(BUILD_LIBS) $(if $(filter unit% docs-check,$(MAKECMDGOALS)),$(UNIT_LIBS)),\
+	$(call missing_lib,$(l)))))
+MISSING := $(strip $(MISSING_TOOLS) $(MISSING_LIBS))
+ifneq ($(MISSING),)
+$(error missing build dependencies: $(subst ~, ,$(subst $(space),$(comma)$(space),$(MISSING))): run 'sudo make deps')
+endif
+endif
 
 # The source tree by pipeline stage:
 #   src/cli      options

@@ -96,6 +96,46 @@ def test_install_uninstall(args):
             check(not left, f"directories left after make uninstall: {left}")
 
 
+def test_missing_build_deps(args):
+    """make stops before compiling anything, with one line naming what is
+    missing (as Debian packages) and `sudo make deps`."""
+    with tempfile.TemporaryDirectory() as tmp:
+        # a pkg-config that knows every library but cmocka
+        fake = os.path.join(tmp, "pkg-config")
+        with open(fake, "w") as f:
+            f.write('#!/bin/sh\nfor a; do [ "$a" = cmocka ] && exit 1; done\n'
+                    'exec pkg-config "$@"\n')
+        os.chmod(fake, 0o755)
+        out = os.path.join(tmp, "out")
+        cases = [
+            (["CLANG=/nonexistent/clang"], ["clang"]),
+            (["PKG_CONFIG=false"], ["libbpf-dev", "libelf-dev", "zlib1g-dev"]),
+            (["PKG_CONFIG=/nonexistent/pkg-config"], ["pkg-config"]),
+            (["BPFTOOL=/nonexistent/bpftool", "SCDOC=/nonexistent/scdoc", "CC=/nonexistent/cc -m64"],
+             ["bpftool", "scdoc", "gcc"]),
+            ([f"PKG_CONFIG={fake}", "unit"], ["libcmocka-dev"]),
+        ]
+        for margs, pkgs in cases:
+            p = make(f"OUTPUT={out}", *margs, timeout=60)
+            lines = p.stderr.splitlines()
+            check(p.returncode != 0, f"make {margs} succeeded")
+            check(len(lines) == 1 and p.stdout == "",
+                  f"make {margs} printed more than one line: {(p.stdout + p.stderr)[:400]!r}")
+            check("sudo make deps" in lines[0], f"make {margs}: no 'sudo make deps' in {lines[0]!r}")
+            for pkg in pkgs:
+                check(re.search(r"[:,] " + re.escape(pkg) + r" \(", lines[0]),
+                      f"make {margs} does not name {pkg}: {lines[0]!r}")
+            others = {"clang", "bpftool", "scdoc", "gcc", "pkg-config", "libbpf-dev",
+                      "libelf-dev", "zlib1g-dev", "libcmocka-dev"} - set(pkgs)
+            wrong = [o for o in others if re.search(r"[:,] " + re.escape(o) + r" \(", lines[0])]
+            check(not wrong, f"make {margs} names {wrong}, which are present: {lines[0]!r}")
+            check(not os.path.exists(out), f"make {margs} built something before stopping")
+        # with everything present the check passes (and make -n compiles nothing)
+        p = make(f"OUTPUT={out}", "-n", "all", "unit-bins", timeout=60)
+        check(p.returncode == 0 and "missing build dependencies" not in p.stderr,
+              f"make -n with every dependency present: {p.stderr.strip()[:300]}")
+
+
 def installed_status(pkg):
     p = subprocess.run(["dpkg-query", "-W", "-f=${Status}", pkg], capture_output=True, text=True)
     return p.stdout if p.returncode == 0 else ""
@@ -133,6 +173,14 @@ def test_deb(args):
                                  text=True, check=True).stdout.strip()
         check(v.stdout.startswith(f"tcptimeline {version}\n"),
               f"-V says {v.stdout.splitlines()[:1]}, the package is {version}")
+        # the build took dpkg-buildflags' flags: hardening=+all links with
+        # -z now (LDFLAGS) and compiles with -D_FORTIFY_SOURCE (CPPFLAGS)
+        d = subprocess.run(["readelf", "-d", "/usr/sbin/tcptimeline"], capture_output=True,
+                           text=True).stdout
+        check("BIND_NOW" in d, "the packaged binary is not linked with -z now: LDFLAGS ignored?")
+        syms = subprocess.run(["nm", "-D", "/usr/sbin/tcptimeline"], capture_output=True,
+                              text=True).stdout
+        check(re.search(r"__\w+_chk", syms), "no fortified calls: CPPFLAGS/CFLAGS ignored?")
         w = subprocess.run(["man", "-w", "tcptimeline"], capture_output=True, text=True)
         check(w.stdout.strip() == "/usr/share/man/man8/tcptimeline.8.gz",
               f"man -w tcptimeline finds {w.stdout.strip()!r}")
@@ -147,7 +195,7 @@ def test_deb(args):
     subprocess.run(["dpkg", "-P", "tcptimeline"], capture_output=True)
 
 
-TESTS = [test_install_uninstall, test_deb]
+TESTS = [test_install_uninstall, test_missing_build_deps, test_deb]
 
 
 def main():
