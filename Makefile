@@ -83,8 +83,10 @@ Q = @
 msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
 endif
 
-.PHONY: all clean deps check unit integration docs-check
-all: tcptimeline $(OUTPUT)/tcptimeline.8
+.PHONY: all clean deps check unit integration docs-check check-asan
+# the tracer's path: check-asan builds a sanitized one elsewhere
+TRACER_BIN ?= tcptimeline
+all: $(TRACER_BIN) $(OUTPUT)/tcptimeline.8
 
 # Debian packages first, then a fresh make so pkg-config and bpftool are found
 deps:
@@ -132,7 +134,7 @@ unit: docs-check
 # the loader includes the skeleton
 $(OUTPUT)/kernel/loader.o: $(OUTPUT)/tcptimeline.skel.h
 
-tcptimeline: $(CORE_OBJS) $(APP_OBJS)
+$(TRACER_BIN): $(CORE_OBJS) $(APP_OBJS)
 	$(call msg,BINARY,$@)
 	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) $^ $(LDLIBS) -o $@
 
@@ -200,10 +202,22 @@ deb:
 	$(Q)lintian --fail-on error $(DEB_DIR)/tcptimeline_$(VERSION)_*.changes
 	$(Q)ls $(DEB_DIR)/*.deb
 
+# make check-asan: the unit and integration suites against an AddressSanitizer
+# + UndefinedBehaviorSanitizer build of everything (in .output/asan); any
+# report, leaks included, fails it (tests/check-asan.sh)
+ASAN_OUT := .output/asan
+ASAN_FLAGS := -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+check-asan: deps
+	$(Q)$(MAKE) --no-print-directory OUTPUT=$(ASAN_OUT) TRACER_BIN=$(ASAN_OUT)/tcptimeline \
+		CFLAGS="$(ASAN_FLAGS)" LDFLAGS="-fsanitize=address,undefined" \
+		$(ASAN_OUT)/tcptimeline unit-bins
+	$(Q)tests/check-asan.sh $(ASAN_OUT)
+
 -include tests/unit/unit.mk
 -include src/demo/demo.mk
 -include tests/vm/vm.mk
 -include tests/bench/bench.mk
+-include tests/fuzz/fuzz.mk
 
 clean:
 	$(call msg,CLEAN)

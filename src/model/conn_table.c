@@ -293,8 +293,11 @@ static struct conn *conn_for_raw(struct conn_table *t, const struct tt_event *ra
 {
 	struct conn *c;
 
-	if (!raw->birth_ns) {
-		/* a request, timewait or absent socket: the 4-tuple is all we have */
+	if (!raw->birth_ns || !raw->sk) {
+		/* a request, timewait or absent socket: the 4-tuple is all we have
+		 * (a record naming no socket address is one of those, whatever its
+		 * birth says: address 0 must never enter the hash, whose entries
+		 * are only removed for sockets with an address) */
 		c = find_by_tuple(t, ep, false);
 		return c ? c : conn_new(t, 0, 0, ep, raw->ts_ns);
 	}

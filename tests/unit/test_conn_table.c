@@ -357,6 +357,26 @@ static void test_foreach_open(void **state)
 	conn_table_free(t);
 }
 
+/* Found by tests/fuzz: a record with a birth but no socket address was
+ * hashed under address 0 and never unhashed, so evicting it left a freed
+ * connection in the hash (a use after free under make check-asan). */
+static void test_record_without_address_is_not_hashed(void **state)
+{
+	struct seen s;
+	struct conn_table *t = table(&s, 2, 2);
+
+	add(t, raw_state(0, 5, 100, 1, TT_TCP_CLOSE, TT_TCP_SYN_SENT));
+	add(t, raw_state(0, 5, 200, 1, TT_TCP_SYN_SENT, TT_TCP_ESTABLISHED));
+	/* push it out of the table, then look up address 0 again */
+	add(t, raw_state(SERVER_SK, 7, 300, 0, TT_TCP_CLOSE, TT_TCP_LISTEN));
+	add(t, raw_state(SERVER_SK + 0x1000, 8, 400, 0, TT_TCP_CLOSE, TT_TCP_LISTEN));
+	add(t, raw_state(SERVER_SK + 0x2000, 9, 500, 0, TT_TCP_CLOSE, TT_TCP_LISTEN));
+	add(t, raw_state(0, 5, 600, 1, TT_TCP_ESTABLISHED, TT_TCP_FIN_WAIT1));
+	assert_int_equal(conn_table_open_count(t), 2);
+	assert_true(conn_table_evicted(t) >= 1);
+	conn_table_free(t);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -372,6 +392,7 @@ int main(void)
 		cmocka_unit_test(test_foreach_open),
 		cmocka_unit_test(test_error_read_as_zero),
 		cmocka_unit_test(test_rst_without_socket_is_not_open),
+		cmocka_unit_test(test_record_without_address_is_not_hashed),
 	};
 
 	return cmocka_run_group_tests_name("conn_table", tests, NULL, NULL);

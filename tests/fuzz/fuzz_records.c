@@ -1,0 +1,185 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * libFuzzer target: arbitrary kernel records in arbitrary order through
+ * decode -> connection table -> every renderer (JSON, text, ladder queue and
+ * ladder), as main.c wires them. The input is a sequence of 32-byte steps;
+ * each step builds one record from its bytes: which of four socket
+ * addresses and three birth times (so sockets are unknown, reborn, destroyed
+ * twice, or seen without a birth), any event type (valid or not), any states,
+ * a signed time delta (time goes backwards too), actor/owner/timer flags and
+ * the type-specific payload bytes as they come. A step can also hand decode a
+ * record cut short, report sockets open at start, report lost events, or let
+ * the ladder queue's clock run. An input that ends mid-step is a recording
+ * cut short. Seeds in tests/fuzz/corpus/records/ are the golden recordings
+ * (the .jsonl files in tests/unit/golden) in this encoding (tests/fuzz/seeds.py).
+ */
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "conn_table.h"
+#include "decode.h"
+#include "ladder_queue.h"
+#include "render.h"
+#include "render_ladder.h"
+
+#define STEP 32
+
+enum op {
+	OP_RECORD = 0,	 /* a whole record */
+	OP_SHORT,	 /* a record cut short: decode must refuse it */
+	OP_EXISTING,	 /* a socket open when tracing began */
+	OP_LOST,	 /* the kernel lost events */
+	OP_TICK,	 /* the main loop's tick */
+	OP_MAX,
+};
+
+struct fuzz_app {
+	FILE *out;
+	struct render_opts ro;
+	struct conn_table *t;
+	struct ladder_queue *q;
+};
+
+static const uint64_t socks[4] = { 0xffff888000001000ULL, 0xffff888000002000ULL,
+				   0xffff888000003000ULL, 0 };
+static const uint64_t births[3] = { 0, 1000, 5000000000ULL };
+
+static void sink(const struct tl_event *ev, const struct conn *c, void *ctx)
+{
+	struct fuzz_app *a = ctx;
+
+	render_json(a->out, ev, &a->ro);
+	render_text(a->out, ev, &a->ro);
+}
+
+static void on_close(const struct conn *c, void *ctx)
+{
+	struct fuzz_app *a = ctx;
+
+	ladder_queue_closed(a->q, c);
+}
+
+static void draw(const struct conn *x, const struct conn *y, void *ctx)
+{
+	struct fuzz_app *a = ctx;
+
+	render_ladder(a->out, x, y, &a->ro);
+}
+
+static void late(const struct conn *c, void *ctx)
+{
+	struct fuzz_app *a = ctx;
+
+	render_ladder_late(a->out, c, &a->ro);
+}
+
+static void build(const uint8_t *s, uint64_t ts, struct tt_event *e)
+{
+	int client = s[1] & 0x10;
+
+	memset(e, 0, sizeof(*e));
+	e->sk = socks[s[1] & 3];
+	e->birth_ns = births[((s[1] >> 2) & 3) % 3];
+	e->type = s[2] % (TT_EV_TYPE_MAX + 1);
+	e->old_state = s[3] % 16;
+	e->new_state = s[4] % 16;
+	e->ts_ns = ts;
+	e->family = (s[1] & 0x20) ? 6 : 4;
+	e->saddr[0] = 127, e->saddr[3] = 1;
+	e->daddr[0] = 127, e->daddr[3] = 1;
+	/* two client ports: a client and a server socket can be each other's
+	 * other end (the ladder pairs them) or strangers */
+	e->lport = client ? 40000 + ((s[1] >> 6) & 1) : 9000;
+	e->rport = client ? 9000 : 40000 + ((s[1] >> 6) & 1);
+	if (s[7] & 0x01) {
+		e->owner_pid = 100 + (s[8] & 7);
+		memcpy(e->owner_comm, "own\x1b[31m\xff", 9);
+	}
+	if (s[7] & 0x02) {
+		e->actor_pid = 200 + (s[9] & 7);
+		memcpy(e->actor_comm, "act\"\\\n", 6);
+	}
+	e->actor_flags = (s[7] & 0x04) ? TT_ACTOR_EXITING : 0;
+	e->exit_code = (int8_t)s[10] * 37;
+	e->sk_err = s[11] % 140;
+	e->timer_ctx = (s[7] >> 3) & 1;
+	e->peer_fin = (s[7] >> 4) & 1;
+	e->linger2_neg = (s[7] >> 5) & 1;
+	memcpy(e->raw, s + 12, 20);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct fuzz_app a = { 0 };
+	struct conn_table_opts to = { 0 };
+	struct ladder_queue_opts qo = { 0 };
+	uint64_t ts = 10000000000ULL;
+
+	a.out = fopen("/dev/null", "w");
+	if (!a.out)
+		abort();
+	a.ro.start_ns = ts;
+	a.ro.color = size & 1;
+	a.ro.timestamp = size & 2;
+	to.max_open = 8; /* small, so eviction runs too */
+	to.max_closed = 4;
+	to.max_events_per_conn = 64;
+	to.sink = sink;
+	to.sink_ctx = &a;
+	to.on_close = on_close;
+	to.on_close_ctx = &a;
+	to.kernel_reports_errors = size & 4;
+	a.t = conn_table_new(&to);
+	qo.hold_ns = 2000000000ULL;
+	qo.grace_ns = 100000000ULL;
+	qo.draw = draw;
+	qo.late = late;
+	qo.ctx = &a;
+	a.q = a.t ? ladder_queue_new(a.t, &qo) : NULL;
+	if (!a.t || !a.q)
+		abort();
+
+	for (size_t off = 0; off + STEP <= size; off += STEP) {
+		const uint8_t *s = data + off;
+		int16_t delta = (int16_t)(s[5] | s[6] << 8);
+		struct tt_event e;
+
+		/* microseconds, either way; time can go backwards */
+		ts += (uint64_t)((int64_t)delta * 1000);
+		build(s, ts, &e);
+		switch (s[0] % OP_MAX) {
+		case OP_RECORD:
+		case OP_SHORT: {
+			struct tt_event out;
+			size_t len = s[0] % OP_MAX == OP_SHORT ? s[12] % sizeof(e) : sizeof(e);
+
+			if (!decode_event(&e, len, &out))
+				conn_table_add_raw(a.t, &out);
+			break;
+		}
+		case OP_EXISTING: {
+			struct tl_endpoints ep = { .family = e.family,
+						   .lport = e.lport,
+						   .rport = e.rport };
+
+			memcpy(ep.laddr, e.saddr, 16);
+			memcpy(ep.raddr, e.daddr, 16);
+			conn_table_add_existing(a.t, &ep, e.new_state, e.owner_pid, e.owner_comm, ts);
+			break;
+		}
+		case OP_LOST:
+			conn_table_add_lost(a.t, s[12] + 1, ts);
+			break;
+		case OP_TICK:
+			ladder_queue_tick(a.q, ts + (uint64_t)s[12] * 100000000ULL);
+			break;
+		}
+	}
+	ladder_queue_flush(a.q);
+	ladder_queue_free(a.q);
+	conn_table_free(a.t);
+	fclose(a.out);
+	return 0;
+}
