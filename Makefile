@@ -96,7 +96,7 @@ deps:
 # VM per kernel of the matrix (tests/vm); VMTEST=0 skips the VMs
 VMTEST ?= 1
 check: deps
-	$(Q)$(MAKE) --no-print-directory all unit-bins demo-bins bench-bins
+	$(Q)$(MAKE) --no-print-directory all unit-bins demo-bins bench-bins fuzz-bins asan-bins
 	$(Q)VMTEST=$(VMTEST) tests/check.sh
 
 integration: tcptimeline
@@ -207,10 +207,14 @@ deb:
 # report, leaks included, fails it (tests/check-asan.sh)
 ASAN_OUT := .output/asan
 ASAN_FLAGS := -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
-check-asan: deps
+.PHONY: asan-bins
+asan-bins:
 	$(Q)$(MAKE) --no-print-directory OUTPUT=$(ASAN_OUT) TRACER_BIN=$(ASAN_OUT)/tcptimeline \
 		CFLAGS="$(ASAN_FLAGS)" LDFLAGS="-fsanitize=address,undefined" \
 		$(ASAN_OUT)/tcptimeline unit-bins
+
+check-asan: deps
+	$(Q)$(MAKE) --no-print-directory asan-bins demo-bins
 	$(Q)tests/check-asan.sh $(ASAN_OUT)
 
 -include tests/unit/unit.mk

@@ -54,6 +54,13 @@ suite() {
 	user_suite "$@"
 }
 
+echo "== fuzzing (tests/fuzz: decode, connection table and renderers under libFuzzer + ASan/UBSan, 20 s)"
+user_suite fuzz sh -c 'if make --no-print-directory fuzz FUZZ_SECS=20; then
+	echo "PASS fuzz_records (20 s, no crash, leak or undefined behaviour)"
+else
+	echo "FAIL fuzz_records: the reproducer (crash-*, leak-*) is in .output/fuzz/"
+fi'
+
 echo "== documentation tests (man page, bash completion)"
 user_suite docs python3 tests/docs/run.py --tracer ./tcptimeline --man .output/tcptimeline.8
 
@@ -62,6 +69,9 @@ user_suite pkg python3 tests/pkg/run.py --tracer ./tcptimeline
 
 echo "== integration tests (kernel $(uname -r))"
 suite integration python3 tests/integration/run.py
+
+echo "== sanitizers (make check-asan: unit and integration suites, ASan + UBSan build)"
+suite asan tests/check-asan.sh .output/asan
 
 echo "== benchmark smoke test (tests/bench: one 1 s round of each run; that it works, not its numbers)"
 suite bench_smoke python3 tests/bench/smoke.py tcptimeline .output/bench/tcptimeline-noout
