@@ -960,7 +960,7 @@ static void endpoints(struct ladder *l)
 
 static void summary(struct ladder *l)
 {
-	char bytes[2][24], buf[64];
+	char bytes[2][24], buf[64], fate[LADDER_TEXT_MAX];
 	bool open = false, refused = false;
 	uint32_t probes = 0, retrans = 0;
 	uint64_t sent[2];
@@ -1023,7 +1023,10 @@ static void summary(struct ladder *l)
 		} else {
 			snprintf(l->fate[col], LADDER_TEXT_MAX, "still %s", tcp_state_name(c->state));
 		}
-		item(l, "%s: %s", ladder_role[col], l->fate[col]);
+		/* through a copy: gcc -O1 (make check-asan) cannot tell fate[]
+		 * from summary[] in one struct and stops on -Wrestrict */
+		memcpy(fate, l->fate[col], sizeof(fate));
+		item(l, "%s: %s", ladder_role[col], fate);
 		if (c->events_dropped)
 			item(l, "%" PRIu64 " %s events not kept", c->events_dropped, ladder_role[col]);
 	}
