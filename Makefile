@@ -71,7 +71,7 @@ CORE_SRCS := src/model/names.c src/model/decode.c src/model/conn_table.c src/mod
 	     src/util/json.c src/util/text.c src/util/addr.c src/cli/options.c \
 	     src/render/render_json.c src/render/render_text.c \
 	     src/render/ladder_model.c src/render/render_ladder.c src/render/ladder_queue.c
-APP_SRCS := src/main.c src/kernel/loader.c src/kernel/existing.c
+APP_SRCS := src/main.c src/kernel/loader.c src/kernel/existing.c src/kernel/version_report.c
 CORE_OBJS := $(patsubst src/%.c,$(OUTPUT)/%.o,$(CORE_SRCS))
 APP_OBJS := $(patsubst src/%.c,$(OUTPUT)/%.o,$(APP_SRCS))
 
@@ -131,8 +131,8 @@ docs-check: tcptimeline $(OUTPUT)/tcptimeline.8
 	$(Q)python3 tests/docs/run.py --tracer ./tcptimeline --man $(OUTPUT)/tcptimeline.8
 unit: docs-check
 
-# the loader includes the skeleton
-$(OUTPUT)/kernel/loader.o: $(OUTPUT)/tcptimeline.skel.h
+# the loader and the version report include the skeleton
+$(OUTPUT)/kernel/loader.o $(OUTPUT)/kernel/version_report.o: $(OUTPUT)/tcptimeline.skel.h
 
 $(TRACER_BIN): $(CORE_OBJS) $(APP_OBJS)
 	$(call msg,BINARY,$@)

@@ -18,6 +18,7 @@
 #include "conn_table.h"
 #include "decode.h"
 #include "existing.h"
+#include "version_report.h"
 #include "json.h"
 #include "ladder_queue.h"
 #include "loader.h"
@@ -272,6 +273,12 @@ int main(int argc, char **argv)
 	memset(&app, 0, sizeof(app));
 	env_defaults(&app.env);
 	pr = parse_options(argc, argv, &app.env, stdout, stderr);
+	if (pr == PARSE_EXIT && app.env.version) {
+		libbpf_set_print(app.env.verbose ? libbpf_print : libbpf_quiet);
+		/* TCPTIMELINE_BTF: another BTF file to report on (tests, or the
+		 * BTF of a kernel the tracer is meant for) */
+		return version_report(stdout, getenv("TCPTIMELINE_BTF"));
+	}
 	if (pr == PARSE_EXIT)
 		return 0;
 	if (pr == PARSE_USAGE)

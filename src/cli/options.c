@@ -6,10 +6,6 @@
 #include <string.h>
 #include "options.h"
 
-#ifndef TCPTIMELINE_VERSION
-#define TCPTIMELINE_VERSION "0.1"
-#endif
-
 static const char usage_text[] =
 	"Usage: tcptimeline [OPTIONS]\n"
 	"Trace the life of TCP connections: handshake, data, keepalives, retransmits,\n"
@@ -32,7 +28,8 @@ static const char usage_text[] =
 	"  -b, --buffer-mb MB            ring buffer size (power of two, default 8)\n"
 	"      --max-conns N             sockets followed at once (default 65536)\n"
 	"  -v, --verbose                 show libbpf's log\n"
-	"  -V, --version                 print the version\n"
+	"  -V, --version                 print the version, libbpf's and the kernel\n"
+	"                                features found (for bug reports)\n"
 	"  -h, --help                    this help\n"
 	"\n"
 	"Examples:\n"
@@ -204,7 +201,8 @@ enum parse_result parse_options(int argc, char **argv, struct env *env, FILE *ou
 			env->verbose = true;
 			break;
 		case 'V':
-			fprintf(out, "tcptimeline %s\n", TCPTIMELINE_VERSION);
+			/* main prints it: the report needs libbpf and the kernel's BTF */
+			env->version = true;
 			return PARSE_EXIT;
 		case 'h':
 			fputs(usage_text, out);

@@ -10,6 +10,7 @@
 
 struct env {
 	bool verbose;		/* -v: libbpf's own log */
+	bool version;		/* -V given: print the version report and exit */
 	bool json;		/* -j */
 	bool ladder;		/* --ladder: a diagram per connection (default on a terminal) */
 	bool live;		/* --live: one line per event (default when not a terminal) */
@@ -27,7 +28,7 @@ struct env {
 
 enum parse_result {
 	PARSE_OK = 0,
-	PARSE_EXIT = 1,	 /* --help / --version printed: exit 0 */
+	PARSE_EXIT = 1,	 /* --help printed, or --version asked (env.version): exit 0 */
 	PARSE_USAGE = 2, /* bad input: one line on err, exit 2 */
 };
 

@@ -136,6 +136,90 @@ def test_missing_build_deps(args):
               f"make -n with every dependency present: {p.stderr.strip()[:300]}")
 
 
+def as_user(argv):
+    """argv run unprivileged: as nobody when we are root."""
+    if os.geteuid() == 0:
+        return ["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups"] + argv
+    return argv
+
+
+def btf_facts():
+    """From bpftool's dump of the kernel's BTF, independently of the tracer:
+    the btf_trace_ typedefs and the members of the trace_event_raw_ structs."""
+    p = subprocess.run(["bpftool", "btf", "dump", "file", "/sys/kernel/btf/vmlinux",
+                        "format", "raw"], capture_output=True, text=True, timeout=60)
+    check(p.returncode == 0, f"bpftool btf dump: {p.stderr.strip()}")
+    typedefs, members, cur = set(), {}, None
+    for line in p.stdout.splitlines():
+        m = re.match(r"^\[\d+\] (\w+) '([^']*)'", line)
+        if m:
+            cur = None
+            if m.group(1) == "TYPEDEF" and m.group(2).startswith("btf_trace_"):
+                typedefs.add(m.group(2)[len("btf_trace_"):])
+            elif m.group(1) == "STRUCT" and m.group(2).startswith("trace_event_raw_"):
+                cur = members.setdefault(m.group(2)[len("trace_event_raw_"):], set())
+        elif cur is not None:
+            m = re.match(r"^\t'(\w+)'", line)
+            if m:
+                cur.add(m.group(1))
+    return typedefs, members
+
+
+def bpf_tracepoints():
+    tps = set()
+    for f in glob.glob(os.path.join(ROOT, "bpf", "*.bpf.c")):
+        tps |= set(re.findall(r'SEC\("tp_btf/(\w+)"\)', open(f).read()))
+    return tps
+
+
+def test_version(args):
+    version = re.search(r"^VERSION := (\S+)$", open(os.path.join(ROOT, "Makefile")).read(), re.M)
+    p = subprocess.run(as_user([args.tracer, "-V"]), capture_output=True, text=True, timeout=20)
+    check(p.returncode == 0, f"-V unprivileged exited {p.returncode}: {p.stderr.strip()}")
+    out = p.stdout
+    check(out.startswith(f"tcptimeline {version.group(1)}\n"), f"-V's first line: {out[:60]!r}")
+    pc = subprocess.run(["pkg-config", "--modversion", "libbpf"], capture_output=True,
+                        text=True).stdout.strip().split(".")
+    check(re.search(r"^libbpf \d+\.\d+ \(built with " + re.escape(".".join(pc[:2])) + r"\)$",
+                    out, re.M), f"no libbpf line matching pkg-config's {pc}: {out[:200]!r}")
+    check(f" {os.uname().release} " in out, "-V does not name the running kernel")
+    check(re.search(r"^BTF /sys/kernel/btf/vmlinux: yes", out, re.M), "-V does not find BTF")
+    check(re.search(r"^BPF ring buffer: yes; creating one: not tried \(needs root\)$", out, re.M),
+          "-V's ring buffer line, unprivileged")
+    typedefs, members = btf_facts()
+    tps = bpf_tracepoints()
+    check(len(tps) >= 10, f"found only {tps} in bpf/")
+    for tp in tps:
+        m = re.search(r"^  " + tp + r": (yes|missing)\b(.*)$", out, re.M)
+        check(m, f"-V does not report tracepoint {tp}")
+        check((m.group(1) == "yes") == (tp in typedefs),
+              f"-V says {tp} {m.group(1)}, bpftool's BTF dump disagrees")
+    for tp, field in (("tcp_send_reset", "reason"), ("tcp_retransmit_skb", "err")):
+        m = re.search(r"^  " + tp + r": .*; " + field + r" \([\d.]+\+, [^)]*\): (yes|no)$", out, re.M)
+        check(m, f"-V does not say whether {tp} has its {field} argument")
+        check((m.group(1) == "yes") == (field in members.get(tp, set())),
+              f"-V says {tp}.{field} {m.group(1)}, bpftool's BTF dump disagrees")
+    check(re.search(r"^  inet_sk_error_report: (yes|missing)", out, re.M),
+          "-V does not report inet_sk_error_report")
+    # no BTF at all, and a BTF without the kernel's types: a report, no crash
+    with tempfile.TemporaryDirectory() as tmp:
+        cases = [("/nonexistent/vmlinux", "missing", "unknown (no BTF)")]
+        obj = os.path.join(ROOT, ".output", "tcptimeline.bpf.o")
+        if os.path.exists(obj):
+            shutil.copy(obj, tmp)
+            os.chmod(tmp, 0o755)
+            cases.append((os.path.join(tmp, "tcptimeline.bpf.o"), "yes", "missing"))
+        for path, btf, tp_state in cases:
+            p = subprocess.run(as_user(["env", f"TCPTIMELINE_BTF={path}", args.tracer, "-V"]),
+                               capture_output=True, text=True, timeout=20)
+            check(p.returncode == 0, f"-V with BTF {path} exited {p.returncode}: {p.stderr[-200:]}")
+            check(re.search(r"^BTF " + re.escape(path) + ": " + btf, p.stdout, re.M),
+                  f"-V with BTF {path}: {p.stdout[:300]!r}")
+            for tp in tps:
+                check(f"  {tp}: {tp_state}" in p.stdout,
+                      f"-V with BTF {path} does not say '{tp}: {tp_state}'")
+
+
 def installed_status(pkg):
     p = subprocess.run(["dpkg-query", "-W", "-f=${Status}", pkg], capture_output=True, text=True)
     return p.stdout if p.returncode == 0 else ""
@@ -195,7 +279,7 @@ def test_deb(args):
     subprocess.run(["dpkg", "-P", "tcptimeline"], capture_output=True)
 
 
-TESTS = [test_install_uninstall, test_missing_build_deps, test_deb]
+TESTS = [test_install_uninstall, test_missing_build_deps, test_version, test_deb]
 
 
 def main():

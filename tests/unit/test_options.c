@@ -142,7 +142,10 @@ static void test_help_and_version_exit_zero(void **state)
 	struct env env;
 
 	assert_int_equal(parse(&env, "-h", NULL), PARSE_EXIT);
+	assert_false(env.version);
 	assert_int_equal(parse(&env, "--version", NULL), PARSE_EXIT);
+	/* main prints the report: it needs libbpf and the kernel's BTF */
+	assert_true(env.version);
 }
 
 static void test_usage_message_is_one_line(void **state)
