@@ -215,6 +215,55 @@ static void conn_store(struct conn_table *t, struct conn *c, const struct tl_eve
 	c->events[c->n_events++] = *ev;
 }
 
+/*
+ * The facts renderers read from struct conn besides its events (state,
+ * totals, when it was last heard of), kept from each event alone: the same
+ * for a kernel record and for the JSON line it became, read back (replay).
+ */
+static void conn_account(struct conn *c, const struct tl_event *ev)
+{
+	if (ev->ts_ns > c->last_ts)
+		c->last_ts = ev->ts_ns;
+	switch (ev->kind) {
+	case TL_STATE:
+		c->state = ev->state.new_state;
+		break;
+	case TL_DATA:
+		if (ev->data.dir == TT_DIR_IN)
+			c->bytes_in += ev->data.bytes;
+		else
+			c->bytes_out += ev->data.bytes;
+		break;
+	case TL_RETRANSMIT:
+		if (!ev->retrans.err)
+			c->retransmits++;
+		break;
+	case TL_KA_PROBE:
+		c->keepalives++;
+		break;
+	case TL_RST:
+		c->rst_seen = true;
+		break;
+	case TL_EXISTING:
+		c->existing = true;
+		c->state = ev->existing.state;
+		break;
+	default:
+		break;
+	}
+}
+
+/* to the connection's facts and events, then to the sink */
+static void record(struct conn_table *t, struct conn *c, const struct tl_event *ev)
+{
+	if (c) {
+		conn_account(c, ev);
+		conn_store(t, c, ev);
+	}
+	if (t->opts.sink)
+		t->opts.sink(ev, c, t->opts.sink_ctx);
+}
+
 static void emit(struct conn_table *t, struct conn *c, struct tl_event *ev)
 {
 	if (c) {
@@ -222,18 +271,34 @@ static void emit(struct conn_table *t, struct conn *c, struct tl_event *ev)
 		ev->ep = c->ep;
 		ev->pid = c->pid;
 		memcpy(ev->comm, c->comm, sizeof(ev->comm));
-		if (ev->ts_ns > c->last_ts)
-			c->last_ts = ev->ts_ns;
-		conn_store(t, c, ev);
 	}
-	if (t->opts.sink)
-		t->opts.sink(ev, c, t->opts.sink_ctx);
+	record(t, c, ev);
 }
 
 static void trim_closed(struct conn_table *t)
 {
 	while (t->closed.n > t->opts.max_closed && t->closed.head)
 		conn_drop(t, t->closed.head);
+}
+
+/* after its close event: to the closed list, and the diagram's turn */
+static void conn_mark_closed(struct conn_table *t, struct conn *c)
+{
+	list_remove(&t->open, c);
+	c->closed = true;
+	list_push(&t->closed, c);
+	if (t->opts.on_close)
+		t->opts.on_close(c, t->opts.on_close_ctx);
+}
+
+/* A reset sent with no socket behind it (a refused SYN, a segment for a gone
+ * connection): nothing follows, it is not open. No close event, no diagram
+ * of its own (the client's draws it). */
+static void conn_end_stateless(struct conn_table *t, struct conn *c)
+{
+	list_remove(&t->open, c);
+	c->closed = true;
+	list_push(&t->closed, c);
 }
 
 static void conn_close(struct conn_table *t, struct conn *c, uint64_t ts)
@@ -250,11 +315,7 @@ static void conn_close(struct conn_table *t, struct conn *c, uint64_t ts)
 	ev.close.retransmits = c->retransmits;
 	ev.close.keepalives = c->keepalives;
 	emit(t, c, &ev);
-	list_remove(&t->open, c);
-	c->closed = true;
-	list_push(&t->closed, c);
-	if (t->opts.on_close)
-		t->opts.on_close(c, t->opts.on_close_ctx);
+	conn_mark_closed(t, c);
 }
 
 static void conn_destroyed(struct conn_table *t, struct conn *c, uint64_t ts)
@@ -368,7 +429,6 @@ void conn_table_add_raw(struct conn_table *t, const struct tt_event *raw)
 			ev.state.time_wait = true;
 		ev.state.sk_err = raw->sk_err;
 		task_from(&ev.state.actor, raw);
-		c->state = raw->new_state;
 		if (raw->sk_err)
 			c->last_sk_err = raw->sk_err;
 		if (raw->new_state == TT_TCP_CLOSE && raw->sk_err && !t->opts.kernel_reports_errors) {
@@ -385,26 +445,20 @@ void conn_table_add_raw(struct conn_table *t, const struct tt_event *raw)
 		ev.data.dir = raw->data.dir;
 		ev.data.bytes = raw->data.bytes;
 		ev.data.segs = raw->data.segs;
-		if (raw->data.dir == TT_DIR_IN)
-			c->bytes_in += raw->data.bytes;
-		else
-			c->bytes_out += raw->data.bytes;
 		break;
 	case TT_EV_RETRANSMIT:
 		ev.kind = TL_RETRANSMIT;
 		ev.retrans.seq = raw->retrans.seq;
 		ev.retrans.syn = raw->retrans.syn;
 		ev.retrans.err = raw->retrans.err;
-		if (!raw->retrans.err)
-			c->retransmits++;
-		/* the BPF count is per socket; ours also covers the request sock before it */
-		ev.retrans.count = c->retransmits;
+		/* the BPF count is per socket; ours also covers the request sock
+		 * before it (conn_account counts this one when it is emitted) */
+		ev.retrans.count = c->retransmits + !raw->retrans.err;
 		break;
 	case TT_EV_KA_PROBE:
 		ev.kind = TL_KA_PROBE;
 		ev.ka_probe.dir = raw->ka_probe.dir;
 		ev.ka_probe.n = raw->ka_probe.n;
-		c->keepalives++;
 		break;
 	case TT_EV_KA_ACK:
 		ev.kind = TL_KA_ACK;
@@ -412,7 +466,6 @@ void conn_table_add_raw(struct conn_table *t, const struct tt_event *raw)
 		ev.ka_ack.rtt_ns = raw->ka_ack.rtt_ns;
 		break;
 	case TT_EV_RST:
-		c->rst_seen = true;
 		ev.kind = TL_RST;
 		ev.rst.dir = raw->rst.dir;
 		ev.rst.reason = raw->rst.reason;
@@ -441,13 +494,56 @@ void conn_table_add_raw(struct conn_table *t, const struct tt_event *raw)
 	if (ev.kind == TL_STATE && ev.state.new_state == TT_TCP_CLOSE) {
 		conn_close(t, c, raw->ts_ns);
 	} else if (!c->sk && !c->closed && ev.kind == TL_RST && !c->n_state_events) {
-		/* a reset sent with no socket behind it (a refused SYN, a segment
-		 * for a gone connection): nothing follows, it is not open */
-		list_remove(&t->open, c);
-		c->closed = true;
-		list_push(&t->closed, c);
+		conn_end_stateless(t, c);
 	}
 	if (ev.kind == TL_STATE)
+		c->n_state_events++;
+	trim_closed(t);
+}
+
+/* A replayed connection is hashed by its id where a live one is hashed by
+ * its socket address: a table holds one kind or the other, never both. */
+static struct conn *conn_for_id(struct conn_table *t, const struct tl_event *ev)
+{
+	struct conn *c = hash_find(t, ev->conn);
+
+	if (c)
+		return c;
+	c = conn_new(t, ev->conn, 1, &ev->ep, ev->ts_ns);
+	if (c)
+		c->id = ev->conn;
+	return c;
+}
+
+void conn_table_add_event(struct conn_table *t, const struct tl_event *ev)
+{
+	struct conn *c;
+
+	if (ev->kind == TL_LOST || !ev->conn) {
+		record(t, NULL, ev);
+		return;
+	}
+	c = conn_for_id(t, ev);
+	if (!c)
+		return;
+	/* what the live table had for the connection when it emitted this
+	 * event; the event itself goes on as recorded */
+	c->ep = ev->ep;
+	if (ev->pid) {
+		c->pid = ev->pid;
+		memcpy(c->comm, ev->comm, TT_COMM_LEN);
+		c->comm[TT_COMM_LEN - 1] = '\0';
+	}
+	record(t, c, ev);
+	if (ev->kind == TL_CLOSE && !c->closed) {
+		conn_mark_closed(t, c);
+	} else if (ev->kind == TL_RST && !c->closed && !c->n_state_events && !c->existing) {
+		/* the live table's rule (a reset from no socket) without the
+		 * socket address, which JSON does not carry: a reset before any
+		 * state change of a connection not found open at start */
+		conn_end_stateless(t, c);
+	}
+	if (ev->kind == TL_STATE)
 		c->n_state_events++;
 	trim_closed(t);
 }
@@ -460,8 +556,6 @@ void conn_table_add_existing(struct conn_table *t, const struct tl_endpoints *ep
 
 	if (!c)
 		return;
-	c->existing = true;
-	c->state = state;
 	if (pid) {
 		c->pid = pid;
 		strncpy(c->comm, comm ? comm : "", TT_COMM_LEN - 1);

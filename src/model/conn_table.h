@@ -64,6 +64,11 @@ void conn_table_free(struct conn_table *t);
 
 /* One record from the ring buffer (already validated by decode). */
 void conn_table_add_raw(struct conn_table *t, const struct tt_event *raw);
+/* One event as the table once emitted it (a --json recording read back):
+ * ev->conn names the connection, and its id stays. The connection's facts
+ * (state, totals, owner, closed) are kept as for live records; causes are
+ * not decided again: the recorded close event says them. */
+void conn_table_add_event(struct conn_table *t, const struct tl_event *ev);
 /* A connection found open at start (sock_diag). */
 void conn_table_add_existing(struct conn_table *t, const struct tl_endpoints *ep, uint8_t state,
 			     uint32_t pid, const char *comm, uint64_t ts_ns);

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "names.h"
+#include "tcptimeline.h"
 
 static const char *const state_names[] = {
 	[TT_TCP_ESTABLISHED] = "ESTABLISHED", [TT_TCP_SYN_SENT] = "SYN_SENT",
@@ -125,6 +126,42 @@ const char *signal_name(int sig)
 	return lookup(signals, sizeof(signals) / sizeof(signals[0]), sig);
 }
 
+static int lookup_name(const struct num_name *t, size_t n, const char *name)
+{
+	for (size_t i = 0; name && i < n; i++)
+		if (!strcmp(t[i].name, name))
+			return t[i].num;
+	return 0;
+}
+
+int errno_from_name(const char *name)
+{
+	return lookup_name(errnos, sizeof(errnos) / sizeof(errnos[0]), name);
+}
+
+int signal_from_name(const char *name)
+{
+	return lookup_name(signals, sizeof(signals) / sizeof(signals[0]), name);
+}
+
+int tcp_state_from_name(const char *name)
+{
+	for (int s = 1; name && s < (int)(sizeof(state_names) / sizeof(state_names[0])); s++)
+		if (state_names[s] && !strcmp(state_names[s], name))
+			return s;
+	return 0;
+}
+
+const char *segment_label(const char *label)
+{
+	static const char *const labels[] = { "SYN", "SYN,ACK", "ACK", "FIN", "FIN,ACK" };
+
+	for (size_t i = 0; label && i < sizeof(labels) / sizeof(labels[0]); i++)
+		if (!strcmp(labels[i], label))
+			return labels[i];
+	return NULL;
+}
+
 #define MAX_RST_REASONS 128
 static struct {
 	uint32_t value;
@@ -148,6 +185,22 @@ const char *rst_reason_name(uint32_t value)
 		if (rst_reasons[i].value == value)
 			return rst_reasons[i].name;
 	return NULL;
+}
+
+uint32_t rst_reason_by_name(const char *name)
+{
+	uint32_t next = 0;
+
+	for (size_t i = 0; i < n_rst_reasons; i++) {
+		if (!strcmp(rst_reasons[i].name, name))
+			return rst_reasons[i].value;
+		if (rst_reasons[i].value >= next)
+			next = rst_reasons[i].value + 1;
+	}
+	if (n_rst_reasons == MAX_RST_REASONS || next == TT_RST_REASON_NONE)
+		return TT_RST_REASON_NONE;
+	rst_reason_register(next, name);
+	return rst_reason_name(next) ? next : TT_RST_REASON_NONE;
 }
 
 void rst_reasons_clear(void)

@@ -39,11 +39,23 @@ const char *state_received_segment(int old_state, int new_state, bool fin_in);
 const char *errno_name(int err);
 /* "SIGKILL", ...; NULL if unknown. */
 const char *signal_name(int sig);
+/* The other way, for reading recordings: 0 if the name is not one of ours. */
+int errno_from_name(const char *name);
+int signal_from_name(const char *name);
+/* TT_TCP_* for "ESTABLISHED", ...; 0 for "UNKNOWN" or a name that is none. */
+int tcp_state_from_name(const char *name);
+/* The static string state_sent_segment/state_received_segment would return
+ * for this label ("SYN,ACK"), or NULL if it is not a segment they name. */
+const char *segment_label(const char *label);
 
 /* Reset reasons come from the running kernel's BTF (enum sk_rst_reason):
  * the loader registers them, renderers look them up. NULL: none given. */
 void rst_reason_register(uint32_t value, const char *name);
 const char *rst_reason_name(uint32_t value);
+/* A reason known only by its name (a recording read back without the
+ * kernel's BTF): its value, registering it under the next free value above
+ * every kernel one if it is new. TT_RST_REASON_NONE if the table is full. */
+uint32_t rst_reason_by_name(const char *name);
 void rst_reasons_clear(void);
 
 #endif /* NAMES_H */

@@ -40,13 +40,18 @@ static void name_value(struct jbuf *b, const char *s)
 
 #define u64_field(b, k, v) (key(b, k), jb_u64((b), (v)))
 
-/* "by_pid" and "by_comm" */
+/* "by_pid" and "by_comm"; the extension "by_exit_status" when that task was
+ * exiting (a replay draws "killed by SIGKILL" from it as the live run did) */
 static void actor_fields(struct jbuf *b, const struct tl_task *t)
 {
 	if (t->pid) {
 		u64_field(b, "by_pid", t->pid);
 		key(b, "by_comm");
 		jb_json_string(b, t->comm, TT_COMM_LEN);
+		if (t->exiting) {
+			key(b, "by_exit_status");
+			jb_i64(b, t->exit_code);
+		}
 	} else {
 		jb_lit(b, ",\"by_pid\":null,\"by_comm\":null");
 	}
@@ -183,15 +188,20 @@ void render_json(FILE *f, const struct tl_event *ev, const struct render_opts *o
 	case TL_KA_ACK:
 		name_field(&b, "dir", dir_name(ev->ka_ack.dir));
 		key(&b, "rtt_us");
-		if (ev->ka_ack.rtt_ns)
+		if (ev->ka_ack.rtt_ns) {
 			jb_u64(&b, ev->ka_ack.rtt_ns / 1000);
-		else
+			/* extension: exact, as the ladder rounds it */
+			u64_field(&b, "rtt_ns", ev->ka_ack.rtt_ns);
+		} else {
 			jb_lit(&b, "null");
+		}
 		break;
 	case TL_RST:
 		name_field(&b, "dir", dir_name(ev->rst.dir));
 		str_or_null(&b, "reason", ev->rst.reason == TT_RST_REASON_NONE ?
 						  NULL : rst_reason_name(ev->rst.reason));
+		/* extension: the task that sent it (an abort in close()) */
+		actor_fields(&b, &ev->rst.actor);
 		break;
 	case TL_ERROR:
 		key(&b, "errno");

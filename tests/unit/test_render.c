@@ -131,14 +131,21 @@ static void test_every_kind(void **state)
 	ev.ka_ack.dir = TT_DIR_IN;
 	ev.ka_ack.rtt_ns = 41000;
 	HAS(json(&ev), "\"event\":\"keepalive_ack\",");
-	HAS(out, "\"dir\":\"in\",\"rtt_us\":41}");
+	HAS(out, "\"dir\":\"in\",\"rtt_us\":41,\"rtt_ns\":41000}");
 	ev.ka_ack.rtt_ns = 0;
 	HAS(json(&ev), "\"rtt_us\":null");
 
 	ev = base(TL_RST);
 	ev.rst.dir = TT_DIR_OUT;
 	ev.rst.reason = TT_RST_REASON_NONE;
-	HAS(json(&ev), "\"dir\":\"out\",\"reason\":null");
+	HAS(json(&ev), "\"dir\":\"out\",\"reason\":null,\"by_pid\":null,\"by_comm\":null}");
+	/* a reset sent by a task being killed: who, and how it was exiting */
+	ev.rst.actor.pid = 77;
+	strcpy(ev.rst.actor.comm, "victim");
+	ev.rst.actor.exiting = true;
+	ev.rst.actor.exit_code = SIGKILL;
+	HAS(json(&ev), "\"by_pid\":77,\"by_comm\":\"victim\",\"by_exit_status\":9}");
+	ev.rst.actor.pid = 0;
 	rst_reason_register(7, "ABORT_ON_CLOSE");
 	ev.rst.reason = 7;
 	HAS(json(&ev), "\"reason\":\"ABORT_ON_CLOSE\"");
@@ -175,7 +182,10 @@ static void test_close(void **state)
 	ev.close.bytes_out = 29;
 	ev.close.retransmits = 0;
 	ev.close.keepalives = 1;
-	HAS(json(&ev), "\"cause\":\"killed\",\"by_pid\":4121,\"by_comm\":\"demo-client\"");
+	HAS(json(&ev), "\"cause\":\"killed\",\"by_pid\":4121,\"by_comm\":\"demo-client\",\"signal\"");
+	ev.close.by.exiting = true;
+	ev.close.by.exit_code = SIGKILL;
+	HAS(json(&ev), "\"by_comm\":\"demo-client\",\"by_exit_status\":9,\"signal\"");
 	HAS(out, "\"signal\":\"SIGKILL\",\"exit_code\":null,\"duration_ms\":9872.000");
 	HAS(out, "\"bytes_in\":4,\"bytes_out\":29,\"retransmits\":0,\"keepalives\":1}");
 	HAS(text(&ev, false), "CLOSED: killed by SIGKILL");
