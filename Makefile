@@ -13,6 +13,9 @@ ARCH := $(shell uname -m | sed 's/x86_64/x86/;s/aarch64/arm64/')
 
 LIBBPF_CFLAGS := $(shell $(PKG_CONFIG) --cflags libbpf 2>/dev/null)
 LIBBPF_LIBS := $(shell $(PKG_CONFIG) --libs libbpf 2>/dev/null || echo -lbpf)
+# jansson reads recordings back (-r): src/model/jsonl_reader.c
+JANSSON_CFLAGS := $(shell $(PKG_CONFIG) --cflags jansson 2>/dev/null)
+JANSSON_LIBS := $(shell $(PKG_CONFIG) --libs jansson 2>/dev/null || echo -ljansson)
 
 VERSION := 0.1.0
 # CFLAGS and LDFLAGS are the builder's (make CFLAGS=-O0, a distribution's
@@ -22,11 +25,11 @@ CFLAGS ?= -O2 -g
 LDFLAGS ?=
 SRC_DIRS := src src/cli src/kernel src/model src/render src/util
 TT_CFLAGS := -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wno-unused-parameter \
-	     -Iinclude $(addprefix -I,$(SRC_DIRS)) -I$(OUTPUT) $(LIBBPF_CFLAGS) -MMD -MP \
+	     -Iinclude $(addprefix -I,$(SRC_DIRS)) -I$(OUTPUT) $(LIBBPF_CFLAGS) $(JANSSON_CFLAGS) -MMD -MP \
 	     -DTCPTIMELINE_VERSION='"$(VERSION)"'
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Werror \
 	      -Ivmlinux -Iinclude -Ibpf $(LIBBPF_CFLAGS)
-LDLIBS := $(LIBBPF_LIBS) -lelf -lz
+LDLIBS := $(LIBBPF_LIBS) $(JANSSON_LIBS) -lelf -lz
 
 # Build dependencies, checked when make reads this file, so a machine that
 # lacks one stops at once with one line instead of failing inside the
@@ -37,7 +40,7 @@ LDLIBS := $(LIBBPF_LIBS) -lelf -lz
 BUILD_TOOLS := CC=$(firstword $(CC)):gcc CLANG=$(firstword $(CLANG)):clang \
 	       BPFTOOL=$(firstword $(BPFTOOL)):bpftool PKG_CONFIG=$(firstword $(PKG_CONFIG)):pkg-config \
 	       SCDOC=$(firstword $(SCDOC)):scdoc
-BUILD_LIBS := libbpf:libbpf-dev libelf:libelf-dev zlib:zlib1g-dev
+BUILD_LIBS := libbpf:libbpf-dev libelf:libelf-dev zlib:zlib1g-dev jansson:libjansson-dev
 UNIT_LIBS := cmocka:libcmocka-dev
 NO_BUILD_GOALS := deps check demo deb clean uninstall vm-setup
 ifneq ($(if $(MAKECMDGOALS),$(filter-out $(NO_BUILD_GOALS),$(MAKECMDGOALS)),all),)
@@ -61,13 +64,15 @@ endif
 # The source tree by pipeline stage:
 #   src/cli      options
 #   src/kernel   the libbpf side: loading, attaching, sockets open at start
-#   src/model    records -> connections: decode, connection table, causes, names
+#   src/model    records -> connections: decode, connection table, causes, names;
+#                recordings (JSON Lines) read back
 #   src/render   connections and events -> JSON, text, ladders (ladder_model: the
 #                rows and notes; render_ladder draws them as text)
 #   src/util     small shared helpers (line building and escaping, text for people,
 #                terminal colours, addresses)
 # The pure modules (no libbpf): unit-tested without a kernel.
 CORE_SRCS := src/model/names.c src/model/decode.c src/model/conn_table.c src/model/cause.c \
+	     src/model/jsonl_reader.c \
 	     src/util/json.c src/util/text.c src/util/addr.c src/cli/options.c \
 	     src/render/render_json.c src/render/render_text.c \
 	     src/render/ladder_model.c src/render/render_ladder.c src/render/ladder_queue.c

@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /*
  * tcptimeline: one event loop (epoll over the ring buffer, a signalfd and a
- * timerfd) feeding ring buffer -> decode -> connection table -> renderer.
+ * timerfd) feeding ring buffer -> decode -> connection table -> renderer;
+ * or, with -r, a recording -> jsonl_reader -> the same table and renderers,
+ * with no kernel side at all.
  */
 #include <errno.h>
 #include <signal.h>
@@ -20,6 +22,7 @@
 #include "existing.h"
 #include "version_report.h"
 #include "json.h"
+#include "jsonl_reader.h"
 #include "ladder_queue.h"
 #include "loader.h"
 #include "names.h"
@@ -40,6 +43,7 @@ struct app {
 	struct conn_table *table;
 	struct loader loader;
 	bool ladder;		 /* ladders instead of the live stream */
+	FILE *write;		 /* -w: JSON Lines here too */
 	struct ladder_queue *ladders;
 	uint64_t bad_records;
 	uint64_t lost_reported;
@@ -58,6 +62,8 @@ static void sink(const struct tl_event *ev, const struct conn *c, void *ctx)
 {
 	struct app *app = ctx;
 
+	if (app->write)
+		render_json(app->write, ev, &app->ropts);
 	if (app->env.json)
 		render_json(stdout, ev, &app->ropts);
 	else if (!app->ladder)
@@ -247,6 +253,8 @@ static int run(struct app *app)
 		if (app->ladders)
 			ladder_queue_tick(app->ladders, now_ns(CLOCK_MONOTONIC));
 		fflush(stdout);
+		if (app->write)
+			fflush(app->write);
 	}
 	/* a second Ctrl-C while we finish kills us */
 	sigprocmask(SIG_UNBLOCK, &mask, NULL);
@@ -258,6 +266,93 @@ out:
 		close(sfd);
 	if (tfd >= 0)
 		close(tfd);
+	return ret;
+}
+
+/* -w's file: flushed and closed, a failed write said (a full disk) */
+static int close_write(struct app *app)
+{
+	int bad;
+
+	if (!app->write)
+		return 0;
+	bad = fflush(app->write) || ferror(app->write);
+	if (bad)
+		fprintf(stderr, "tcptimeline: writing %s failed: %s\n", app->env.write_path,
+			strerror(errno));
+	if (fclose(app->write) && !bad) {
+		fprintf(stderr, "tcptimeline: writing %s failed: %s\n", app->env.write_path,
+			strerror(errno));
+		bad = 1;
+	}
+	app->write = NULL;
+	return bad;
+}
+
+static void replay_tick(uint64_t stream_ns, void *ctx)
+{
+	struct app *app = ctx;
+
+	if (app->ladders)
+		ladder_queue_tick(app->ladders, stream_ns);
+}
+
+/*
+ * -r: a recording through the same table, queue and renderers as a live
+ * run, in the order it was written, with the recording's clock for the
+ * ladder queue. Nothing here touches libbpf or needs privileges.
+ */
+static int replay(struct app *app)
+{
+	const char *path = app->env.read_path;
+	const char *name = strcmp(path, "-") ? path : "stdin";
+	struct jsonl_reader_opts ro = {
+		.table = app->table,
+		.name = path,
+		.err = stderr,
+		.realtime_offset_ns = &app->ropts.realtime_offset_ns,
+		.start_ns = &app->ropts.start_ns,
+		.tick = replay_tick,
+		.ctx = app,
+	};
+	struct jsonl_reader_stats st;
+	FILE *in = strcmp(path, "-") ? fopen(path, "re") : stdin;
+	int ret = 0;
+
+	if (!in) {
+		fprintf(stderr, "tcptimeline: cannot read %s: %s\n", path, strerror(errno));
+		ret = 1;
+		goto out;
+	}
+	if (jsonl_read(in, &ro, &st)) {
+		fprintf(stderr, "tcptimeline: reading %s failed: %s\n", name, strerror(EIO));
+		ret = 1;
+	}
+	/* the end of the recording is the end of the run: what is held, and
+	 * every connection still open when it was made, drawn now */
+	if (app->ladders)
+		ladder_queue_flush(app->ladders);
+	fflush(stdout);
+	if (st.unknown)
+		fprintf(stderr, "tcptimeline: warning: %llu events of kinds this version does "
+			"not know skipped in %s\n", (unsigned long long)st.unknown, name);
+	if (st.malformed) {
+		fprintf(stderr, "tcptimeline: %llu malformed line%s skipped in %s (the first: "
+			"line %llu): what is drawn may be incomplete\n",
+			(unsigned long long)st.malformed, st.malformed == 1 ? "" : "s", name,
+			(unsigned long long)st.first_malformed_line);
+		ret = 1;
+	}
+	if (!st.events && !st.malformed && !ret)
+		fprintf(stderr, "tcptimeline: warning: no events in %s\n", name);
+	if (in != stdin)
+		fclose(in);
+out:
+	if (close_write(app))
+		ret = 1;
+	ladder_queue_free(app->ladders);
+	conn_table_free(app->table);
+	rst_reasons_clear();
 	return ret;
 }
 
@@ -297,6 +392,15 @@ int main(int argc, char **argv)
 	sigprocmask(SIG_BLOCK, &mask, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
+	if (app.env.write_path) {
+		app.write = fopen(app.env.write_path, "we");
+		if (!app.write) {
+			fprintf(stderr, "tcptimeline: cannot write %s: %s\n", app.env.write_path,
+				strerror(errno));
+			return 1;
+		}
+		setvbuf(app.write, NULL, _IOFBF, 64 * 1024);
+	}
 	app.ropts.realtime_offset_ns =
 		(int64_t)now_ns(CLOCK_REALTIME) - (int64_t)now_ns(CLOCK_MONOTONIC);
 	app.ropts.start_ns = now_ns(CLOCK_MONOTONIC);
@@ -333,6 +437,8 @@ int main(int argc, char **argv)
 		ret = -ENOMEM;
 		goto cleanup;
 	}
+	if (app.env.read_path)
+		return replay(&app);
 
 	ret = loader_start(&app.loader, &app.env, on_event, &app, stderr, err, sizeof(err));
 	if (ret) {
@@ -379,6 +485,8 @@ cleanup:
 	/* one way out, in reverse order of set-up (each is a no-op on what was
 	 * never set up) */
 	loader_stop(&app.loader);
+	if (close_write(&app))
+		ret = -EIO;
 	ladder_queue_free(app.ladders);
 	conn_table_free(app.table);
 	rst_reasons_clear();

@@ -5,7 +5,7 @@
 set -eu
 
 PKGS="make gcc clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev pkg-config libcmocka-dev \
-python3 iproute2 nftables procps libbpf-tools jq scdoc man-db bash-completion \
+libjansson-dev python3 iproute2 nftables procps libbpf-tools jq scdoc man-db bash-completion \
 debhelper dpkg-dev fakeroot lintian \
 libclang-rt-dev"
 [ $# -gt 0 ] && PKGS="$PKGS $*"

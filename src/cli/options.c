@@ -27,6 +27,10 @@ static const char usage_text[] =
 	"  -d, --duration SECS           stop after SECS seconds\n"
 	"  -b, --buffer-mb MB            ring buffer size (power of two, default 8)\n"
 	"      --max-conns N             sockets followed at once (default 65536)\n"
+	"  -w, --write FILE              also write JSON Lines (as --json) to FILE: record\n"
+	"                                while watching ladders or live text\n"
+	"  -r, --read FILE               draw a recording (what --json or -w wrote; - for\n"
+	"                                stdin) instead of tracing: no root, no BPF\n"
 	"  -v, --verbose                 show libbpf's log\n"
 	"  -V, --version                 print the version, libbpf's and the kernel\n"
 	"                                features found (for bug reports)\n"
@@ -34,7 +38,9 @@ static const char usage_text[] =
 	"\n"
 	"Examples:\n"
 	"  sudo tcptimeline -P 9000      every connection to or from port 9000\n"
-	"  sudo tcptimeline -p 1234 -j   JSON for sockets of process 1234\n";
+	"  sudo tcptimeline -p 1234 -j   JSON for sockets of process 1234\n"
+	"  sudo tcptimeline -P 9000 -w rec.jsonl --ladder   ladders now, the recording kept\n"
+	"  tcptimeline -r rec.jsonl --ladder                 the same ladders later, anywhere\n";
 
 void env_defaults(struct env *env)
 {
@@ -116,6 +122,8 @@ static const struct option long_opts[] = {
 	{ "duration", required_argument, NULL, 'd' },
 	{ "buffer-mb", required_argument, NULL, 'b' },
 	{ "max-conns", required_argument, NULL, OPT_MAX_CONNS },
+	{ "read", required_argument, NULL, 'r' },
+	{ "write", required_argument, NULL, 'w' },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "version", no_argument, NULL, 'V' },
 	{ "help", no_argument, NULL, 'h' },
@@ -137,7 +145,7 @@ enum parse_result parse_options(int argc, char **argv, struct env *env, FILE *ou
 
 	opterr = 0;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, ":P:p:46jTd:b:vVh", long_opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":P:p:46jTd:b:r:w:vVh", long_opts, NULL)) != -1) {
 		switch (c) {
 		case 'P':
 			if (parse_port_spec(optarg, env))
@@ -189,6 +197,18 @@ enum parse_result parse_options(int argc, char **argv, struct env *env, FILE *ou
 					"invalid buffer size '%s': use a power of two from 1 to 1024 (MB)",
 					optarg);
 			env->ringbuf_mb = (uint32_t)v;
+			env->ringbuf_set = true;
+			break;
+		case 'r':
+			if (!*optarg)
+				return usage_error(err, "%s", "--read needs a file name (- for stdin)");
+			env->read_path = optarg;
+			break;
+		case 'w':
+			if (!*optarg || !strcmp(optarg, "-"))
+				return usage_error(err, "invalid --write '%s': give a file name "
+						   "(--json writes to stdout)", optarg);
+			env->write_path = optarg;
 			break;
 		case OPT_MAX_CONNS:
 			if (parse_ulong(optarg, 16, 16777216, &v))
@@ -218,5 +238,16 @@ enum parse_result parse_options(int argc, char **argv, struct env *env, FILE *ou
 	if (env->json + env->ladder + env->live > 1)
 		return usage_error(err, "%s",
 			"--json, --ladder and --live choose the output: give one of them");
+	/* a recording is drawn as it was made: what the kernel was told to
+	 * filter or how long to run means nothing there */
+	if (env->read_path) {
+		const char *kernel_only = env->ports_on ? "-P" : env->pid ? "-p" :
+					  env->family ? (env->family == 4 ? "-4" : "-6") :
+					  env->duration_ms ? "-d" : env->ringbuf_set ? "-b" : NULL;
+
+		if (kernel_only)
+			return usage_error(err, "%s is for tracing, not for --read: filter the "
+					   "recording with jq instead", kernel_only);
+	}
 	return PARSE_OK;
 }

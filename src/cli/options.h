@@ -24,6 +24,9 @@ struct env {
 	uint64_t duration_ms;	/* 0: until Ctrl-C */
 	uint32_t ringbuf_mb;	/* ring buffer size */
 	uint32_t max_conns;	/* BPF socket map and connection table bound */
+	bool ringbuf_set;	/* -b given */
+	const char *read_path;	/* -r: replay this recording ("-" stdin) instead of tracing */
+	const char *write_path;	/* -w: also write JSON Lines here */
 };
 
 enum parse_result {

@@ -8,7 +8,7 @@ $(OUTPUT)/unit:
 
 $(OUTPUT)/unit/%: tests/unit/%.c $(CORE_OBJS) | $(OUTPUT)/unit
 	$(call msg,UNIT,$@)
-	$(Q)$(CC) $(TT_CFLAGS) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -Itests/unit $< $(CORE_OBJS) -lcmocka -o $@
+	$(Q)$(CC) $(TT_CFLAGS) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -Itests/unit $< $(CORE_OBJS) $(JANSSON_LIBS) -lcmocka -o $@
 
 unit-bins: $(UNIT_TESTS)
 
