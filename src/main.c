@@ -289,12 +289,14 @@ static int close_write(struct app *app)
 	return bad;
 }
 
-static void replay_tick(uint64_t stream_ns, void *ctx)
+static size_t replay_tick(uint64_t now_ns, void *ctx)
 {
 	struct app *app = ctx;
 
-	if (app->ladders)
-		ladder_queue_tick(app->ladders, stream_ns);
+	if (!app->ladders)
+		return 0;
+	ladder_queue_tick(app->ladders, now_ns);
+	return ladder_queue_pending(app->ladders);
 }
 
 /*

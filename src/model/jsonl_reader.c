@@ -458,7 +458,7 @@ int jsonl_read(FILE *in, const struct jsonl_reader_opts *o, struct jsonl_reader_
 {
 	static char line[JSONL_MAX_LINE + 2];
 	const char *name = !strcmp(o->name, "-") ? "stdin" : o->name;
-	uint64_t clock = 0, last_tick = 0;
+	uint64_t next_tick = 0;
 	bool have_offset = false, first = true;
 	int64_t offset = 0;
 
@@ -508,20 +508,21 @@ int jsonl_read(FILE *in, const struct jsonl_reader_opts *o, struct jsonl_reader_
 		if (first) {
 			if (o->start_ns)
 				*o->start_ns = ev.ts_ns;
-			clock = last_tick = ev.ts_ns;
+			next_tick = ev.ts_ns + JSONL_TICK_NS;
 			first = false;
 		}
-		if (ev.ts_ns > last_tick + JSONL_TICK_NS) {
-			/* the live loop ticked every 50 ms, after draining what had
-			 * arrived by then: here, just before this event arrived */
-			uint64_t now = ev.ts_ns - 1 > clock ? ev.ts_ns - 1 : clock;
+		/* the live loop ticked every 50 ms, idle or not, after draining
+		 * what had arrived by then: every tick time before this event's
+		 * (lines out of time order just wait for a later one) */
+		while (next_tick < ev.ts_ns) {
+			bool busy = o->tick && o->tick(next_tick, o->ctx);
 
-			if (o->tick)
-				o->tick(now, o->ctx);
-			last_tick = now;
+			if (busy)
+				next_tick += JSONL_TICK_NS;
+			else /* nothing held: no tick can draw anything until an event */
+				next_tick += (ev.ts_ns - next_tick + JSONL_TICK_NS - 1) /
+					     JSONL_TICK_NS * JSONL_TICK_NS;
 		}
-		if (ev.ts_ns > clock)
-			clock = ev.ts_ns;
 		conn_table_add_event(o->table, &ev);
 	}
 	if (ferror(in))

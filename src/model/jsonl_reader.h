@@ -50,8 +50,11 @@ struct jsonl_reader_opts {
 	int64_t *realtime_offset_ns;
 	/* the first event's time: text output counts seconds from it */
 	uint64_t *start_ns;
-	/* the recording's clock moved on (the newest ts_ns so far): the ladder queue */
-	void (*tick)(uint64_t stream_ns, void *ctx);
+	/* the live loop's 50 ms tick, on the recording's clock: called for
+	 * every tick time passed before the next event, as long as it returns
+	 * non-zero (the ladder queue holds something; an idle queue lets the
+	 * reader jump over idle hours) */
+	size_t (*tick)(uint64_t now_ns, void *ctx);
 	void *ctx;
 };
 

@@ -137,6 +137,31 @@ static void test_output_choice(void **state)
 	assert_int_equal(parse(&env, "--colour", NULL), PARSE_USAGE);
 }
 
+static void test_read_and_write(void **state)
+{
+	struct env env;
+
+	assert_int_equal(parse(&env, "-r", "rec.jsonl", "--ladder", "--max-conns", "100", NULL),
+			 PARSE_OK);
+	assert_string_equal(env.read_path, "rec.jsonl");
+	assert_int_equal(parse(&env, "--read", "-", "-j", NULL), PARSE_OK);
+	assert_string_equal(env.read_path, "-");
+	assert_int_equal(parse(&env, "-P", "9000", "-w", "out.jsonl", "--ladder", NULL), PARSE_OK);
+	assert_string_equal(env.write_path, "out.jsonl");
+	assert_int_equal(parse(&env, "--write", "o", "--json", NULL), PARSE_OK);
+	/* what only tracing means, with a recording: usage errors */
+	assert_int_equal(parse(&env, "-r", "rec.jsonl", "-P", "80", NULL), PARSE_USAGE);
+	assert_int_equal(parse(&env, "-p", "5", "-r", "rec.jsonl", NULL), PARSE_USAGE);
+	assert_int_equal(parse(&env, "-r", "rec.jsonl", "-6", NULL), PARSE_USAGE);
+	assert_int_equal(parse(&env, "-r", "rec.jsonl", "-d", "3", NULL), PARSE_USAGE);
+	assert_int_equal(parse(&env, "-r", "rec.jsonl", "-b", "8", NULL), PARSE_USAGE);
+	assert_int_equal(parse(&env, "-r", "", NULL), PARSE_USAGE);
+	assert_int_equal(parse(&env, "-r", NULL), PARSE_USAGE);
+	/* stdout is the chosen output's: -w - would mix two */
+	assert_int_equal(parse(&env, "-w", "-", NULL), PARSE_USAGE);
+	assert_int_equal(parse(&env, "-w", "", NULL), PARSE_USAGE);
+}
+
 static void test_help_and_version_exit_zero(void **state)
 {
 	struct env env;
@@ -172,6 +197,7 @@ int main(void)
 		cmocka_unit_test(test_other_usage_errors),
 		cmocka_unit_test(test_flags),
 		cmocka_unit_test(test_output_choice),
+		cmocka_unit_test(test_read_and_write),
 		cmocka_unit_test(test_help_and_version_exit_zero),
 		cmocka_unit_test(test_usage_message_is_one_line),
 	};
