@@ -67,7 +67,7 @@ endif
 #   src/model    records -> connections: decode, connection table, causes, names;
 #                recordings (JSON Lines) read back
 #   src/render   connections and events -> JSON, text, ladders (ladder_model: the
-#                rows and notes; render_ladder draws them as text)
+#                rows and notes; render_ladder draws them as text, render_html as SVG)
 #   src/util     small shared helpers (line building and escaping, text for people,
 #                terminal colours, addresses)
 # The pure modules (no libbpf): unit-tested without a kernel.
@@ -75,7 +75,8 @@ CORE_SRCS := src/model/names.c src/model/decode.c src/model/conn_table.c src/mod
 	     src/model/jsonl_reader.c \
 	     src/util/json.c src/util/text.c src/util/addr.c src/cli/options.c \
 	     src/render/render_json.c src/render/render_text.c \
-	     src/render/ladder_model.c src/render/render_ladder.c src/render/ladder_queue.c
+	     src/render/ladder_model.c src/render/render_ladder.c src/render/render_html.c \
+	     src/render/ladder_queue.c
 APP_SRCS := src/main.c src/kernel/loader.c src/kernel/existing.c src/kernel/version_report.c
 CORE_OBJS := $(patsubst src/%.c,$(OUTPUT)/%.o,$(CORE_SRCS))
 APP_OBJS := $(patsubst src/%.c,$(OUTPUT)/%.o,$(APP_SRCS))
@@ -88,7 +89,7 @@ Q = @
 msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
 endif
 
-.PHONY: all clean deps check unit integration docs-check check-asan
+.PHONY: all clean deps check unit integration docs-check html-check check-asan
 # the tracer's path: check-asan builds a sanitized one elsewhere
 TRACER_BIN ?= tcptimeline
 all: $(TRACER_BIN) $(OUTPUT)/tcptimeline.8
@@ -135,6 +136,11 @@ $(OUTPUT)/tcptimeline.8: docs/tcptimeline.8.scd | $(OUTPUT)
 docs-check: tcptimeline $(OUTPUT)/tcptimeline.8
 	$(Q)python3 tests/docs/run.py --tracer ./tcptimeline --man $(OUTPUT)/tcptimeline.8
 unit: docs-check
+
+# the HTML page: the unit tests' golden page well-formed (xmllint) and drawn
+# by a headless chromium (no root; a few seconds); in make check
+html-check: $(TRACER_BIN)
+	$(Q)python3 tests/html/run.py --tracer ./$(TRACER_BIN)
 
 # the loader and the version report include the skeleton
 $(OUTPUT)/kernel/loader.o $(OUTPUT)/kernel/version_report.o: $(OUTPUT)/tcptimeline.skel.h

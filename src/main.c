@@ -6,6 +6,7 @@
  * with no kernel side at all.
  */
 #include <errno.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,6 +29,7 @@
 #include "names.h"
 #include "options.h"
 #include "render.h"
+#include "render_html.h"
 #include "render_ladder.h"
 #include "text.h"
 
@@ -45,6 +47,9 @@ struct app {
 	bool ladder;		 /* ladders instead of the live stream */
 	FILE *write;		 /* -w: JSON Lines here too */
 	struct ladder_queue *ladders;
+	struct html_page *html;	 /* --html: the page being gathered */
+	FILE *html_file;	 /* opened at start, so a bad path fails before tracing */
+	bool html_created;	 /* it did not exist before: removed if tracing never starts */
 	uint64_t bad_records;
 	uint64_t lost_reported;
 	uint64_t map_full_reported;
@@ -81,14 +86,79 @@ static void draw_ladder(const struct conn *a, const struct conn *b, void *ctx)
 {
 	struct app *app = ctx;
 
-	render_ladder(stdout, a, b, &app->ropts);
+	if (app->ladder)
+		render_ladder(stdout, a, b, &app->ropts);
+	if (app->html)
+		html_page_add(app->html, a, b);
 }
 
 static void draw_late(const struct conn *c, void *ctx)
 {
 	struct app *app = ctx;
 
-	render_ladder_late(stdout, c, &app->ropts);
+	if (app->ladder)
+		render_ladder_late(stdout, c, &app->ropts);
+	if (app->html)
+		html_page_late(app->html, c);
+}
+
+/* --html: the file is opened (created or truncated) before tracing starts,
+ * so a path that cannot be written is found at once. 0, or exit status 2. */
+static int html_open(struct app *app)
+{
+	app->html_created = access(app->env.html, F_OK) != 0;
+	app->html_file = fopen(app->env.html, "w");
+	if (!app->html_file) {
+		fprintf(stderr, "tcptimeline: cannot write --html %s: %s: give a writable path\n",
+			app->env.html, strerror(errno));
+		return 2;
+	}
+	app->html = html_page_new();
+	if (!app->html) {
+		fprintf(stderr, "tcptimeline: out of memory\n");
+		return 1;
+	}
+	return 0;
+}
+
+/* The page, once tracing (or reading) ended. 0, or -EIO (said on stderr). */
+static int html_finish(struct app *app, const char *subtitle)
+{
+	int rc = html_page_write(app->html, app->html_file, subtitle);
+
+	if (fclose(app->html_file))
+		rc = -EIO;
+	app->html_file = NULL;
+	if (rc)
+		fprintf(stderr, "tcptimeline: writing --html %s failed: %s\n", app->env.html,
+			strerror(-rc));
+	return rc;
+}
+
+/* --html's file when no page is written (tracing never started): removed
+ * if this run created it */
+static void html_drop(struct app *app)
+{
+	if (!app->html_file)
+		return;
+	fclose(app->html_file);
+	app->html_file = NULL;
+	if (app->html_created)
+		unlink(app->env.html);
+}
+
+/* what a live run's page says it shows */
+static void html_live_subtitle(const char *filters, uint64_t start_realtime_ns, char *buf,
+			       size_t len)
+{
+	char from[40], to[40], host[256] = "";
+
+	format_rfc3339((int64_t)start_realtime_ns, from, sizeof(from));
+	format_rfc3339((int64_t)now_ns(CLOCK_REALTIME), to, sizeof(to));
+	if (gethostname(host, sizeof(host) - 1))
+		host[0] = '\0';
+	snprintf(buf, len, "Traced TCP (%s)%s%s from %s to %s", filters, host[0] ? " on " : "",
+		 host, from, to);
 }
 
 static int on_event(void *ctx, void *data, size_t size)
@@ -335,6 +405,13 @@ static int replay(struct app *app)
 	if (app->ladders)
 		ladder_queue_flush(app->ladders);
 	fflush(stdout);
+	if (app->html) {
+		char sub[PATH_MAX + 64];
+
+		snprintf(sub, sizeof(sub), "Read from the recording %s", name);
+		if (html_finish(app, sub))
+			ret = 1;
+	}
 	if (st.unknown)
 		fprintf(stderr, "tcptimeline: warning: %llu events of kinds this version does "
 			"not know skipped in %s\n", (unsigned long long)st.unknown, name);
@@ -352,6 +429,8 @@ static int replay(struct app *app)
 out:
 	if (close_write(app))
 		ret = 1;
+	html_drop(app);
+	html_page_free(app->html);
 	ladder_queue_free(app->ladders);
 	conn_table_free(app->table);
 	rst_reasons_clear();
@@ -363,6 +442,7 @@ int main(int argc, char **argv)
 	struct app app;
 	struct conn_table_opts topts = { 0 };
 	char err[512], filters[256];
+	uint64_t start_realtime;
 	enum parse_result pr;
 	sigset_t mask;
 	int ret, found;
@@ -406,6 +486,7 @@ int main(int argc, char **argv)
 	app.ropts.realtime_offset_ns =
 		(int64_t)now_ns(CLOCK_REALTIME) - (int64_t)now_ns(CLOCK_MONOTONIC);
 	app.ropts.start_ns = now_ns(CLOCK_MONOTONIC);
+	start_realtime = now_ns(CLOCK_REALTIME);
 	app.ropts.timestamp = app.env.timestamp;
 	app.ropts.color = !app.env.json && !app.env.no_color && isatty(STDOUT_FILENO) &&
 			  !(getenv("NO_COLOR") && *getenv("NO_COLOR"));
@@ -417,13 +498,18 @@ int main(int argc, char **argv)
 	topts.max_closed = 1024;
 	topts.sink = sink;
 	topts.sink_ctx = &app;
-	if (app.ladder) {
+	if (app.env.html) {
+		ret = html_open(&app);
+		if (ret)
+			return ret;
+	}
+	if (app.ladder || app.html) {
 		topts.max_events_per_conn = LADDER_MAX_EVENTS;
 		topts.on_close = on_close;
 		topts.on_close_ctx = &app;
 	}
 	app.table = conn_table_new(&topts);
-	if (app.table && app.ladder) {
+	if (app.table && (app.ladder || app.html)) {
 		struct ladder_queue_opts qopts = {
 			.hold_ns = LADDER_HOLD_NS,
 			.grace_ns = LADDER_GRACE_NS,
@@ -434,7 +520,7 @@ int main(int argc, char **argv)
 
 		app.ladders = ladder_queue_new(app.table, &qopts);
 	}
-	if (!app.table || (app.ladder && !app.ladders)) {
+	if (!app.table || ((app.ladder || app.html) && !app.ladders)) {
 		fprintf(stderr, "tcptimeline: out of memory\n");
 		ret = -ENOMEM;
 		goto cleanup;
@@ -464,6 +550,13 @@ int main(int argc, char **argv)
 	/* what is held, and every connection still open, drawn now */
 	if (app.ladders)
 		ladder_queue_flush(app.ladders);
+	if (app.html) {
+		char sub[768];
+
+		html_live_subtitle(filters, start_realtime, sub, sizeof(sub));
+		if (html_finish(&app, sub) && !ret)
+			ret = -EIO;
+	}
 
 	check_counters(&app, true);
 	if (app.bad_records)
@@ -489,6 +582,8 @@ cleanup:
 	loader_stop(&app.loader);
 	if (close_write(&app))
 		ret = -EIO;
+	html_drop(&app);
+	html_page_free(app.html);
 	ladder_queue_free(app.ladders);
 	conn_table_free(app.table);
 	rst_reasons_clear();

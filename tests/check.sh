@@ -64,6 +64,9 @@ fi'
 echo "== documentation tests (man page, bash completion)"
 user_suite docs python3 tests/docs/run.py --tracer ./tcptimeline --man .output/tcptimeline.8
 
+echo "== HTML page tests (xmllint, headless chromium)"
+user_suite html python3 tests/html/run.py --tracer ./tcptimeline
+
 echo "== packaging tests (make install, make deb as root, missing build dependencies, --version)"
 user_suite pkg python3 tests/pkg/run.py --tracer ./tcptimeline
 

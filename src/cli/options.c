@@ -22,6 +22,8 @@ static const char usage_text[] =
 	"                                when stdout is a terminal\n"
 	"      --live                    one text line per event as it happens; the default\n"
 	"                                when stdout is not a terminal\n"
+	"      --html FILE               also write every connection's ladder into FILE, one\n"
+	"                                self-contained HTML page, when tracing ends\n"
 	"      --no-color                no colour (also when NO_COLOR is set)\n"
 	"  -T, --timestamp               wall-clock time on each text line\n"
 	"  -d, --duration SECS           stop after SECS seconds\n"
@@ -107,7 +109,7 @@ bool env_port_wanted(const struct env *env, uint16_t port)
 	return env->port_bits[port >> 6] & (1ULL << (port & 63));
 }
 
-enum { OPT_MAX_CONNS = 1000, OPT_LADDER, OPT_LIVE, OPT_NO_COLOR };
+enum { OPT_MAX_CONNS = 1000, OPT_LADDER, OPT_LIVE, OPT_NO_COLOR, OPT_HTML };
 
 static const struct option long_opts[] = {
 	{ "port", required_argument, NULL, 'P' },
@@ -118,6 +120,7 @@ static const struct option long_opts[] = {
 	{ "ladder", no_argument, NULL, OPT_LADDER },
 	{ "live", no_argument, NULL, OPT_LIVE },
 	{ "no-color", no_argument, NULL, OPT_NO_COLOR },
+	{ "html", required_argument, NULL, OPT_HTML },
 	{ "timestamp", no_argument, NULL, 'T' },
 	{ "duration", required_argument, NULL, 'd' },
 	{ "buffer-mb", required_argument, NULL, 'b' },
@@ -184,6 +187,11 @@ enum parse_result parse_options(int argc, char **argv, struct env *env, FILE *ou
 			break;
 		case OPT_NO_COLOR:
 			env->no_color = true;
+			break;
+		case OPT_HTML:
+			if (!*optarg)
+				return usage_error(err, "%s", "--html needs a file name");
+			env->html = optarg;
 			break;
 		case 'd':
 			if (parse_ulong(optarg, 1, 31536000, &v))

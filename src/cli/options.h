@@ -16,6 +16,7 @@ struct env {
 	bool live;		/* --live: one line per event (default when not a terminal) */
 	bool no_color;		/* --no-color (or NO_COLOR in the environment) */
 	bool timestamp;		/* -T: wall-clock time on text lines */
+	const char *html;	/* --html FILE: the ladders as one HTML page, written at the end */
 	uint8_t family;		/* 0 both, 4, 6 */
 	uint32_t pid;		/* 0: any */
 	bool ports_on;

@@ -1006,9 +1006,14 @@ static void summary(struct ladder *l)
 			       (r->seg == LADDER_SEG_CTRL && !strncmp(r->label, "FIN", 3))))
 			first = r;
 	}
-	if (first && !refused)
+	l->open = open;
+	l->first_col = -1;
+	if (first && !refused) {
+		l->first_col = first->from;
+		l->first_reset = first->seg == LADDER_SEG_RST;
 		item(l, "%s %s first", ladder_role[first->from],
 		     first->seg == LADDER_SEG_RST ? "reset" : "closed");
+	}
 	for (int col = 0; col < 2; col++) {
 		const struct conn *c = l->end[col], *other = l->end[1 - col];
 

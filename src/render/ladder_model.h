@@ -69,6 +69,9 @@ struct ladder {
 	int n_summary;
 	/* how each end on this host ended: "close() [app_close]"; "" if not here */
 	char fate[2][LADDER_TEXT_MAX];
+	int first_col;	  /* the end that closed or reset first; -1 none (or refused) */
+	bool first_reset; /* ... by a reset */
+	bool open;	  /* an end is still open */
 	/* building */
 	size_t cap_rows;
 	struct ladder_obs *obs;

@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /*
  * libFuzzer target: arbitrary kernel records in arbitrary order through
- * decode -> connection table -> every renderer (JSON, text, ladder queue and
- * ladder), as main.c wires them. The input is a sequence of 32-byte steps;
- * each step builds one record from its bytes: which of four socket
+ * decode -> connection table -> every renderer (JSON, text, ladder queue,
+ * ladder and the HTML page), as main.c wires them. The input is a sequence
+ * of 32-byte steps; each step builds one record from its bytes: which of four socket
  * addresses and three birth times (so sockets are unknown, reborn, destroyed
  * twice, or seen without a birth), any event type (valid or not), any states,
  * a signed time delta (time goes backwards too), actor/owner/timer flags and
@@ -22,6 +22,7 @@
 #include "decode.h"
 #include "ladder_queue.h"
 #include "render.h"
+#include "render_html.h"
 #include "render_ladder.h"
 
 #define STEP 32
@@ -40,6 +41,7 @@ struct fuzz_app {
 	struct render_opts ro;
 	struct conn_table *t;
 	struct ladder_queue *q;
+	struct html_page *html;
 };
 
 static const uint64_t socks[4] = { 0xffff888000001000ULL, 0xffff888000002000ULL,
@@ -66,6 +68,7 @@ static void draw(const struct conn *x, const struct conn *y, void *ctx)
 	struct fuzz_app *a = ctx;
 
 	render_ladder(a->out, x, y, &a->ro);
+	html_page_add(a->html, x, y);
 }
 
 static void late(const struct conn *c, void *ctx)
@@ -73,6 +76,7 @@ static void late(const struct conn *c, void *ctx)
 	struct fuzz_app *a = ctx;
 
 	render_ladder_late(a->out, c, &a->ro);
+	html_page_late(a->html, c);
 }
 
 static void build(const uint8_t *s, uint64_t ts, struct tt_event *e)
@@ -95,7 +99,7 @@ static void build(const uint8_t *s, uint64_t ts, struct tt_event *e)
 	e->rport = client ? 9000 : 40000 + ((s[1] >> 6) & 1);
 	if (s[7] & 0x01) {
 		e->owner_pid = 100 + (s[8] & 7);
-		memcpy(e->owner_comm, "own\x1b[31m\xff", 9);
+		memcpy(e->owner_comm, "own\x1b[31m\xff<&", 11);
 	}
 	if (s[7] & 0x02) {
 		e->actor_pid = 200 + (s[9] & 7);
@@ -138,7 +142,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	qo.late = late;
 	qo.ctx = &a;
 	a.q = a.t ? ladder_queue_new(a.t, &qo) : NULL;
-	if (!a.t || !a.q)
+	a.html = html_page_new();
+	if (!a.t || !a.q || !a.html)
 		abort();
 
 	for (size_t off = 0; off + STEP <= size; off += STEP) {
@@ -178,6 +183,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		}
 	}
 	ladder_queue_flush(a.q);
+	html_page_write(a.html, a.out, "fuzz");
+	html_page_free(a.html);
 	ladder_queue_free(a.q);
 	conn_table_free(a.t);
 	fclose(a.out);
