@@ -4,7 +4,8 @@
 (tests/unit/golden/ladders.html, written by the unit tests) is well-formed
 XML and so is each of its SVGs (xmllint), fetches nothing, and a headless
 chromium draws it: the screenshot is not blank and shows the kinds' colours;
---html with a path that cannot be created fails at once.
+--html with a path that cannot be created fails at once; --read of every
+golden recording with --html draws what the text ladder draws.
 
 tests/html/run.py [--tracer PATH] [--page PATH]
 Prints `PASS name` or `FAIL name: why` per test and ends with `N passed, N failed`.
@@ -190,7 +191,72 @@ def test_bad_path(args):
         shutil.rmtree(tmp, ignore_errors=True)
 
 
-TESTS = [test_page_is_xml, test_self_contained, test_chromium_draws_it, test_bad_path]
+def text_ladders(text):
+    """per ladder drawn as text: (row times, arrow labels, summary items)"""
+    out = []
+    for block in text.split("\n\n"):
+        lines = block.strip("\n").splitlines()
+        if len(lines) < 3 or "  <->  " not in block:
+            continue
+        times, labels, summary = [], [], []
+        for l in lines:
+            m = re.match(r"^\s*(\d+\.\d{6})  (.*)$", l)
+            if m:
+                times.append(m.group(1))
+                a = (re.match(r"^\s*(\S.*?) -{10,}>", m.group(2))
+                     or re.search(r"<-{10,} (\S.*?)(?:\s{2,}|$)", m.group(2)))
+                if a:
+                    labels.append(a.group(1))
+            elif l.startswith("  ") and not l.startswith("   "):
+                summary.append(l.strip())
+        out.append((times, labels, " · ".join(summary).split(" · ")))
+    return out
+
+
+def html_ladders(page):
+    """the same from the page"""
+    import html as h
+    out = []
+    for sec in re.findall(r'<section class="conn".*?</section>', page, re.S):
+        times = re.findall(r'font-size="11">(\d+\.\d{6})</text>', sec)
+        labels = [h.unescape(x) for x in re.findall(r'font-weight="bold">([^<]+)</text></g>', sec)]
+        summary = h.unescape(re.search(r'<p class="summary">(.*?)</p>', sec, re.S).group(1))
+        out.append((times, labels, summary.split(" · ")))
+    return out
+
+
+def test_read_html(args):
+    """--read a recording --html: for every golden recording the page draws the ladders
+    of the text ladder (same row times, arrows, summary) and is well-formed"""
+    need("xmllint", "libxml2-utils")
+    golden = os.path.join(ROOT, "tests", "unit", "golden")
+    tmp = tempfile.mkdtemp(prefix="tt-html-")
+    try:
+        recs = sorted(f for f in os.listdir(golden) if f.endswith(".jsonl"))
+        check(len(recs) >= 10, f"only {len(recs)} recordings in {golden}")
+        for rec in recs:
+            out = os.path.join(tmp, rec + ".html")
+            p = subprocess.run([args.tracer, "--read", os.path.join(golden, rec), "--ladder",
+                                "--html", out], capture_output=True, text=True, timeout=30)
+            check(p.returncode == 0, f"{rec}: exit {p.returncode}: {p.stderr.strip()}")
+            page = open(out, encoding="utf-8").read()
+            rc, err = xmllint(page)
+            check(rc == 0, f"{rec}: {err}")
+            text, html = text_ladders(p.stdout), html_ladders(page)
+            check(len(text) >= 1 and len(text) == len(html),
+                  f"{rec}: {len(text)} text ladders, {len(html)} on the page")
+            for (tt, tl, ts), (ht, hl, hs) in zip(text, html):
+                check(tt == ht, f"{rec}: row times {tt} vs {ht}")
+                # the text ladder cuts a label to 13 characters
+                check(len(tl) == len(hl) and all(h.startswith(t) for t, h in zip(tl, hl)),
+                      f"{rec}: arrows {tl} vs {hl}")
+                check(ts == hs, f"{rec}: summary {ts} vs {hs}")
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+TESTS = [test_page_is_xml, test_self_contained, test_chromium_draws_it, test_bad_path,
+         test_read_html]
 
 
 def main():
