@@ -21,7 +21,7 @@ $(FUZZ_OUT)/obj/%.o: src/%.c
 
 $(FUZZ_OUT)/fuzz_records: tests/fuzz/fuzz_records.c $(FUZZ_OBJS)
 	$(call msg,FUZZ,$@)
-	$(Q)$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer $^ -o $@
+	$(Q)$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer $^ $(JANSSON_LIBS) -o $@
 
 .PHONY: fuzz fuzz-bins
 fuzz-bins: $(FUZZ_OUT)/fuzz_records
