@@ -7,7 +7,7 @@
 #	sudo make bench		build everything and run tests/bench/bench.sh
 #
 # bench.sh settings pass through the environment or the make command line,
-# e.g. `sudo make bench ROUNDS=7 SECS=10` (see the top of bench.sh).
+# e.g. `sudo make bench ROUNDS=7 SECS=10` (see the top of bench.py).
 
 OUTPUT ?= .output
 BENCH_OUT := $(OUTPUT)/bench

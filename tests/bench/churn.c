@@ -27,7 +27,9 @@
  *   28,232 ports: ~14,500 conn/s at 1 s, ~9,800 at 2 s, ~26,000 and
  *   CPU-bound at 0.5 s), and spare CPU is burnt in connect()'s port
  *   search: a tracer's cost hides in that slack until it exceeds it.  This
- *   is the ~14,000 conn/s of DESIGN.md.
+ *   is the ~14,000 conn/s load the project's first performance targets
+ *   were set on (README.md, Performance; docs/architecture.md, "Where the
+ *   cost is").
  *
  * Both make 10 state changes and 5 tcp_probe firings per connection.
  *
