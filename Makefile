@@ -42,7 +42,7 @@ BUILD_TOOLS := CC=$(firstword $(CC)):gcc CLANG=$(firstword $(CLANG)):clang \
 	       SCDOC=$(firstword $(SCDOC)):scdoc
 BUILD_LIBS := libbpf:libbpf-dev libelf:libelf-dev zlib:zlib1g-dev jansson:libjansson-dev
 UNIT_LIBS := cmocka:libcmocka-dev
-NO_BUILD_GOALS := deps check demo deb clean uninstall vm-setup
+NO_BUILD_GOALS := deps check demo deb clean uninstall vm-setup lint
 ifneq ($(if $(MAKECMDGOALS),$(filter-out $(NO_BUILD_GOALS),$(MAKECMDGOALS)),all),)
 dep_word = $(word $(2),$(subst :, ,$(1)))
 # each missing item is one word, ~ for its spaces, so the list joins with commas
@@ -89,7 +89,7 @@ Q = @
 msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
 endif
 
-.PHONY: all clean deps check unit integration docs-check html-check check-asan
+.PHONY: all clean deps check unit integration docs-check html-check check-asan lint
 # the tracer's path: check-asan builds a sanitized one elsewhere
 TRACER_BIN ?= tcptimeline
 all: $(TRACER_BIN) $(OUTPUT)/tcptimeline.8
@@ -107,6 +107,11 @@ check: deps
 
 integration: tcptimeline
 	$(Q)python3 tests/integration/run.py
+
+# shellcheck on every shell script, pyflakes on every Python file (found by
+# name and #! line: tests/lint.sh); make check runs it
+lint:
+	$(Q)tests/lint.sh
 
 $(OUTPUT):
 	$(Q)mkdir -p $@

@@ -30,8 +30,7 @@ done
 # user_suite NAME CMD...: a suite that prints PASS/FAIL lines; a run that
 # fails without a FAIL line counts as one failure
 user_suite() {
-	name=$1
-	shift
+	shift # NAME is for suite()'s message; the suite's own lines name it
 	"$@" >"$log" 2>&1
 	rc=$?
 	cat "$log"
@@ -53,6 +52,9 @@ suite() {
 	fi
 	user_suite "$@"
 }
+
+echo "== lint (make lint: shellcheck on the shell scripts, pyflakes on the Python)"
+user_suite lint make --no-print-directory lint
 
 echo "== fuzzing (tests/fuzz: decode, connection table and renderers under libFuzzer + ASan/UBSan, 20 s)"
 user_suite fuzz sh -c 'if make --no-print-directory fuzz FUZZ_SECS=20; then

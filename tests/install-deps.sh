@@ -6,7 +6,7 @@ set -eu
 
 PKGS="make gcc clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev pkg-config libcmocka-dev \
 libjansson-dev python3 iproute2 nftables procps libbpf-tools jq scdoc man-db bash-completion \
-debhelper dpkg-dev fakeroot lintian libxml2-utils chromium fonts-dejavu-core \
+debhelper dpkg-dev fakeroot lintian shellcheck pyflakes3 libxml2-utils chromium fonts-dejavu-core \
 libclang-rt-dev"
 [ $# -gt 0 ] && PKGS="$PKGS $*"
 
@@ -29,6 +29,7 @@ fi
 echo "tcptimeline: installing Debian packages:$missing"
 export DEBIAN_FRONTEND=noninteractive
 # an old or empty package list is the usual reason an install fails: refresh once, then retry
+# shellcheck disable=SC2086 # $missing is a list of package names
 apt-get install -y -q --no-install-recommends $missing >/dev/null 2>&1 || {
 	apt-get update -q >/dev/null
 	apt-get install -y -q --no-install-recommends $missing

@@ -28,7 +28,7 @@ for sc in $scenarios; do
 	*) echo "demo: unknown scenario '$sc' (one of: $all)" >&2; exit 2 ;;
 	esac
 done
-n=$(echo $scenarios | wc -w)
+n=$(echo "$scenarios" | wc -w)
 last=$((base + n - 1))
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/tcptimeline-demo.XXXXXX") || exit 1

@@ -1,8 +1,11 @@
 # SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+# shellcheck shell=bash
 # Shared helpers for tests/vm/setup.sh and tests/vm/run.sh (sourced).
 
 VM_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# shellcheck disable=SC2034 # REPO_DIR and CACHE: for the scripts that source this
 REPO_DIR=$(cd "$VM_DIR/../.." && pwd)
+# shellcheck disable=SC2034
 CACHE=${VM_CACHE:-$VM_DIR/.cache}
 MODDIR=${VM_MODDIR:-/lib/modules}
 ALL_KERNELS="5.10 6.1 6.12 7"
@@ -21,6 +24,7 @@ select_kernels() {
 		*) die "unknown kernel '$k' (choose from: $ALL_KERNELS host)" ;;
 		esac
 	done
+	# shellcheck disable=SC2086 # split and joined again: one space between names
 	echo $out
 }
 
@@ -43,9 +47,10 @@ installed_release() {
 		d=${d%/"$MARKER"}
 		v=${d##*/}
 		[[ $v =~ $re ]] || continue
-		[ -s "$d/vmlinuz" ] && [ -s "$d/modules.dep" ] || continue
+		if [ ! -s "$d/vmlinuz" ] || [ ! -s "$d/modules.dep" ]; then continue; fi
 		best="$best $v"
 	done
+	# shellcheck disable=SC2086 # $best is a list of releases
 	[ -n "$best" ] && printf '%s\n' $best | sort -V | tail -n1
 	return 0
 }

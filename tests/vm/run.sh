@@ -22,8 +22,10 @@
 # Full logs: tests/vm/.cache/logs/KERNEL.log (results) and KERNEL.console.log
 # (the guest's kernel console and stderr); table: tests/vm/.cache/matrix.md
 set -Eeuo pipefail
+# shellcheck source=lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 # Never die silently: a failed command under set -e names itself.
+# shellcheck disable=SC2154 # _rc is set in the trap's own first command
 trap '_rc=$?; [[ $- != *e* ]] || echo "vmtest: error: tests/vm/run.sh line $LINENO: command failed (exit $_rc)" >&2' ERR
 
 sel=()
@@ -134,7 +136,7 @@ marked_lines() {
 failed_names() { (grep -E '^FAIL ' "$1" || true) | sed -E 's/^FAIL ([^:]*).*/\1/' | tr '\n' ' ' | sed 's/ $//'; }
 
 # Markdown-safe cell text.
-cell() { [ -z "$1" ] || sed 's/|/\\|/g' <<<"$1" | awk 'NR > 1 { printf "; " } { printf "%s", $0 }'; }
+cell() { [ -z "$1" ] || printf '%s\n' "${1//|/\\|}" | awk 'NR > 1 { printf "; " } { printf "%s", $0 }'; }
 
 results=()   # result lines, printed again at the end
 rows=()      # markdown rows
@@ -212,7 +214,7 @@ run_one() { # $1 slot
 		line="vmtest $k ($ver): $summary [$((t1 - t0)) s${retried:+; $retried}]"
 		rows+=("| $k | $ver | $summary | $(cell "$skips") | $(cell "$fails") | $((t1 - t0)) s |")
 	else
-		if [ $rc = 124 ] || [ $rc = 137 ]; then
+		if [ "$rc" = 124 ] || [ "$rc" = 137 ]; then
 			why="timeout after $TIMEOUT s"
 		elif [ -n "$summary" ]; then
 			why="$summary"

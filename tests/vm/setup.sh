@@ -13,6 +13,7 @@
 # tests/vm/.cache/apt; the machine's own apt sources are never touched.
 # Kernels land in /lib/modules/VER (modules, vmlinuz, config) + depmod.
 set -euo pipefail
+# shellcheck source=lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 KSEL=$(select_kernels "$@")
@@ -117,6 +118,7 @@ if ! vng --version >/dev/null 2>&1; then
 	ensure_lists
 	apt-cache "${APT_OPTS[@]}" policy virtme-ng 2>/dev/null | grep trixie >/dev/null || apt_private_update
 	apt_download virtme-ng/trixie
+	# shellcheck disable=SC2012 # the newest by time; .deb names are plain
 	deb=$(ls -t "$DEBDIR"/virtme-ng_*_all.deb | head -n1)
 	note "installing $(basename "$deb")"
 	dpkg -i "$deb" >"$CACHE/dpkg-virtme-ng.log" 2>&1 ||
@@ -132,7 +134,7 @@ resolve_kernel() {
 	case $1 in
 	5.10 | 6.1 | 6.12)
 		local pre=linux-image-$1
-		p=$(newest_pkg "$pre" "^linux-image-$(sed 's/\./\\./g' <<<"$1")[.-][^-]*(-[0-9]+)?-amd64-unsigned\$") || return 1
+		p=$(newest_pkg "$pre" "^linux-image-${1//./\\.}[.-][^-]*(-[0-9]+)?-amd64-unsigned\$") || return 1
 		v=${p#linux-image-}
 		v=${v%-unsigned}
 		[[ $v =~ $(release_re "$1") ]] || return 1
@@ -142,8 +144,9 @@ resolve_kernel() {
 		# 7.x is split: linux-binary (vmlinuz) + linux-modules (+ linux-base).
 		if p=$(newest_pkg linux-binary-7 '^linux-binary-7\.[0-9]+\.[0-9]+(\+deb[0-9]+)?-amd64$'); then
 			v=${p#linux-binary-}
-			local extra=""
-			newest_pkg "linux-base-$v" "^linux-base-$(sed 's/[.+]/\\&/g' <<<"$v")\$" >/dev/null && extra=linux-base-$v
+			local extra="" v_re=${v//./\\.}
+			v_re=${v_re//+/\\+}
+			newest_pkg "linux-base-$v" "^linux-base-$v_re\$" >/dev/null && extra=linux-base-$v
 			echo "$v $p linux-modules-$v $extra"
 		else
 			p=$(newest_pkg linux-image-7 '^linux-image-7\.[0-9]+\.[0-9]+(\+deb[0-9]+)?-amd64-unsigned$') || return 1
@@ -165,6 +168,7 @@ install_kernel() { # $1 slot, $2 release, rest: packages
 	EXTRACT_TMP=$tmp
 	local pkg f
 	for pkg in "$@"; do
+		# shellcheck disable=SC2012 # the newest by time; .deb names are plain
 		f=$(ls -t "$DEBDIR/${pkg}_"*.deb 2>/dev/null | head -n1)
 		[ -n "$f" ] || die "kernel $slot: downloaded $pkg not found in $DEBDIR"
 		dpkg-deb -x "$f" "$tmp" || die "kernel $slot: cannot extract $f"

@@ -46,8 +46,8 @@ import socket
 s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
 s.bind(("10.99.0.2", 9000)); s.listen(1); s.settimeout(10)
 a, _ = s.accept(); a.sendall(a.recv(2))' &
-	local srv=$! i
-	for i in 1 2 3 4 5 6 7 8 9 10; do
+	local srv=$!
+	for _ in 1 2 3 4 5 6 7 8 9 10; do
 		ip netns exec vmt_a python3 -c '
 import socket
 c = socket.create_connection(("10.99.0.2", 9000), timeout=5)

@@ -1,0 +1,70 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+# make lint: shellcheck on every shell script and pyflakes on every Python
+# file of the tree, found by name (*.sh, *.py) or by their #! line, so a new
+# script is checked without being listed anywhere. One line per tool:
+# `PASS lint_shellcheck (N files)` or `FAIL lint_shellcheck: ...` (its
+# findings above it); exit status 1 if either failed. make check runs it.
+# Its settings are in .shellcheckrc at the top of the tree (sourced files are
+# followed from the script's own directory).
+set -u
+cd "$(dirname "$0")/.." || exit 1
+
+# the tree's files: git's list in a checkout (nothing built or cached),
+# otherwise everything but the build and cache directories
+files() {
+	if git rev-parse --is-inside-work-tree >/dev/null 2>&1; then
+		git ls-files --cached --others --exclude-standard
+	else
+		find . \( -name .git -o -name .output -o -name .cache -o -name vmlinux \) -prune \
+			-o -type f -print | sed 's|^\./||'
+	fi
+}
+
+# kind FILE: sh, py or nothing
+kind() {
+	case ${1##*/} in
+	*.sh) echo sh; return ;;
+	*.py) echo py; return ;;
+	*.*) return ;; # another language's file (.c, .mk, .scd, ...)
+	esac
+	case $(head -n 1 "$1" 2>/dev/null) in
+	'#!'*python*) echo py ;;
+	'#!'*/sh | '#!'*/sh\ * | '#!'*' sh' | '#!'*bash*) echo sh ;;
+	esac
+}
+
+sh_files=$(mktemp)
+py_files=$(mktemp)
+trap 'rm -f "$sh_files" "$py_files"' EXIT
+files | while IFS= read -r f; do
+	[ -f "$f" ] || continue
+	case $(kind "$f") in
+	sh) printf '%s\n' "$f" >>"$sh_files" ;;
+	py) printf '%s\n' "$f" >>"$py_files" ;;
+	esac
+done
+
+failed=0
+# run NAME TOOL FILELIST [OPTIONS...]: TOOL on every file of FILELIST
+run() {
+	name=$1 tool=$2 list=$3
+	shift 3
+	n=$(wc -l <"$list")
+	if ! command -v "$tool" >/dev/null 2>&1; then
+		echo "FAIL $name: $tool not found: install it (sudo make deps)"
+		failed=1
+		return
+	fi
+	# file names from git ls-files: no newlines; xargs -d keeps spaces
+	if xargs -r -d '\n' "$tool" "$@" <"$list"; then
+		echo "PASS $name ($n files)"
+	else
+		echo "FAIL $name: $tool found the problems above in $n files"
+		failed=1
+	fi
+}
+
+run lint_shellcheck shellcheck "$sh_files" --external-sources
+run lint_pyflakes pyflakes3 "$py_files"
+exit "$failed"
