@@ -60,7 +60,7 @@ run() {
 	if xargs -r -d '\n' "$tool" "$@" <"$list"; then
 		echo "PASS $name ($n files)"
 	else
-		echo "FAIL $name: $tool found the problems above in $n files"
+		echo "FAIL $name: $tool found problems (above) in the $n files checked"
 		failed=1
 	fi
 }
