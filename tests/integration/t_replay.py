@@ -6,7 +6,6 @@ very ladders, write the very JSON again, and one live text line per event.
 Bad recordings get one line naming the file (and line) and exit status 1."""
 import os
 import shutil
-import signal
 import subprocess
 import tempfile
 
