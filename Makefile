@@ -73,7 +73,7 @@ endif
 # The pure modules (no libbpf): unit-tested without a kernel.
 CORE_SRCS := src/model/names.c src/model/decode.c src/model/conn_table.c src/model/cause.c \
 	     src/model/jsonl_reader.c \
-	     src/util/json.c src/util/text.c src/util/addr.c src/cli/options.c \
+	     src/util/json.c src/util/text.c src/util/addr.c src/util/output.c src/cli/options.c \
 	     src/render/render_json.c src/render/render_text.c \
 	     src/render/ladder_model.c src/render/render_ladder.c src/render/render_html.c \
 	     src/render/ladder_queue.c

@@ -14,6 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <sys/epoll.h>
+#include <sys/stat.h>
 #include <sys/signalfd.h>
 #include <sys/timerfd.h>
 #include <bpf/libbpf.h>
@@ -28,6 +29,7 @@
 #include "loader.h"
 #include "names.h"
 #include "options.h"
+#include "output.h"
 #include "render.h"
 #include "render_html.h"
 #include "render_ladder.h"
@@ -53,6 +55,7 @@ struct app {
 	uint64_t bad_records;
 	uint64_t lost_reported;
 	uint64_t map_full_reported;
+	int out_errno;		 /* stdout failed (write error, reader gone): stop, exit 1 */
 };
 
 static uint64_t now_ns(clockid_t clk)
@@ -61,6 +64,32 @@ static uint64_t now_ns(clockid_t clk)
 
 	clock_gettime(clk, &ts);
 	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+/* Output is never lost silently: a failed write to stdout (a full disk, EIO,
+ * a reader gone) stops the tracer with one line naming the output and exit 1.
+ * Returns false once stdout has failed. */
+static bool flush_stdout(struct app *app)
+{
+	if (app->out_errno)
+		return false;
+	fflush(stdout);
+	app->out_errno = output_error(stdout);
+	if (!app->out_errno)
+		return true;
+	fprintf(stderr, "tcptimeline: cannot write to stdout: %s: stopping (output lost from here)\n",
+		strerror(app->out_errno));
+	return false;
+}
+
+/* A pipe or socket on stdout is watched so that a reader that goes away
+ * (`| head`) ends the tracer at once, even when no event is waiting to be
+ * written: the write end of a pipe reports EPOLLERR once no reader is left. */
+static bool stdout_watchable(void)
+{
+	struct stat st;
+
+	return !fstat(STDOUT_FILENO, &st) && (S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode));
 }
 
 static void sink(const struct tl_event *ev, const struct conn *c, void *ctx)
@@ -272,6 +301,7 @@ static int run(struct app *app)
 	sigemptyset(&mask);
 	sigaddset(&mask, SIGINT);
 	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGHUP);
 	sfd = signalfd(-1, &mask, SFD_CLOEXEC);
 	tfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC);
 	epfd = epoll_create1(EPOLL_CLOEXEC);
@@ -281,6 +311,16 @@ static int run(struct app *app)
 		ret = -errno;
 		fprintf(stderr, "tcptimeline: cannot set up the event loop: %s\n", strerror(-ret));
 		goto out;
+	}
+	if (stdout_watchable()) {
+		/* no EPOLLOUT: only EPOLLERR/EPOLLHUP, which epoll always reports */
+		struct epoll_event oev = { .events = 0, .data.fd = STDOUT_FILENO };
+
+		if (epoll_ctl(epfd, EPOLL_CTL_ADD, STDOUT_FILENO, &oev)) {
+			ret = -errno;
+			fprintf(stderr, "tcptimeline: cannot watch stdout: %s\n", strerror(-ret));
+			goto out;
+		}
 	}
 	if (app->env.duration_ms)
 		deadline = now_ns(CLOCK_MONOTONIC) + app->env.duration_ms * 1000000ULL;
@@ -310,6 +350,11 @@ static int run(struct app *app)
 					check_counters(app, false);
 				if (deadline && now_ns(CLOCK_MONOTONIC) >= deadline)
 					stop = true;
+			} else if (evs[i].data.fd == STDOUT_FILENO &&
+				   (evs[i].events & (EPOLLERR | EPOLLHUP)) && !app->out_errno) {
+				app->out_errno = EPIPE;
+				fprintf(stderr, "tcptimeline: stdout: its reader went away: stopping\n");
+				stop = true;
 			}
 		}
 		int rc = loader_consume(&app->loader);
@@ -322,7 +367,8 @@ static int run(struct app *app)
 		}
 		if (app->ladders)
 			ladder_queue_tick(app->ladders, now_ns(CLOCK_MONOTONIC));
-		fflush(stdout);
+		if (!flush_stdout(app))
+			stop = true;
 		if (app->write)
 			fflush(app->write);
 	}
@@ -404,7 +450,8 @@ static int replay(struct app *app)
 	 * every connection still open when it was made, drawn now */
 	if (app->ladders)
 		ladder_queue_flush(app->ladders);
-	fflush(stdout);
+	if (!flush_stdout(app))
+		ret = 1;
 	if (app->html) {
 		char sub[PATH_MAX + 64];
 
@@ -460,17 +507,35 @@ int main(int argc, char **argv)
 		return 0;
 	if (pr == PARSE_USAGE)
 		return 2;
+	/* -p for a process that is not there follows nothing: a usage error */
+	if (app.env.pid && kill((pid_t)app.env.pid, 0) && errno == ESRCH) {
+		fprintf(stderr,
+			"tcptimeline: no process with pid %u: give the pid of a running process "
+			"(see tcptimeline --help)\n",
+			app.env.pid);
+		return 2;
+	}
 
 	libbpf_set_print(app.env.verbose ? libbpf_print : libbpf_quiet);
-	/* Into a pipe or a file, output is written in large blocks: the loop
+	/* Into a pipe or a file, output is written in 64 KiB blocks: the loop
 	 * flushes after each batch it drains, so nothing waits longer than a
-	 * poll interval. */
-	if (!isatty(STDOUT_FILENO))
-		setvbuf(stdout, NULL, _IOFBF, 64 * 1024);
-	/* SIGINT/SIGTERM arrive through the signalfd, from the first moment */
+	 * poll interval. The stream remembers why a write failed. */
+	{
+		FILE *out = output_open(STDOUT_FILENO, isatty(STDOUT_FILENO));
+
+		if (!out) {
+			fprintf(stderr, "tcptimeline: out of memory\n");
+			return 1;
+		}
+		stdout = out;
+	}
+	/* SIGINT/SIGTERM/SIGHUP arrive through the signalfd, from the first
+	 * moment; SIGHUP (the terminal or the service manager going away) ends
+	 * the tracer as cleanly as SIGTERM */
 	sigemptyset(&mask);
 	sigaddset(&mask, SIGINT);
 	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGHUP);
 	sigprocmask(SIG_BLOCK, &mask, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
@@ -541,14 +606,15 @@ int main(int argc, char **argv)
 			"tcptimeline: warning: cannot list connections open before tracing (%s): "
 			"their events will show without an owner\n",
 			strerror(-found));
-	fflush(stdout);
+	flush_stdout(&app);
 
 	describe_filters(&app.env, filters, sizeof(filters));
 	fprintf(stderr, "tcptimeline: tracing TCP (%s); Ctrl-C to stop\n", filters);
 
 	ret = run(&app);
-	/* what is held, and every connection still open, drawn now */
-	if (app.ladders)
+	/* what is held, and every connection still open, drawn now (not into
+	 * an output that has failed) */
+	if (app.ladders && !app.out_errno)
 		ladder_queue_flush(app.ladders);
 	if (app.html) {
 		char sub[768];
@@ -557,6 +623,7 @@ int main(int argc, char **argv)
 		if (html_finish(&app, sub) && !ret)
 			ret = -EIO;
 	}
+	flush_stdout(&app);
 
 	check_counters(&app, true);
 	if (app.bad_records)
@@ -574,7 +641,7 @@ int main(int argc, char **argv)
 			open == 1 ? "" : "s");
 		conn_table_foreach_open(app.table, summarise_open, &app);
 	}
-	fflush(stdout);
+	flush_stdout(&app);
 
 cleanup:
 	/* one way out, in reverse order of set-up (each is a no-op on what was
@@ -587,5 +654,5 @@ cleanup:
 	ladder_queue_free(app.ladders);
 	conn_table_free(app.table);
 	rst_reasons_clear();
-	return ret ? 1 : 0;
+	return ret || app.out_errno ? 1 : 0;
 }
