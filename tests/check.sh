@@ -63,6 +63,9 @@ else
 	echo "FAIL fuzz_records: the reproducer (crash-*, leak-*) is in .output/fuzz/"
 fi'
 
+echo "== benchmark report (tests/bench/report_test.py: a recorded run's report, figure for figure)"
+user_suite bench_report python3 tests/bench/report_test.py
+
 echo "== documentation tests (man page, bash completion)"
 user_suite docs python3 tests/docs/run.py --tracer ./tcptimeline --man .output/tcptimeline.8
 

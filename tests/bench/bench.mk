@@ -51,6 +51,12 @@ $(NOOUT_TRACER): $(CORE_OBJS) $(filter-out $(OUTPUT)/kernel/loader.o,$(APP_OBJS)
 
 -include $(wildcard $(NOOUT)/*.d)
 
+# the report from a recorded run, figure for figure (no root; in make unit)
+.PHONY: bench-report-check
+bench-report-check:
+	$(Q)python3 tests/bench/report_test.py
+unit: bench-report-check
+
 .PHONY: bench bench-bins
 bench-bins: $(BENCH_BINS) $(NOOUT_TRACER)
 

@@ -612,6 +612,7 @@ class Bench:
                  busy_before)
         meta = {
             "START": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "KERNEL": os.uname().release, "NCPU": NCPU, "CLK_TCK": CLK_TCK,
             "BUSY_BEFORE": busy_before,
             "LOAD_BEFORE": " ".join(read("/proc/loadavg").split()[:3]),
             "TT_VERSION": self.tt_version, "HAVE_TT": self.have_tt,
@@ -725,6 +726,7 @@ def median(v):
 
 
 def table_row(w, c, rows, meta, base):
+    hz = meta.get("CLK_TCK", CLK_TCK)
     """The report's line for workload w under config c, and the median (the
     base of the ratios when c is none); (None, base) when there is no line."""
     label = CONFIGS[c].label
@@ -749,7 +751,7 @@ def table_row(w, c, rows, meta, base):
             w, label, n_all), base
     # tracer CPU (from readiness to just before SIGINT):
     # churn: ms per 1000 connections; bulk: % of a CPU
-    t = sum(num(r["cpu_ticks"]) / CLK_TCK for r in kept)
+    t = sum(num(r["cpu_ticks"]) / hz for r in kept)
     if c == "none":
         cpu = "–"
     elif w.startswith("churn"):
@@ -839,7 +841,8 @@ def report(meta, rows, progs):
     H = meta["H"]
     o = ["### tcptimeline overhead (%s)" % meta["START"], "",
          "Kernel %s, %d CPUs, %s interleaved rounds (%s order) of %s s per workload and tracer."
-         % (os.uname().release, NCPU, meta["ROUNDS"], meta["ORDER"], meta["SECS"]),
+         % (meta.get("KERNEL", os.uname().release), meta.get("NCPU", NCPU), meta["ROUNDS"],
+            meta["ORDER"], meta["SECS"]),
          "churn: `%s` (server closes first; CPU-bound);" % H["churn"],
          "churn_tw: `%s` (client closes first; capped by TIME_WAIT port reuse, not by CPU);"
          % H["churn_tw"],
