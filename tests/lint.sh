@@ -10,11 +10,12 @@
 set -u
 cd "$(dirname "$0")/.." || exit 1
 
-# the tree's files: git's list in a checkout (nothing built or cached),
+# the tree's files: git's list in a checkout (what is committed or added;
+# nothing built, cached or scratch),
 # otherwise everything but the build and cache directories
 files() {
 	if git rev-parse --is-inside-work-tree >/dev/null 2>&1; then
-		git ls-files --cached --others --exclude-standard
+		git ls-files
 	else
 		find . \( -name .git -o -name .output -o -name .cache -o -name vmlinux \) -prune \
 			-o -type f -print | sed 's|^\./||'

@@ -10,7 +10,6 @@ Prints `ready` once every connection is accepted, `done TOTAL` once every
 connection has done EXCHANGES exchanges (0: never stops exchanging), then
 keeps every connection open until stdin is closed or a line arrives.
 """
-import os
 import resource
 import selectors
 import socket
