@@ -42,7 +42,7 @@ BUILD_TOOLS := CC=$(firstword $(CC)):gcc CLANG=$(firstword $(CLANG)):clang \
 	       SCDOC=$(firstword $(SCDOC)):scdoc
 BUILD_LIBS := libbpf:libbpf-dev libelf:libelf-dev zlib:zlib1g-dev jansson:libjansson-dev
 UNIT_LIBS := cmocka:libcmocka-dev
-NO_BUILD_GOALS := deps check demo deb clean uninstall vm-setup lint
+NO_BUILD_GOALS := deps check demo deb clean uninstall vm-setup lint print-build-deps
 ifneq ($(if $(MAKECMDGOALS),$(filter-out $(NO_BUILD_GOALS),$(MAKECMDGOALS)),all),)
 dep_word = $(word $(2),$(subst :, ,$(1)))
 # each missing item is one word, ~ for its spaces, so the list joins with commas
@@ -139,9 +139,16 @@ $(OUTPUT)/tcptimeline.8: docs/tcptimeline.8.scd | $(OUTPUT)
 
 # the man page and the bash completion against --help and the README's
 # contract (no root); part of make unit, so an option added without its
-# man page entry and completion fails before it lands
+# man page entry and completion fails before it lands; the same for a
+# build dependency missing from debian/control or tests/install-deps.sh
 docs-check: tcptimeline $(OUTPUT)/tcptimeline.8
 	$(Q)python3 tests/docs/run.py --tracer ./tcptimeline --man $(OUTPUT)/tcptimeline.8
+	$(Q)python3 tests/pkg/run.py -k build_depends
+
+# the Debian packages of BUILD_TOOLS, BUILD_LIBS and UNIT_LIBS (tests/pkg)
+.PHONY: print-build-deps
+print-build-deps:
+	@echo $(foreach d,$(BUILD_TOOLS) $(BUILD_LIBS) $(UNIT_LIBS),$(lastword $(subst :, ,$(d))))
 unit: docs-check
 
 # the HTML page: the unit tests' golden page well-formed (xmllint) and drawn

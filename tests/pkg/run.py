@@ -136,6 +136,41 @@ def test_missing_build_deps(args):
               f"make -n with every dependency present: {p.stderr.strip()[:300]}")
 
 
+def control_build_depends():
+    """The package names of debian/control's Build-Depends (alternatives
+    included, versions and build profiles dropped)."""
+    text = open(os.path.join(ROOT, "debian", "control")).read()
+    m = re.search(r"^Build-Depends:(.*?)(?=^\S)", text, re.S | re.M)
+    check(m, "no Build-Depends in debian/control")
+    names = set()
+    for dep in m.group(1).split(","):
+        for alt in dep.split("|"):
+            w = re.sub(r"[(<\[].*", "", alt).strip()
+            if w:
+                names.add(w)
+    return names
+
+
+def test_build_depends_complete(args):
+    """Every Debian package the Makefile checks for (BUILD_TOOLS, BUILD_LIBS,
+    UNIT_LIBS) is in debian/control's Build-Depends and in
+    tests/install-deps.sh, so a library someone adds to the build reaches
+    the package and a fresh machine."""
+    p = make("-s", "print-build-deps")
+    check(p.returncode == 0, f"make print-build-deps: {p.stderr.strip()}")
+    pkgs = set(p.stdout.split())
+    check({"clang", "bpftool", "libbpf-dev"} <= pkgs, f"make print-build-deps: {sorted(pkgs)}")
+    # gcc comes with build-essential, which Build-Depends never lists
+    missing = sorted(pkgs - {"gcc"} - control_build_depends())
+    check(not missing, f"build dependencies missing from debian/control's Build-Depends: {missing}")
+    deps = open(os.path.join(ROOT, "tests", "install-deps.sh")).read()
+    m = re.search(r'^PKGS="(.*?)"', deps, re.S | re.M)
+    check(m, "no PKGS= in tests/install-deps.sh")
+    listed = set(m.group(1).replace("\\\n", " ").split())
+    missing = sorted(pkgs - listed)
+    check(not missing, f"build dependencies missing from tests/install-deps.sh's PKGS: {missing}")
+
+
 def as_user(argv):
     """argv run unprivileged: as nobody when we are root."""
     if os.geteuid() == 0:
@@ -279,7 +314,8 @@ def test_deb(args):
     subprocess.run(["dpkg", "-P", "tcptimeline"], capture_output=True)
 
 
-TESTS = [test_install_uninstall, test_missing_build_deps, test_version, test_deb]
+TESTS = [test_build_depends_complete, test_install_uninstall, test_missing_build_deps,
+         test_version, test_deb]
 
 
 def main():
