@@ -211,7 +211,7 @@ static bool parse_time(const char *s, int64_t *us)
 
 	memset(&tm, 0, sizeof(tm));
 	p = strptime(s, "%Y-%m-%dT%H:%M:%S", &tm);
-	if (!p)
+	if (!p || tm.tm_year < 70 || tm.tm_year > 9999 - 1900)
 		return false;
 	if (*p == '.') {
 		for (p++; *p >= '0' && *p <= '9' && digits < 6; p++, digits++)
@@ -224,7 +224,8 @@ static bool parse_time(const char *s, int64_t *us)
 	if (strcmp(p, "Z"))
 		return false;
 	*us = (int64_t)timegm(&tm) * 1000000 + frac;
-	return true;
+	/* 1970 to 2116: nanoseconds of it, plus or minus ts_ns, fit 64 bits */
+	return *us >= 0 && *us <= (1LL << 62) / 1000;
 }
 
 static bool parse_close(struct line_ctx *lc, struct tl_event *ev)
@@ -394,6 +395,7 @@ enum jsonl_parse jsonl_parse_line(const char *line, size_t len, struct tl_event 
 	json_error_t jerr;
 	const char *kind, *tstr;
 	enum jsonl_parse ret = JSONL_MALFORMED;
+	long long ts = 0;
 	size_t i;
 	int k;
 
@@ -416,8 +418,12 @@ enum jsonl_parse jsonl_parse_line(const char *line, size_t len, struct tl_event 
 		bad(&lc, "not a JSON object");
 		goto out;
 	}
-	if (!get_str(&lc, "event", false, &kind) || !get_u64(&lc, "ts_ns", &ev->ts_ns))
+	/* CLOCK_MONOTONIC: 2^62 ns is 146 years of uptime; the bound keeps
+	 * ts_ns plus the realtime offset inside 64 bits */
+	if (!get_str(&lc, "event", false, &kind) ||
+	    !get_int(&lc, "ts_ns", 0, 1LL << 62, &ts, NULL))
 		goto out;
+	ev->ts_ns = (uint64_t)ts;
 	for (k = TL_STATE; k <= TL_LOST; k++)
 		if (!strcmp(tl_kind_name((enum tl_kind)k), kind))
 			break;

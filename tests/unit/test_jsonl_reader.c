@@ -231,6 +231,13 @@ static void test_malformed_lines(void **state)
 		{ "{\"event\":\"lost\",\"ts_ns\":5,\"time\":\"yesterday\",\"count\":1}", "\"time\"" },
 		{ "{\"event\":\"data\",\"ts_ns\":5,\"ts_ns\":6}", "not JSON" }, /* duplicate key */
 		{ "{\"event\":\"lost\",\"ts_ns\":5}", "\"count\"" },
+		/* found by fuzz_jsonl: a time whose nanoseconds overflow 64 bits,
+		 * and a ts_ns that would overflow when the offset is added */
+		{ "{\"event\":\"lost\",\"ts_ns\":5,\"time\":\"2436-11-24T04:20:29.012775Z\","
+		  "\"count\":1}", "\"time\"" },
+		{ "{\"event\":\"lost\",\"ts_ns\":9223372036854775807,\"count\":1}", "\"ts_ns\"" },
+		{ "{\"event\":\"lost\",\"ts_ns\":5,\"time\":\"1969-12-31T23:59:59.000000Z\","
+		  "\"count\":1}", "\"time\"" },
 	};
 	struct tl_event ev;
 	char why[160];
