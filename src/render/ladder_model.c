@@ -346,31 +346,6 @@ static bool other_end_sent_fin(const struct ladder *l, int col)
 	return false;
 }
 
-/*
- * An orphaned socket (its process closed it or died) whose FIN was ACKed is
- * handed to a timewait socket in FIN_WAIT2 and reported as going to CLOSE
- * with the receive side shut: just like a FIN received. When the peer is here
- * and never sent a FIN, it was not one: draw neither that FIN nor its ACK.
- */
-static void drop_orphan_fin(struct ladder *l)
-{
-	for (size_t i = 0; i < l->n_obs; i++) {
-		struct ladder_obs *o = &l->obs[i];
-		const struct tl_event *e;
-
-		if (o->kind != LADDER_SEG_CTRL || o->sent || strncmp(o->label, "FIN", 3))
-			continue;
-		e = obs_event(l, o);
-		if (e->kind != TL_STATE || !e->state.time_wait)
-			continue;
-		if (other_end_sent_fin(l, o->col))
-			continue;
-		for (size_t j = 0; j < l->n_obs; j++)
-			if (l->obs[j].col == o->col && l->obs[j].ev == o->ev)
-				l->obs[j].row = ROW_SUPPRESSED;
-	}
-}
-
 /* With both ends, the event that ends an end's data (see data_time) may be
  * drawn at the other end's earlier time: the data still goes before it. */
 static void clamp_data(struct ladder *l)
@@ -445,7 +420,6 @@ static void arrows(struct ladder *l)
 			arrow_from(l, &l->obs[i]);
 		return;
 	}
-	drop_orphan_fin(l);
 	data_arrows(l, 0);
 	data_arrows(l, 1);
 	/* every other segment a sender saw: the receiver's record of it, if any */
@@ -645,13 +619,9 @@ static void notes_state(struct ladder *l, int col, size_t i, bool rst_in_seen)
 		}
 	}
 	if (e->state.time_wait) {
-		struct ladder_obs *ack = find_obs(l, col, i, 1);
-
 		/* handed to a timewait socket in FIN_WAIT2 and no FIN from the
-		 * peer followed (tw_fin_wait2; or, in recordings made before peer
-		 * FINs came from SOCK_DONE, the FIN drop_orphan_fin suppressed) */
-		if ((ack && ack->row == ROW_SUPPRESSED) ||
-		    (e->state.tw_fin_wait2 && !other_end_sent_fin(l, col)))
+		 * peer followed */
+		if (e->state.tw_fin_wait2 && !other_end_sent_fin(l, col))
 			snprintf(buf, sizeof(buf),
 				 "%s socket gone: the kernel holds it in FIN_WAIT2 (timewait)",
 				 ladder_role[col]);

@@ -4,6 +4,7 @@
 #define RAW_BUILDER_H
 
 #include <signal.h>
+#include <stdio.h>
 #include <string.h>
 #include "names.h"
 #include "tcptimeline.h"
@@ -31,14 +32,14 @@ static inline struct tt_event raw_base(__u64 sk, __u64 birth, __u8 type, __u64 t
 static inline void raw_owner(struct tt_event *e, __u32 pid, const char *comm)
 {
 	e->owner_pid = pid;
-	strncpy(e->owner_comm, comm, TT_COMM_LEN - 1);
+	snprintf(e->owner_comm, TT_COMM_LEN, "%s", comm);
 }
 
 static inline void raw_actor(struct tt_event *e, __u32 pid, const char *comm, int exiting,
 			     int exit_code)
 {
 	e->actor_pid = pid;
-	strncpy(e->actor_comm, comm, TT_COMM_LEN - 1);
+	snprintf(e->actor_comm, TT_COMM_LEN, "%s", comm);
 	e->actor_flags = exiting ? TT_ACTOR_EXITING : 0;
 	e->exit_code = exit_code;
 }
@@ -50,6 +51,17 @@ static inline struct tt_event raw_state(__u64 sk, __u64 birth, __u64 ts, int cli
 
 	e.old_state = o;
 	e.new_state = n;
+	return e;
+}
+
+static inline struct tt_event raw_data(__u64 sk, __u64 birth, __u64 ts, int client, int dir,
+				       __u64 bytes)
+{
+	struct tt_event e = raw_base(sk, birth, TT_EV_DATA, ts, client);
+
+	e.data.dir = dir;
+	e.data.bytes = bytes;
+	e.data.segs = 1;
 	return e;
 }
 
