@@ -59,17 +59,6 @@ static void add(struct conn_table *t, struct tt_event e)
 	conn_table_add_raw(t, &e);
 }
 
-static struct tt_event data(__u64 sk, __u64 birth, __u64 ts, int client, int dir,
-			    __u64 bytes)
-{
-	struct tt_event e = raw_base(sk, birth, TT_EV_DATA, ts, client);
-
-	e.data.dir = dir;
-	e.data.bytes = bytes;
-	e.data.segs = 1;
-	return e;
-}
-
 /* The classic picture, client side: connect, 29 out, 4 in, close first. */
 static void test_client_lifecycle(void **state)
 {
@@ -84,8 +73,8 @@ static void test_client_lifecycle(void **state)
 	e = raw_state(CLIENT_SK, 1000, 2000, 1, TT_TCP_SYN_SENT, TT_TCP_ESTABLISHED);
 	raw_owner(&e, 4121, "demo-client");
 	add(t, e);
-	add(t, data(CLIENT_SK, 1000, 3000, 1, TT_DIR_OUT, 29));
-	add(t, data(CLIENT_SK, 1000, 4000, 1, TT_DIR_IN, 4));
+	add(t, raw_data(CLIENT_SK, 1000, 3000, 1, TT_DIR_OUT, 29));
+	add(t, raw_data(CLIENT_SK, 1000, 4000, 1, TT_DIR_IN, 4));
 	e = raw_state(CLIENT_SK, 1000, 5000, 1, TT_TCP_ESTABLISHED, TT_TCP_FIN_WAIT1);
 	raw_actor(&e, 4121, "demo-client", 0, 0);
 	add(t, e);
