@@ -21,13 +21,13 @@ $(FUZZ_OUT)/obj/%.o: src/%.c
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -MMD -MP -c $< -o $@
 
-$(FUZZ_OUT)/fuzz_records: tests/fuzz/fuzz_records.c $(FUZZ_OBJS)
+$(FUZZ_OUT)/fuzz_records: tests/fuzz/fuzz_records.c tests/fuzz/fuzz_app.h $(FUZZ_OBJS)
 	$(call msg,FUZZ,$@)
-	$(Q)$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer $^ $(JANSSON_LIBS) -o $@
+	$(Q)$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer $< $(FUZZ_OBJS) $(JANSSON_LIBS) -o $@
 
-$(FUZZ_OUT)/fuzz_jsonl: tests/fuzz/fuzz_jsonl.c $(FUZZ_OBJS)
+$(FUZZ_OUT)/fuzz_jsonl: tests/fuzz/fuzz_jsonl.c tests/fuzz/fuzz_app.h $(FUZZ_OBJS)
 	$(call msg,FUZZ,$@)
-	$(Q)$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer $^ $(JANSSON_LIBS) -o $@
+	$(Q)$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer $< $(FUZZ_OBJS) $(JANSSON_LIBS) -o $@
 
 .PHONY: fuzz fuzz-bins
 fuzz-bins: $(FUZZ_OUT)/fuzz_records $(FUZZ_OUT)/fuzz_jsonl

@@ -13,52 +13,8 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include "conn_table.h"
+#include "fuzz_app.h"
 #include "jsonl_reader.h"
-#include "ladder_queue.h"
-#include "names.h"
-#include "render.h"
-#include "render_html.h"
-#include "render_ladder.h"
-
-struct fuzz_app {
-	FILE *out;
-	struct render_opts ro;
-	struct conn_table *t;
-	struct ladder_queue *q;
-	struct html_page *html;
-};
-
-static void sink(const struct tl_event *ev, const struct conn *c, void *ctx)
-{
-	struct fuzz_app *a = ctx;
-
-	render_json(a->out, ev, &a->ro);
-	render_text(a->out, ev, &a->ro);
-}
-
-static void on_close(const struct conn *c, void *ctx)
-{
-	struct fuzz_app *a = ctx;
-
-	ladder_queue_closed(a->q, c);
-}
-
-static void draw(const struct conn *x, const struct conn *y, void *ctx)
-{
-	struct fuzz_app *a = ctx;
-
-	render_ladder(a->out, x, y, &a->ro);
-	html_page_add(a->html, x, y);
-}
-
-static void late(const struct conn *c, void *ctx)
-{
-	struct fuzz_app *a = ctx;
-
-	render_ladder_late(a->out, c, &a->ro);
-	html_page_late(a->html, c);
-}
 
 static size_t tick(uint64_t now, void *ctx)
 {
@@ -70,39 +26,18 @@ static size_t tick(uint64_t now, void *ctx)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct fuzz_app a = { 0 };
-	struct conn_table_opts to = { 0 };
-	struct ladder_queue_opts qo = { 0 };
+	struct fuzz_app a;
 	struct jsonl_reader_opts ro = { 0 };
 	struct jsonl_reader_stats st;
 	FILE *in, *err;
 
 	if (!size)
 		return 0;
-	a.out = fopen("/dev/null", "w");
 	err = fopen("/dev/null", "w");
 	in = fmemopen((void *)data, size, "r");
-	if (!a.out || !err || !in)
+	if (!err || !in)
 		abort();
-	a.ro.color = size & 1;
-	a.ro.timestamp = size & 2;
-	to.max_open = 8; /* small, so eviction runs too */
-	to.max_closed = 4;
-	to.max_events_per_conn = 64;
-	to.sink = sink;
-	to.sink_ctx = &a;
-	to.on_close = on_close;
-	to.on_close_ctx = &a;
-	a.t = conn_table_new(&to);
-	qo.hold_ns = 2000000000ULL;
-	qo.grace_ns = 100000000ULL;
-	qo.draw = draw;
-	qo.late = late;
-	qo.ctx = &a;
-	a.q = a.t ? ladder_queue_new(a.t, &qo) : NULL;
-	a.html = html_page_new();
-	if (!a.t || !a.q || !a.html)
-		abort();
+	fuzz_app_init(&a, size);
 	ro.table = a.t;
 	ro.name = "fuzz.jsonl";
 	ro.err = err;
@@ -111,14 +46,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	ro.tick = tick;
 	ro.ctx = &a;
 	jsonl_read(in, &ro, &st);
-	ladder_queue_flush(a.q);
-	html_page_write(a.html, a.out, "fuzz");
-	html_page_free(a.html);
-	ladder_queue_free(a.q);
-	conn_table_free(a.t);
-	rst_reasons_clear();
+	fuzz_app_fini(&a);
 	fclose(in);
 	fclose(err);
-	fclose(a.out);
 	return 0;
 }

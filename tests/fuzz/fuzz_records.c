@@ -18,12 +18,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "conn_table.h"
 #include "decode.h"
-#include "ladder_queue.h"
-#include "render.h"
-#include "render_html.h"
-#include "render_ladder.h"
+#include "fuzz_app.h"
 
 #define STEP 32
 
@@ -36,48 +32,9 @@ enum op {
 	OP_MAX,
 };
 
-struct fuzz_app {
-	FILE *out;
-	struct render_opts ro;
-	struct conn_table *t;
-	struct ladder_queue *q;
-	struct html_page *html;
-};
-
 static const uint64_t socks[4] = { 0xffff888000001000ULL, 0xffff888000002000ULL,
 				   0xffff888000003000ULL, 0 };
 static const uint64_t births[3] = { 0, 1000, 5000000000ULL };
-
-static void sink(const struct tl_event *ev, const struct conn *c, void *ctx)
-{
-	struct fuzz_app *a = ctx;
-
-	render_json(a->out, ev, &a->ro);
-	render_text(a->out, ev, &a->ro);
-}
-
-static void on_close(const struct conn *c, void *ctx)
-{
-	struct fuzz_app *a = ctx;
-
-	ladder_queue_closed(a->q, c);
-}
-
-static void draw(const struct conn *x, const struct conn *y, void *ctx)
-{
-	struct fuzz_app *a = ctx;
-
-	render_ladder(a->out, x, y, &a->ro);
-	html_page_add(a->html, x, y);
-}
-
-static void late(const struct conn *c, void *ctx)
-{
-	struct fuzz_app *a = ctx;
-
-	render_ladder_late(a->out, c, &a->ro);
-	html_page_late(a->html, c);
-}
 
 static void build(const uint8_t *s, uint64_t ts, struct tt_event *e)
 {
@@ -116,35 +73,11 @@ static void build(const uint8_t *s, uint64_t ts, struct tt_event *e)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct fuzz_app a = { 0 };
-	struct conn_table_opts to = { 0 };
-	struct ladder_queue_opts qo = { 0 };
+	struct fuzz_app a;
 	uint64_t ts = 10000000000ULL;
 
-	a.out = fopen("/dev/null", "w");
-	if (!a.out)
-		abort();
+	fuzz_app_init(&a, size);
 	a.ro.start_ns = ts;
-	a.ro.color = size & 1;
-	a.ro.timestamp = size & 2;
-	to.max_open = 8; /* small, so eviction runs too */
-	to.max_closed = 4;
-	to.max_events_per_conn = 64;
-	to.sink = sink;
-	to.sink_ctx = &a;
-	to.on_close = on_close;
-	to.on_close_ctx = &a;
-	to.kernel_reports_errors = size & 4;
-	a.t = conn_table_new(&to);
-	qo.hold_ns = 2000000000ULL;
-	qo.grace_ns = 100000000ULL;
-	qo.draw = draw;
-	qo.late = late;
-	qo.ctx = &a;
-	a.q = a.t ? ladder_queue_new(a.t, &qo) : NULL;
-	a.html = html_page_new();
-	if (!a.t || !a.q || !a.html)
-		abort();
 
 	for (size_t off = 0; off + STEP <= size; off += STEP) {
 		const uint8_t *s = data + off;
@@ -182,11 +115,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			break;
 		}
 	}
-	ladder_queue_flush(a.q);
-	html_page_write(a.html, a.out, "fuzz");
-	html_page_free(a.html);
-	ladder_queue_free(a.q);
-	conn_table_free(a.t);
-	fclose(a.out);
+	fuzz_app_fini(&a);
 	return 0;
 }
