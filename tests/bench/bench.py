@@ -111,7 +111,8 @@ CLK_TCK = os.sysconf("SC_CLK_TCK")
 NCPU = len(os.sched_getaffinity(0))  # as nproc counts them
 
 RESULT_COLS = ["round", "workload", "config", "value", "units", "secs", "cpu_ticks", "hwm_kb",
-               "lost", "status", "bg_pct", "steal_pct", "kthread_ticks"]
+               "lost", "status", "bg_pct", "steal_pct", "kthread_ticks", "ring_records",
+               "ring_bytes"]
 PROG_COLS = ["round", "workload", "config", "prog", "run_cnt", "run_time_ns"]
 WORKLOADS = ["churn", "churn_tw", "bulk"]
 # statuses of a run whose numbers count (profile runs have their own)
@@ -295,6 +296,13 @@ def lost_events(cfg, err_text):
                 last = m.group(1)
         return last if last is not None else "?"
     return str(sum(int(m.group(1)) for m in re.finditer(r"^lost (\d+) events", err_text, re.M)))
+
+
+def ring_counts(err_text):
+    """(records, bytes) of tcptimeline's `tcptimeline: ring records: N (B
+    bytes)` exit line, as strings; ('', '') from a build without it."""
+    m = re.findall(r"^tcptimeline: ring records: (\d+) \((\d+) bytes\)", err_text, re.M)
+    return m[-1] if m else ("", "")
 
 
 def tcp_listening(port):
@@ -485,7 +493,7 @@ class Bench:
                  (rnd, wl, cfg, quiet, fmt_g(self.quiet_wait)))
         p = None
         cpu0 = cpu1 = 0
-        hwm = lost = ""
+        hwm = lost = records = nbytes = ""
         status = "ok"
         if cfg != "none":
             if stats:
@@ -502,7 +510,8 @@ class Bench:
                 self.running = None
                 if stats:
                     self.sysctl_set("kernel.bpf_stats_enabled", self.stats_orig)
-                return [rnd, wl, cfg, "", "", "", "", "", "", "not-ready", "", "", ""], 0.0, []
+                return [rnd, wl, cfg, "", "", "", "", "", "", "not-ready", "", "", "", "", ""], \
+                    0.0, []
             cpu0 = cpu_ticks(p.pid)
 
         j0 = cpu_jiffies()
@@ -536,6 +545,8 @@ class Bench:
             if stats:
                 self.sysctl_set("kernel.bpf_stats_enabled", self.stats_orig)
             lost = lost_events(cfg, read(err) or "")
+            if CONFIGS[cfg].is_tt:
+                records, nbytes = ring_counts(read(err) or "")
 
         if wl.startswith("churn"):
             value, units = field("rate", last), field("conns", last)
@@ -556,7 +567,7 @@ class Bench:
         elif (errors or "0") != "0" and status == "ok":
             status = "workload-errors"
         row = [rnd, wl, cfg, value, units, secs, str(cpu1 - cpu0), hwm, lost, status, bg,
-               steal, str(k1 - k0)]
+               steal, str(k1 - k0), records, nbytes]
         print("bench: round %s %-5s %-10s %10s %s  (background %s%%, steal %s%%)%s" %
               (rnd, wl, cfg, value or "-", "Gbit/s" if wl == "bulk" else "conn/s", bg, steal,
                "" if status == "ok" else " [%s]" % status), file=sys.stderr, flush=True)
@@ -836,6 +847,33 @@ def prog_table(w, c, rows, progs):
     return out
 
 
+def ring_table(meta, rows):
+    """What tcptimeline sent through its ring buffer, per connection (churn)
+    or per second (bulk), from its exit line; nothing for runs without it."""
+    out = []
+    for w in meta["WORKLOADS"]:
+        for c in CONFIGS:
+            kept = [r for r in rows if r["workload"] == w and r["config"] == c and
+                    r["status"] in KEPT and r.get("ring_records", "") != ""]
+            if not kept:
+                continue
+            n = sum(num(r["ring_records"]) for r in kept)
+            b = sum(num(r["ring_bytes"]) for r in kept)
+            per = sum(num(r["units" if w.startswith("churn") else "secs"]) for r in kept)
+            out.append("| %s | %s | %s | %s | %s |" % (
+                w, CONFIGS[c].label, "%.2f" % (n / per) if per else "–",
+                "%.0f" % (b / per) if per else "–", "%.0f" % (b / n) if n else "–"))
+    if not out:
+        return []
+    return ["Ring output: tcptimeline's `ring records: N (B bytes)` exit line, summed over",
+            "the kept runs, per connection of the workload (churn) or per second (bulk); it",
+            "counts everything the tracer saw in its life, other TCP on the machine included.",
+            "",
+            "| workload | tracer | ring records per conn (churn) / per s (bulk) "
+            "| bytes per conn / per s | bytes per record |",
+            "| --- | --- | ---: | ---: | ---: |"] + out + [""]
+
+
 def report(meta, rows, progs):
     """The markdown report, from meta.json, results.tsv and progs.tsv."""
     H = meta["H"]
@@ -880,6 +918,7 @@ def report(meta, rows, progs):
           "`lost N events on CPU #C` lines, which they print only when the perf buffer "
           "overflows).",
           ""]
+    o += ring_table(meta, rows)
     bg = sorted(num(r["bg_pct"]) for r in rows if r["bg_pct"] != "")
     if bg:
         n = len(bg)
