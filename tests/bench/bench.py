@@ -32,6 +32,15 @@ and configurations (CONFIGS below):
               tt_nomatch -> tt_noout -> tt splits the cost into hooks and
               filter, per-socket bookkeeping, and output
   tt_nomatch  tcptimeline -P 1 --json (filter matches nothing)
+  tt_metrics  tcptimeline --metrics 127.0.0.1:METRICS_PORT -q: the
+              leave-it-running mode, counters served to Prometheus, nothing
+              printed per connection
+  tt_abnormal tcptimeline --abnormal --json: the other leave-it-running mode,
+              only the connections that went wrong printed (none in these
+              workloads: what is measured is holding every story until its
+              close)
+  (tt_metrics and tt_abnormal are skipped, and said so in the report, with
+  a build whose --help lacks the option.)
 
 Round 1: churn(every configuration) churn_tw(...) bulk(...); round 2: the
 same (ORDER=fixed), or with the configurations rotated by one each round
@@ -67,9 +76,9 @@ Environment (defaults in brackets):
   ROUNDS [5]  SECS [5]  TRACER [<repo>/tcptimeline]  OUT [<repo>/.output/bench]
   TRACER_NOOUT [$OUT/tcptimeline-noout]  (make bench builds it)
   WORKLOADS ["churn churn_tw bulk"]
-  CONFIGS ["none tcpstates tcplife tt tt_noout tt_nomatch"]
+  CONFIGS ["none tcpstates tcplife tt tt_noout tt_nomatch tt_metrics tt_abnormal"]
   CHURN_PORT [7777]  CHURN_WORKERS [4]  CHURN_OPTS []  (churn_tw adds -c)
-  BULK_PORT [7778]   BULK_WRITE [256]   BULK_OPTS []
+  BULK_PORT [7778]   BULK_WRITE [256]   BULK_OPTS []   METRICS_PORT [7779]
   BULK_CPUS [N,N: N = last CPU; "" for none]  bulk -C TX,RX thread pinning
   BPF_STATS_FOR ["tt tt_noout tt_nomatch"]  configs profiled after the rounds:
               one more run of each workload with kernel.bpf_stats_enabled=1
@@ -123,10 +132,12 @@ class Config:
     """One way of running a tracer (or none) beside the workload.
 
     tracer: "tt" (needs the tcptimeline build), "noout" (needs the no-output
-    build) or "anchor" (libbpf-tools); args: the command after the binary."""
+    build) or "anchor" (libbpf-tools); args: the command after the binary
+    ({metrics} is METRICS_ADDR); needs: an option the build must list in its
+    --help, or the configuration is skipped (an older build measured)."""
 
-    def __init__(self, label, tracer=None, args=()):
-        self.label, self.tracer, self.args = label, tracer, list(args)
+    def __init__(self, label, tracer=None, args=(), needs=None):
+        self.label, self.tracer, self.args, self.needs = label, tracer, list(args), needs
 
     @property
     def is_tt(self):
@@ -142,6 +153,10 @@ CONFIGS = {
     "tt_noout": Config("tcptimeline, no filter, output compiled out (bench build)", "noout",
                        ["--json"]),
     "tt_nomatch": Config("tcptimeline `-P 1` (matches nothing)", "tt", ["-P", "1", "--json"]),
+    "tt_metrics": Config("tcptimeline `--metrics ADDR -q` (counters only)", "tt",
+                         ["--metrics", "{metrics}", "-q"], needs="--metrics"),
+    "tt_abnormal": Config("tcptimeline `--abnormal --json` (what went wrong only)", "tt",
+                          ["--abnormal", "--json"], needs="--abnormal"),
 }
 
 
@@ -327,11 +342,12 @@ class Bench:
         self.tracer = env("TRACER", os.path.join(ROOT, "tcptimeline"))
         self.tracer_noout = env("TRACER_NOOUT", os.path.join(self.out, "tcptimeline-noout"))
         self.workloads = env("WORKLOADS", "churn churn_tw bulk").split()
-        self.config_names = env("CONFIGS", "none tcpstates tcplife tt tt_noout tt_nomatch").split()
+        self.config_names = env("CONFIGS", " ".join(CONFIGS)).split()
         self.churn_port = int(env_num("CHURN_PORT", 7777))
         self.churn_workers = env("CHURN_WORKERS", "4")
         self.churn_opts = env("CHURN_OPTS", "").split()
         self.bulk_port = int(env_num("BULK_PORT", 7778))
+        self.metrics_port = int(env_num("METRICS_PORT", 7779))
         self.bulk_write = env("BULK_WRITE", "256")
         self.bulk_opts = env("BULK_OPTS", "").split()
         self.bulk_cpus = env_set("BULK_CPUS", "%d,%d" % (NCPU - 1, NCPU - 1))
@@ -388,6 +404,7 @@ class Bench:
 
         self.have_tt = self.have_noout = True
         self.tt_version = ""
+        self.missing = {}  # configuration: the option this build lacks
         if not os.access(self.tracer, os.X_OK):
             self.have_tt = False
             note("%s not found: skipping the tcptimeline rows" % self.tracer)
@@ -398,6 +415,11 @@ class Bench:
             first = ((v.stdout + v.stderr).splitlines() or [""])[0]
             sha = subprocess.run(["sha256sum", self.tracer], capture_output=True, text=True)
             self.tt_version = "%s (sha256 %s)" % (first, sha.stdout[:12])
+            h = subprocess.run([self.tracer, "--help"], capture_output=True, text=True)
+            for name, c in CONFIGS.items():
+                if c.needs and not re.search(r"(^|[\s,])%s\b" % re.escape(c.needs),
+                                             h.stdout + h.stderr):
+                    self.missing[name] = c.needs
         if not os.access(self.tracer_noout, os.X_OK):
             self.have_noout = False
             note("%s not found (make bench builds it): skipping the tt_noout rows" %
@@ -444,7 +466,8 @@ class Bench:
         binary = {"tt": self.tracer, "noout": self.tracer_noout}.get(c.tracer)
         if c.tracer == "anchor":
             binary = self.tcpstates if cfg == "tcpstates" else self.tcplife
-        return [binary] + c.args
+        return [binary] + [a.replace("{metrics}", "127.0.0.1:%d" % self.metrics_port)
+                           for a in c.args]
 
     def workload_cmd(self, wl, secs=None):
         secs = self.secs if secs is None else secs
@@ -607,13 +630,16 @@ class Bench:
             t = CONFIGS[c].tracer
             if (t == "tt" and not self.have_tt) or (t == "noout" and not self.have_noout):
                 continue
+            if c in self.missing:
+                note("%s has no %s: skipping the %s rows" % (self.tracer, self.missing[c], c))
+                continue
             configs.append(c)
         for w in self.workloads:
             if w not in WORKLOADS:
                 die("unknown workload '%s'" % w)
         if self.order not in ("fixed", "rotate"):
             die("ORDER must be fixed or rotate")
-        for port in (self.churn_port, self.bulk_port):
+        for port in (self.churn_port, self.bulk_port, self.metrics_port):
             if tcp_listening(port):
                 die("port %d is already listening" % port)
 
@@ -627,7 +653,7 @@ class Bench:
             "BUSY_BEFORE": busy_before,
             "LOAD_BEFORE": " ".join(read("/proc/loadavg").split()[:3]),
             "TT_VERSION": self.tt_version, "HAVE_TT": self.have_tt,
-            "HAVE_NOOUT": self.have_noout, "TRACER": self.tracer,
+            "HAVE_NOOUT": self.have_noout, "MISSING": self.missing, "TRACER": self.tracer,
             "TRACER_NOOUT": self.tracer_noout, "ROUNDS": self.rounds, "SECS": self.secs,
             "WORKLOADS": self.workloads, "BPF_STATS_FOR": self.bpf_stats_for,
             "BG_MAX": self.bg_max, "ORDER": self.order, "TRACER_STDOUT": self.tracer_stdout,
@@ -752,6 +778,9 @@ def table_row(w, c, rows, meta, base):
         if t == "noout" and not meta["HAVE_NOOUT"]:
             return "| %s | %s | skipped: `%s` not built | | | | | | |" % (
                 w, label, meta["TRACER_NOOUT"]), base
+        if c in meta.get("MISSING", {}):
+            return "| %s | %s | skipped: this build has no `%s` | | | | | | |" % (
+                w, label, meta["MISSING"][c]), base
         return None, base
     values = [r["value"] for r in kept]
     med = float(median(values)) if values else None
