@@ -26,7 +26,12 @@ LABELS = {
     "tt": "tcptimeline, no filter",
     "tt_noout": "tcptimeline, no filter, output compiled out",
     "tt_nomatch": "tcptimeline `-P 1` (matches nothing)",
+    "tt_metrics": "tcptimeline `--metrics ADDR -q`",
+    "tt_abnormal": "tcptimeline `--abnormal --json`",
 }
+# the leave-it-running configurations, with the option each needs: checked
+# when the tracer under test has it
+OPTIONAL = {"tt_metrics": "--metrics", "tt_abnormal": "--abnormal"}
 
 failed = 0
 
@@ -50,6 +55,11 @@ def main():
         print("usage: tests/bench/smoke.py TRACER NOOUT_TRACER", file=sys.stderr)
         return 2
     tracer, noout = (os.path.abspath(p) for p in sys.argv[1:3])
+    h = subprocess.run([tracer, "--help"], capture_output=True, text=True)
+    for c, opt in OPTIONAL.items():
+        if re.search(r"(^|[\s,])%s\b" % re.escape(opt), h.stdout + h.stderr):
+            CONFIGS.append(c)
+            TT_CONFIGS.append(c)
     out = tempfile.mkdtemp(prefix="tt-bench-smoke.")
     env = dict(os.environ,
                OUT=out, TRACER=tracer, TRACER_NOOUT=noout,
@@ -59,7 +69,7 @@ def main():
                # whatever else the machine does, keep every run: this checks
                # that the benchmark works, not what it measures
                QUIET_WAIT="5", BG_MAX="100",
-               CHURN_PORT="7787", BULK_PORT="7788")
+               CHURN_PORT="7787", BULK_PORT="7788", METRICS_PORT="7789")
     p = subprocess.run(["bash", os.path.join(ROOT, "tests/bench/bench.sh")], env=env,
                        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                        timeout=900)
@@ -96,6 +106,12 @@ def main():
             m = re.search(pat, report, re.M)
             check("report has %s %s with a ratio" % (w, c), m is not None and float(m.group(1)) > 0)
     check("report has the per-program table", "| `inet_sock_set_state` |" in report)
+    # a tracer that reports its ring output at exit: per connection in the report
+    if any(r.get("ring_records") for r in rows if r["config"] == "tt"):
+        m = re.search(r"^\| churn \| %s \| ([0-9.]+) \| ([0-9]+) \| ([0-9]+) \|$" %
+                      re.escape(LABELS["tt"]), report, re.M)
+        check("report has churn tt ring records and bytes per connection",
+              m is not None and float(m.group(1)) > 0 and int(m.group(2)) > 0)
     subprocess.run(["rm", "-rf", out])
     return 1 if failed else 0
 
