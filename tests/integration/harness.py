@@ -132,6 +132,15 @@ class Tracer(Proc):
         line = self.wait_for(lambda l: pred(json.loads(l)), what, timeout)
         return json.loads(line)
 
+    def wait_events(self, pred, n, what, timeout=TIMEOUT):
+        """Block until n events satisfy pred (wait_for reads each line once)."""
+        count = [0]
+
+        def nth(line):
+            count[0] += bool(pred(json.loads(line)))
+            return count[0] >= n
+        self.wait_for(nth, what, timeout)
+
     def stop(self):
         self.kill(signal.SIGINT)
         rc = self.wait()
