@@ -16,6 +16,9 @@ LIBBPF_LIBS := $(shell $(PKG_CONFIG) --libs libbpf 2>/dev/null || echo -lbpf)
 # jansson reads recordings back (-r): src/model/jsonl_reader.c
 JANSSON_CFLAGS := $(shell $(PKG_CONFIG) --cflags jansson 2>/dev/null)
 JANSSON_LIBS := $(shell $(PKG_CONFIG) --libs jansson 2>/dev/null || echo -ljansson)
+# --metrics: Debian's libmicrohttpd-dev
+MHD_CFLAGS := $(shell $(PKG_CONFIG) --cflags libmicrohttpd 2>/dev/null)
+MHD_LIBS := $(shell $(PKG_CONFIG) --libs libmicrohttpd 2>/dev/null || echo -lmicrohttpd)
 
 VERSION := 0.1.0
 # CFLAGS and LDFLAGS are the builder's (make CFLAGS=-O0, a distribution's
@@ -23,13 +26,13 @@ VERSION := 0.1.0
 # added, so overriding CFLAGS never loses -std, the include paths or -MMD.
 CFLAGS ?= -O2 -g
 LDFLAGS ?=
-SRC_DIRS := src src/cli src/kernel src/model src/render src/util
+SRC_DIRS := src src/cli src/export src/kernel src/model src/render src/util
 TT_CFLAGS := -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wno-unused-parameter \
-	     -Iinclude $(addprefix -I,$(SRC_DIRS)) -I$(OUTPUT) $(LIBBPF_CFLAGS) $(JANSSON_CFLAGS) -MMD -MP \
+	     -Iinclude $(addprefix -I,$(SRC_DIRS)) -I$(OUTPUT) $(LIBBPF_CFLAGS) $(JANSSON_CFLAGS) $(MHD_CFLAGS) -MMD -MP \
 	     -DTCPTIMELINE_VERSION='"$(VERSION)"'
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Werror \
 	      -Ivmlinux -Iinclude -Ibpf $(LIBBPF_CFLAGS)
-LDLIBS := $(LIBBPF_LIBS) $(JANSSON_LIBS) -lelf -lz
+LDLIBS := $(LIBBPF_LIBS) $(JANSSON_LIBS) -lelf -lz $(MHD_LIBS) -lpthread
 
 # Build dependencies, checked when make reads this file, so a machine that
 # lacks one stops at once with one line instead of failing inside the
@@ -40,7 +43,8 @@ LDLIBS := $(LIBBPF_LIBS) $(JANSSON_LIBS) -lelf -lz
 BUILD_TOOLS := CC=$(firstword $(CC)):gcc CLANG=$(firstword $(CLANG)):clang \
 	       BPFTOOL=$(firstword $(BPFTOOL)):bpftool PKG_CONFIG=$(firstword $(PKG_CONFIG)):pkg-config \
 	       SCDOC=$(firstword $(SCDOC)):scdoc
-BUILD_LIBS := libbpf:libbpf-dev libelf:libelf-dev zlib:zlib1g-dev jansson:libjansson-dev
+BUILD_LIBS := libbpf:libbpf-dev libelf:libelf-dev zlib:zlib1g-dev jansson:libjansson-dev \
+	      libmicrohttpd:libmicrohttpd-dev
 UNIT_LIBS := cmocka:libcmocka-dev
 NO_BUILD_GOALS := deps check demo deb clean uninstall vm-setup lint print-build-deps
 ifneq ($(if $(MAKECMDGOALS),$(filter-out $(NO_BUILD_GOALS),$(MAKECMDGOALS)),all),)
@@ -63,11 +67,14 @@ endif
 
 # The source tree by pipeline stage:
 #   src/cli      options
-#   src/kernel   the libbpf side: loading, attaching, sockets open at start
+#   src/export   --metrics: the HTTP endpoint (libmicrohttpd)
+#   src/kernel   the libbpf side: loading, attaching, sockets open at start; --user
 #   src/model    records -> connections: decode, connection table, causes, names;
-#                recordings (JSON Lines) read back
+#                recordings (JSON Lines) read back; stats (counters for --summary
+#                and --metrics)
 #   src/render   connections and events -> JSON, text, ladders (ladder_model: the
-#                rows and notes; render_ladder draws them as text, render_html as SVG)
+#                rows and notes; render_ladder draws them as text, render_html as SVG);
+#                the stats as Prometheus text and summaries
 #   src/util     small shared helpers (line building and escaping, text for people,
 #                terminal colours, addresses)
 # The pure modules (no libbpf): unit-tested without a kernel.
@@ -76,8 +83,9 @@ CORE_SRCS := src/model/names.c src/model/decode.c src/model/conn_table.c src/mod
 	     src/util/json.c src/util/text.c src/util/addr.c src/util/output.c src/cli/options.c \
 	     src/render/render_json.c src/render/render_text.c \
 	     src/render/ladder_model.c src/render/render_ladder.c src/render/render_html.c \
-	     src/render/ladder_queue.c
-APP_SRCS := src/main.c src/kernel/loader.c src/kernel/existing.c src/kernel/version_report.c
+	     src/render/ladder_queue.c src/model/stats.c src/render/render_stats.c
+APP_SRCS := src/main.c src/kernel/loader.c src/kernel/existing.c src/kernel/version_report.c \
+	    src/kernel/privs.c src/export/metrics_http.c
 CORE_OBJS := $(patsubst src/%.c,$(OUTPUT)/%.o,$(CORE_SRCS))
 APP_OBJS := $(patsubst src/%.c,$(OUTPUT)/%.o,$(APP_SRCS))
 

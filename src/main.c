@@ -27,16 +27,21 @@
 #include "jsonl_reader.h"
 #include "ladder_queue.h"
 #include "loader.h"
+#include "metrics_http.h"
 #include "names.h"
 #include "options.h"
 #include "output.h"
+#include "privs.h"
 #include "render.h"
 #include "render_html.h"
 #include "render_ladder.h"
+#include "render_stats.h"
+#include "stats.h"
 #include "text.h"
 
 #define TICK_MS 50		 /* drain the ring buffer at least this often */
 #define COUNTER_EVERY_TICKS 10	 /* look at the loss counters every 500 ms */
+#define METRICS_EVERY_TICKS 5	 /* a fresh /metrics snapshot every 250 ms */
 #define LADDER_MAX_EVENTS 4096	 /* events kept per connection for its diagram */
 #define LADDER_HOLD_NS 2000000000ULL /* a closed end waits this long for its other end */
 #define LADDER_GRACE_NS 100000000ULL /* events that trail a close (the RST of an abort) */
@@ -56,6 +61,10 @@ struct app {
 	uint64_t lost_reported;
 	uint64_t map_full_reported;
 	int out_errno;		 /* stdout failed (write error, reader gone): stop, exit 1 */
+	struct stats *stats;	 /* --summary, --metrics */
+	struct metrics_http *http;
+	uint64_t next_summary_ns;
+	bool counters_unreadable; /* after --user on a kernel that wants CAP_BPF for it */
 };
 
 static uint64_t now_ns(clockid_t clk)
@@ -96,8 +105,13 @@ static void sink(const struct tl_event *ev, const struct conn *c, void *ctx)
 {
 	struct app *app = ctx;
 
+	if (app->stats)
+		stats_event(app->stats, ev, c);
 	if (app->write)
 		render_json(app->write, ev, &app->ropts);
+	/* -q: nothing per connection on stdout (a recording with -w goes on) */
+	if (app->env.quiet)
+		return;
 	if (app->env.json)
 		render_json(stdout, ev, &app->ropts);
 	else if (!app->ladder)
@@ -217,8 +231,15 @@ static void check_counters(struct app *app, bool final)
 {
 	uint64_t c[TT_CNT_MAX];
 
-	if (loader_read_counters(&app->loader, c))
+	if (loader_read_counters(&app->loader, c)) {
+		if (!app->counters_unreadable)
+			fprintf(stderr,
+				"tcptimeline: warning: cannot read the loss counters (%s): lost events "
+				"are not reported; without --user they are\n",
+				strerror(errno));
+		app->counters_unreadable = true;
 		return;
+	}
 	if (c[TT_CNT_LOST] > app->lost_reported) {
 		uint64_t delta = c[TT_CNT_LOST] - app->lost_reported;
 
@@ -258,6 +279,44 @@ static void summarise_open(const struct conn *c, void *ctx)
 		(double)(now - c->first_ts) / 1e9, (unsigned long long)c->bytes_out,
 		(unsigned long long)c->bytes_in, c->retransmits, c->keepalives);
 	(void)app;
+}
+
+/* A snapshot of every counter for the HTTP thread: it serves this text
+ * and never reads the live counters. */
+static void publish_metrics(struct app *app)
+{
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f;
+
+	if (!app->http)
+		return;
+	stats_set_tracked(app->stats, conn_table_open_count(app->table));
+	f = open_memstream(&text, &len);
+	if (!f)
+		return;
+	render_metrics(f, app->stats, TCPTIMELINE_VERSION);
+	if (fclose(f)) {
+		free(text);
+		return;
+	}
+	metrics_http_publish(app->http, text, len);
+}
+
+/* --summary: the JSON event in --json mode (the stream's reader wants it);
+ * with -q the table is all stdout carries; otherwise it goes to stderr, so
+ * a stream of text lines or ladders on stdout stays what scripts expect. */
+static void print_summary(struct app *app, bool final)
+{
+	uint64_t now = now_ns(CLOCK_MONOTONIC);
+
+	stats_set_tracked(app->stats, conn_table_open_count(app->table));
+	if (app->env.json)
+		render_summary_json(stdout, app->stats, now, now - app->ropts.start_ns, final,
+				    &app->ropts);
+	else
+		render_summary_text(app->env.quiet ? stdout : stderr, app->stats,
+				    now - app->ropts.start_ns, final);
 }
 
 static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list args)
@@ -348,6 +407,14 @@ static int run(struct app *app)
 					ticks += exp;
 				if (ticks % COUNTER_EVERY_TICKS == 0)
 					check_counters(app, false);
+				if (ticks % METRICS_EVERY_TICKS == 0)
+					publish_metrics(app);
+				if (app->env.summary_secs &&
+				    now_ns(CLOCK_MONOTONIC) >= app->next_summary_ns) {
+					print_summary(app, false);
+					app->next_summary_ns +=
+						app->env.summary_secs * 1000000000ULL;
+				}
 				if (deadline && now_ns(CLOCK_MONOTONIC) >= deadline)
 					stop = true;
 			} else if (evs[i].data.fd == STDOUT_FILENO &&
@@ -491,6 +558,8 @@ int main(int argc, char **argv)
 	char err[512], filters[256];
 	uint64_t start_realtime;
 	enum parse_result pr;
+	uid_t uid = 0;
+	gid_t gid = 0;
 	sigset_t mask;
 	int ret, found;
 
@@ -539,6 +608,30 @@ int main(int argc, char **argv)
 	sigprocmask(SIG_BLOCK, &mask, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
+	/* what can fail for the user's own reasons fails before anything is loaded */
+	if (app.env.user[0] && privs_lookup(app.env.user, &uid, &gid, err, sizeof(err))) {
+		fprintf(stderr, "tcptimeline: %s\n", err);
+		return 2;
+	}
+	if (app.env.summary_secs || app.env.metrics_on) {
+		app.stats = stats_new(app.env.ports_on ? app.env.port_bits : NULL);
+		if (!app.stats) {
+			fprintf(stderr, "tcptimeline: out of memory\n");
+			return 1;
+		}
+	}
+	/* bound before the drop (a port below 1024 needs root), served from
+	 * libmicrohttpd's thread, which inherits the blocked SIGINT/SIGTERM */
+	if (app.env.metrics_on) {
+		app.http = metrics_http_start(app.env.metrics_family, app.env.metrics_addr,
+					      app.env.metrics_port, err, sizeof(err));
+		if (!app.http) {
+			fprintf(stderr, "tcptimeline: %s\n", err);
+			stats_free(app.stats);
+			return 1;
+		}
+	}
+
 	if (app.env.write_path) {
 		app.write = fopen(app.env.write_path, "we");
 		if (!app.write) {
@@ -557,7 +650,7 @@ int main(int argc, char **argv)
 			  !(getenv("NO_COLOR") && *getenv("NO_COLOR"));
 	/* ladders: asked for, or the default on a terminal */
 	app.ladder = app.env.ladder ||
-		     (!app.env.json && !app.env.live && isatty(STDOUT_FILENO));
+		     (!app.env.quiet && !app.env.json && !app.env.live && isatty(STDOUT_FILENO));
 
 	topts.max_open = app.env.max_conns;
 	topts.max_closed = 1024;
@@ -608,6 +701,18 @@ int main(int argc, char **argv)
 			strerror(-found));
 	flush_stdout(&app);
 
+	if (app.env.user[0]) {
+		if (privs_drop(app.env.user, uid, gid, err, sizeof(err))) {
+			fprintf(stderr, "tcptimeline: %s\n", err);
+			ret = -EPERM;
+			goto cleanup;
+		}
+	}
+	if (app.stats) {
+		publish_metrics(&app);
+		app.next_summary_ns = now_ns(CLOCK_MONOTONIC) + app.env.summary_secs * 1000000000ULL;
+	}
+
 	describe_filters(&app.env, filters, sizeof(filters));
 	fprintf(stderr, "tcptimeline: tracing TCP (%s); Ctrl-C to stop\n", filters);
 
@@ -626,6 +731,10 @@ int main(int argc, char **argv)
 	flush_stdout(&app);
 
 	check_counters(&app, true);
+	if (app.env.summary_secs)
+		print_summary(&app, true);
+	if (app.stats)
+		publish_metrics(&app);
 	if (app.bad_records)
 		fprintf(stderr, "tcptimeline: warning: %llu malformed records ignored\n",
 			(unsigned long long)app.bad_records);
@@ -646,6 +755,8 @@ int main(int argc, char **argv)
 cleanup:
 	/* one way out, in reverse order of set-up (each is a no-op on what was
 	 * never set up) */
+	metrics_http_stop(app.http);
+	stats_free(app.stats);
 	loader_stop(&app.loader);
 	if (close_write(&app))
 		ret = -EIO;

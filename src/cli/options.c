@@ -1,4 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+#include <arpa/inet.h>
+#include <sys/socket.h>
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
@@ -33,6 +35,12 @@ static const char usage_text[] =
 	"                                while watching ladders or live text\n"
 	"  -r, --read FILE               draw a recording (what --json or -w wrote; - for\n"
 	"                                stdin) instead of tracing: no root, no BPF\n"
+	"  -q, --quiet                   nothing per connection (with --metrics or --summary)\n"
+	"      --summary[=SECS]          a table per port and process every SECS seconds\n"
+	"                                (default 10) and at exit; a summary event in --json\n"
+	"      --metrics ADDR:PORT       serve Prometheus metrics at http://ADDR:PORT/metrics\n"
+	"                                (127.0.0.1:9464; :9464 for every address)\n"
+	"      --user NAME               drop to this user's uid, gid and groups once attached\n"
 	"  -v, --verbose                 show libbpf's log\n"
 	"  -V, --version                 print the version, libbpf's and the kernel\n"
 	"                                features found (for bug reports)\n"
@@ -109,7 +117,48 @@ bool env_port_wanted(const struct env *env, uint16_t port)
 	return env->port_bits[port >> 6] & (1ULL << (port & 63));
 }
 
-enum { OPT_MAX_CONNS = 1000, OPT_LADDER, OPT_LIVE, OPT_NO_COLOR, OPT_HTML };
+int parse_listen_addr(const char *spec, struct env *env)
+{
+	const char *colon, *host;
+	char addr[sizeof(env->metrics_addr)];
+	unsigned long port;
+	size_t hlen;
+	unsigned char bin[16];
+
+	if (!spec)
+		return -1;
+	colon = strrchr(spec, ':');
+	if (!colon)
+		return -1;
+	host = spec;
+	hlen = (size_t)(colon - spec);
+	if (hlen && spec[0] == '[') {
+		/* [IPv6]:PORT */
+		if (hlen < 3 || spec[hlen - 1] != ']')
+			return -1;
+		host = spec + 1;
+		hlen -= 2;
+	}
+	if (hlen >= sizeof(addr) || parse_ulong(colon + 1, 1, 65535, &port))
+		return -1;
+	memcpy(addr, host, hlen);
+	addr[hlen] = '\0';
+	if (!hlen)
+		env->metrics_family = 0;
+	else if (host == spec && inet_pton(AF_INET, addr, bin) == 1)
+		env->metrics_family = 4;
+	else if (host != spec && inet_pton(AF_INET6, addr, bin) == 1)
+		env->metrics_family = 6;
+	else
+		return -1;
+	strcpy(env->metrics_addr, addr);
+	env->metrics_port = (uint16_t)port;
+	env->metrics_on = true;
+	return 0;
+}
+
+enum { OPT_MAX_CONNS = 1000, OPT_LADDER, OPT_LIVE, OPT_NO_COLOR, OPT_HTML, OPT_SUMMARY,
+       OPT_METRICS, OPT_USER };
 
 static const struct option long_opts[] = {
 	{ "port", required_argument, NULL, 'P' },
@@ -127,6 +176,10 @@ static const struct option long_opts[] = {
 	{ "max-conns", required_argument, NULL, OPT_MAX_CONNS },
 	{ "read", required_argument, NULL, 'r' },
 	{ "write", required_argument, NULL, 'w' },
+	{ "quiet", no_argument, NULL, 'q' },
+	{ "summary", optional_argument, NULL, OPT_SUMMARY },
+	{ "metrics", required_argument, NULL, OPT_METRICS },
+	{ "user", required_argument, NULL, OPT_USER },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "version", no_argument, NULL, 'V' },
 	{ "help", no_argument, NULL, 'h' },
@@ -148,7 +201,7 @@ enum parse_result parse_options(int argc, char **argv, struct env *env, FILE *ou
 
 	opterr = 0;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, ":P:p:46jTd:b:r:w:vVh", long_opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":P:p:46jTd:b:r:w:qvVh", long_opts, NULL)) != -1) {
 		switch (c) {
 		case 'P':
 			if (parse_port_spec(optarg, env))
@@ -225,6 +278,32 @@ enum parse_result parse_options(int argc, char **argv, struct env *env, FILE *ou
 					optarg);
 			env->max_conns = (uint32_t)v;
 			break;
+		case 'q':
+			env->quiet = true;
+			break;
+		case OPT_SUMMARY:
+			env->summary_secs = 10;
+			if (optarg && parse_ulong(optarg, 1, 86400, &v))
+				return usage_error(err,
+					"invalid --summary '%s': use whole seconds from 1 to 86400 "
+					"(--summary=30)",
+					optarg);
+			if (optarg)
+				env->summary_secs = (uint32_t)v;
+			break;
+		case OPT_METRICS:
+			if (parse_listen_addr(optarg, env))
+				return usage_error(err,
+					"invalid --metrics '%s': use ADDR:PORT with a numeric address, "
+					"like 127.0.0.1:9464, [::1]:9464 or :9464 for every address",
+					optarg);
+			break;
+		case OPT_USER:
+			if (!*optarg || strlen(optarg) >= sizeof(env->user))
+				return usage_error(err, "invalid --user '%s': give a user name",
+						   optarg);
+			strcpy(env->user, optarg);
+			break;
 		case 'v':
 			env->verbose = true;
 			break;
@@ -251,11 +330,16 @@ enum parse_result parse_options(int argc, char **argv, struct env *env, FILE *ou
 	if (env->read_path) {
 		const char *kernel_only = env->ports_on ? "-P" : env->pid ? "-p" :
 					  env->family ? (env->family == 4 ? "-4" : "-6") :
-					  env->duration_ms ? "-d" : env->ringbuf_set ? "-b" : NULL;
+					  env->duration_ms ? "-d" : env->ringbuf_set ? "-b" :
+					  env->metrics_on ? "--metrics" : env->user[0] ? "--user" :
+					  env->summary_secs ? "--summary" : NULL;
 
 		if (kernel_only)
 			return usage_error(err, "%s is for tracing, not for --read: filter the "
 					   "recording with jq instead", kernel_only);
 	}
+	if (env->quiet && (env->ladder || env->live))
+		return usage_error(err, "%s",
+			"-q prints nothing per connection: give it without --ladder or --live");
 	return PARSE_OK;
 }

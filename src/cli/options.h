@@ -28,6 +28,13 @@ struct env {
 	bool ringbuf_set;	/* -b given */
 	const char *read_path;	/* -r: replay this recording ("-" stdin) instead of tracing */
 	const char *write_path;	/* -w: also write JSON Lines here */
+	bool quiet;		/* -q: nothing per connection (metrics, summaries only) */
+	uint32_t summary_secs;	/* --summary[=SECS]: a table every SECS; 0 none */
+	bool metrics_on;	/* --metrics ADDR:PORT */
+	uint8_t metrics_family;	/* 0: every address (":PORT"), 4, 6 */
+	char metrics_addr[48];	/* numeric address as given, "" for every address */
+	uint16_t metrics_port;
+	char user[64];		/* --user NAME: drop to this user once attached; "" none */
 };
 
 enum parse_result {
@@ -43,5 +50,7 @@ enum parse_result parse_options(int argc, char **argv, struct env *env, FILE *ou
 /* "9000", "9000-9010", "80,443": adds to env's port set. 0 ok, -1 bad. */
 int parse_port_spec(const char *spec, struct env *env);
 bool env_port_wanted(const struct env *env, uint16_t port);
+/* "127.0.0.1:9464", "[::1]:9464", ":9464" (every address) into env. 0 ok, -1 bad. */
+int parse_listen_addr(const char *spec, struct env *env);
 
 #endif /* OPTIONS_H */

@@ -227,6 +227,13 @@ static void conn_account(struct conn *c, const struct tl_event *ev)
 	switch (ev->kind) {
 	case TL_STATE:
 		c->state = ev->state.new_state;
+		if (ev->state.new_state == TT_TCP_SYN_SENT)
+			c->role = CONN_ROLE_CLIENT;
+		else if (ev->state.new_state == TT_TCP_LISTEN)
+			c->role = CONN_ROLE_LISTENER;
+		else if (!c->role && (ev->state.new_state == TT_TCP_SYN_RECV ||
+				      ev->state.old_state == TT_TCP_SYN_RECV))
+			c->role = CONN_ROLE_SERVER;
 		break;
 	case TL_DATA:
 		if (ev->data.dir == TT_DIR_IN)
@@ -247,6 +254,8 @@ static void conn_account(struct conn *c, const struct tl_event *ev)
 	case TL_EXISTING:
 		c->existing = true;
 		c->state = ev->existing.state;
+		if (ev->existing.state == TT_TCP_LISTEN)
+			c->role = CONN_ROLE_LISTENER;
 		break;
 	default:
 		break;

@@ -15,6 +15,14 @@
 #include "tcptimeline.h"
 #include "timeline.h"
 
+/* Which end of a connection a socket is, from its first state changes. */
+enum conn_role {
+	CONN_ROLE_UNKNOWN = 0, /* found open at start, or seen only through a reset */
+	CONN_ROLE_CLIENT,      /* went to SYN_SENT: connect() */
+	CONN_ROLE_SERVER,      /* went through SYN_RECV: accepted */
+	CONN_ROLE_LISTENER,    /* went to LISTEN */
+};
+
 struct conn {
 	uint64_t id;
 	uint64_t sk;	   /* kernel socket address; 0 until known */
@@ -24,6 +32,7 @@ struct conn {
 	char comm[TT_COMM_LEN];
 	uint64_t first_ts, last_ts;
 	uint8_t state;
+	uint8_t role;  /* enum conn_role */
 	bool existing; /* open before tracing began */
 	bool closed;   /* the close event has been emitted */
 	bool destroyed;

@@ -64,3 +64,12 @@ bench: tcptimeline $(BENCH_BINS) $(NOOUT_TRACER)
 	OUT="$(abspath $(BENCH_OUT))" TRACER="$(abspath tcptimeline)" \
 		TRACER_NOOUT="$(abspath $(NOOUT_TRACER))" \
 		CC="$(CC)" bash tests/bench/bench.sh
+
+# sudo make soak [SOAK_SECS=600]: the CPU-bound churn for SOAK_SECS under
+# `tcptimeline --metrics 127.0.0.1:9464 -q`, the tracer's RSS sampled over
+# time; fails when it does not stay flat or events are lost (tests/bench/soak.py)
+SOAK_SECS ?= 600
+.PHONY: soak
+soak: tcptimeline $(BENCH_BINS)
+	python3 tests/bench/soak.py --tracer "$(abspath tcptimeline)" \
+		--churn "$(abspath $(BENCH_OUT)/churn)" --secs $(SOAK_SECS)

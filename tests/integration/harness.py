@@ -225,6 +225,7 @@ EXTRA = {
               "bytes_out", "retransmits", "keepalives"],
     "existing": ["state"],
     "lost": ["count"],
+    "summary": ["final", "elapsed_ms", "lost", "tracked", "ports", "processes"],
 }
 TIME_RE = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$")
 

@@ -187,6 +187,52 @@ static void test_usage_message_is_one_line(void **state)
 	assert_ptr_equal(strchr(buf, '\n'), buf + strlen(buf) - 1);
 }
 
+static void test_leave_running_options(void **state)
+{
+	struct env env;
+
+	assert_int_equal(parse(&env, "--summary", NULL), PARSE_OK);
+	assert_int_equal(env.summary_secs, 10);
+	assert_int_equal(parse(&env, "--summary=30", NULL), PARSE_OK);
+	assert_int_equal(env.summary_secs, 30);
+	assert_int_equal(parse(&env, "--summary=0", NULL), PARSE_USAGE);
+	assert_int_equal(parse(&env, "--summary=x", NULL), PARSE_USAGE);
+	assert_int_equal(parse(&env, NULL), PARSE_OK);
+	assert_int_equal(env.summary_secs, 0);
+	assert_false(env.metrics_on);
+
+	assert_int_equal(parse(&env, "--metrics", "127.0.0.1:9464", NULL), PARSE_OK);
+	assert_true(env.metrics_on);
+	assert_int_equal(env.metrics_family, 4);
+	assert_string_equal(env.metrics_addr, "127.0.0.1");
+	assert_int_equal(env.metrics_port, 9464);
+	assert_int_equal(parse(&env, "--metrics", ":9464", NULL), PARSE_OK);
+	assert_int_equal(env.metrics_family, 0);
+	assert_string_equal(env.metrics_addr, "");
+	assert_int_equal(parse(&env, "--metrics", "[::1]:80", NULL), PARSE_OK);
+	assert_int_equal(env.metrics_family, 6);
+	assert_string_equal(env.metrics_addr, "::1");
+	assert_int_equal(env.metrics_port, 80);
+	assert_int_equal(parse(&env, "--metrics", "9464", NULL), PARSE_USAGE);
+	assert_int_equal(parse(&env, "--metrics", "127.0.0.1:0", NULL), PARSE_USAGE);
+	assert_int_equal(parse(&env, "--metrics", "127.0.0.1:65536", NULL), PARSE_USAGE);
+	assert_int_equal(parse(&env, "--metrics", "127.0.0.1:", NULL), PARSE_USAGE);
+	assert_int_equal(parse(&env, "--metrics", "localhost:9464", NULL), PARSE_USAGE);
+	assert_int_equal(parse(&env, "--metrics", "::1:9464", NULL), PARSE_USAGE);
+	assert_int_equal(parse(&env, "--metrics", "[127.0.0.1]:9464", NULL), PARSE_USAGE);
+	assert_int_equal(parse(&env, "--metrics", "[]:9464", NULL), PARSE_USAGE);
+
+	assert_int_equal(parse(&env, "-q", NULL), PARSE_OK);
+	assert_true(env.quiet);
+	assert_int_equal(parse(&env, "--quiet", "--json", NULL), PARSE_OK);
+	assert_int_equal(parse(&env, "-q", "--ladder", NULL), PARSE_USAGE);
+	assert_int_equal(parse(&env, "-q", "--live", NULL), PARSE_USAGE);
+
+	assert_int_equal(parse(&env, "--user", "nobody", NULL), PARSE_OK);
+	assert_string_equal(env.user, "nobody");
+	assert_int_equal(parse(&env, "--user", "", NULL), PARSE_USAGE);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -200,6 +246,7 @@ int main(void)
 		cmocka_unit_test(test_read_and_write),
 		cmocka_unit_test(test_help_and_version_exit_zero),
 		cmocka_unit_test(test_usage_message_is_one_line),
+		cmocka_unit_test(test_leave_running_options),
 	};
 
 	devnull = fopen("/dev/null", "w");
