@@ -125,6 +125,12 @@ class Traffic:
             check(self.done.acquire(timeout=10), "a server side did not end")
 
     def close(self):
+        # shutdown first: a close() alone leaves the socket listening while
+        # the accept thread still holds it
+        try:
+            self.ls.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
         self.ls.close()
 
 
