@@ -65,7 +65,8 @@ struct tt_event {
 		struct {
 			__u64 bytes;
 			__u32 segs;
-			__u8 dir; /* enum tt_dir */
+			__u8 dir;      /* enum tt_dir */
+			__u8 inferred; /* stamped when noticed: not when sent or when it arrived */
 		} data;
 		struct {
 			__u32 seq;
@@ -80,6 +81,7 @@ struct tt_event {
 		struct {
 			__u64 rtt_ns; /* 0 unknown */
 			__u8 dir;
+			__u8 inferred; /* seen only in socket fields at a later event (TT_KA_INFERRED) */
 		} ka_ack;
 		struct {
 			__u32 reason; /* enum sk_rst_reason value (6.10+), TT_RST_REASON_NONE otherwise */

@@ -454,6 +454,7 @@ void conn_table_add_raw(struct conn_table *t, const struct tt_event *raw)
 		ev.data.dir = raw->data.dir;
 		ev.data.bytes = raw->data.bytes;
 		ev.data.segs = raw->data.segs;
+		ev.data.inferred = raw->data.inferred != 0;
 		break;
 	case TT_EV_RETRANSMIT:
 		ev.kind = TL_RETRANSMIT;
@@ -473,6 +474,7 @@ void conn_table_add_raw(struct conn_table *t, const struct tt_event *raw)
 		ev.kind = TL_KA_ACK;
 		ev.ka_ack.dir = raw->ka_ack.dir;
 		ev.ka_ack.rtt_ns = raw->ka_ack.rtt_ns;
+		ev.ka_ack.inferred = raw->ka_ack.inferred != 0;
 		break;
 	case TT_EV_RST:
 		ev.kind = TL_RST;

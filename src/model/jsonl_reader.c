@@ -301,6 +301,7 @@ static bool parse_kind(struct line_ctx *lc, struct tl_event *ev)
 		}
 		return !lc->bad;
 	case TL_DATA:
+		ev->data.inferred = get_flag(lc, "inferred");
 		return get_dir(lc, &ev->data.dir) && get_u64(lc, "bytes", &ev->data.bytes) &&
 		       get_u32(lc, "segments", &ev->data.segs);
 	case TL_RETRANSMIT: {
@@ -332,6 +333,7 @@ static bool parse_kind(struct line_ctx *lc, struct tl_event *ev)
 		if (!none && json_object_get(lc->obj, "rtt_ns") &&
 		    !get_u64(lc, "rtt_ns", &ev->ka_ack.rtt_ns))
 			return false;
+		ev->ka_ack.inferred = get_flag(lc, "inferred");
 		return true;
 	case TL_RST:
 		if (!get_dir(lc, &ev->rst.dir) || !get_str(lc, "reason", true, &s) ||

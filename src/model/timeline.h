@@ -83,6 +83,7 @@ struct tl_event {
 			uint8_t dir; /* enum tt_dir */
 			uint64_t bytes;
 			uint32_t segs;
+			bool inferred; /* stamped when the kernel side noticed it, not sent/arrived */
 		} data;
 		struct {
 			uint32_t seq;
@@ -97,6 +98,7 @@ struct tl_event {
 		struct {
 			uint8_t dir;
 			uint64_t rtt_ns; /* 0 unknown */
+			bool inferred;	 /* from socket fields at a later event (not seen arriving) */
 		} ka_ack;
 		struct {
 			uint8_t dir;

@@ -148,11 +148,14 @@ static bool ends_data(const struct tl_event *e, bool out)
 }
 
 /*
- * When a data record is stamped is when the kernel side noticed it (data we
- * sent is seen by the next hook on the socket), so it can come after the
- * event it caused: the RST answering it, the state change that noticed it.
- * Data cannot be sent after our FIN or a reset, nor received after theirs:
- * such a record goes just before that event.
+ * A data record stamped when the kernel side noticed it (inferred: data we
+ * sent whose ACK came outside ESTABLISHED, data caught up at an event) can
+ * come after the event it caused: the RST answering it, the state change
+ * that noticed it. Data cannot be sent after our FIN or a reset, nor
+ * received after theirs: such a record goes just before that event. Data
+ * out stamped when it was sent is drawn at that time even after our FIN
+ * state change: close() queues the FIN behind unsent data (a loss holds
+ * it back), and fin_after_data draws the FIN after it.
  */
 static uint64_t data_time(const struct conn *c, size_t i)
 {
@@ -165,6 +168,9 @@ static uint64_t data_time(const struct conn *c, size_t i)
 
 		if (j == i || !ends_data(e, out) || (j > i && e->ts_ns > d->ts_ns))
 			continue;
+		if (out && !d->data.inferred && e->kind == TL_STATE &&
+		    e->state.new_state != TT_TCP_CLOSE)
+			continue; /* our FIN state change: the FIN itself leaves after the data */
 		if (e->ts_ns && e->ts_ns - 1 < ts)
 			ts = e->ts_ns - 1;
 	}
@@ -256,6 +262,7 @@ static struct ladder_row *arrow_from(struct ladder *l, struct ladder_obs *o)
 		break;
 	case LADDER_SEG_KA_ACK:
 		r->rtt_ns = e->ka_ack.rtt_ns;
+		r->inferred = e->ka_ack.inferred;
 		break;
 	case LADDER_SEG_RST:
 		r->rst_reason = e->rst.reason;
@@ -299,7 +306,12 @@ static int cmp_obs_time(const void *pa, const void *pb)
 }
 
 /* Data one way: the sender's records (its writes, as folded by the kernel
- * side), each at the time its first byte was seen by either end. */
+ * side), each at the time its first byte was seen by either end. A
+ * receiver's run stamped when its first byte arrived says when the other
+ * bytes in it arrived only that it was later: a run that goes on through a
+ * loss (received before it and after) is stamped before the sender's writes
+ * in the middle of it, so only a run that starts at the same byte can make
+ * a sender's row earlier. */
 static void data_arrows(struct ladder *l, int from)
 {
 	int to = 1 - from;
@@ -328,7 +340,8 @@ static void data_arrows(struct ladder *l, int from)
 
 			if (q->kind == LADDER_SEG_DATA && q->col == to && !q->sent && q->off <= o->off &&
 			    o->off < q->off + q->bytes) {
-				row_earlier(r, q);
+				if (q->off == o->off)
+					row_earlier(r, q);
 				q->row = o->row;
 				break;
 			}
@@ -368,6 +381,9 @@ static void clamp_data(struct ladder *l)
 			e = obs_event(l, q);
 			if (!ends_data(e, d->sent) || (q->ev > d->ev && e->ts_ns > de->ts_ns))
 				continue;
+			if (d->sent && !de->data.inferred && e->kind == TL_STATE &&
+			    e->state.new_state != TT_TCP_CLOSE)
+				continue; /* as in data_time */
 			if (l->rows[q->row].ts && l->rows[q->row].ts - 1 < r->ts)
 				r->ts = l->rows[q->row].ts - 1;
 		}
@@ -463,6 +479,30 @@ static void arrows(struct ladder *l)
 		if (l->obs[i].row == -1)
 			arrow_from(l, &l->obs[i]);
 	clamp_data(l);
+}
+
+/* A FIN leaves after the data queued before it: an end's FIN row goes after
+ * its last data row (data sent after the close() that queued the FIN, held
+ * back by a loss; see data_time). */
+static void fin_after_data(struct ladder *l)
+{
+	for (size_t i = 0; i < l->n_rows; i++) {
+		struct ladder_row *f = &l->rows[i];
+		uint64_t last = 0;
+
+		if (f->kind != LADDER_ROW_ARROW || f->seg != LADDER_SEG_CTRL ||
+		    strncmp(f->label, "FIN", 3))
+			continue;
+		for (size_t j = 0; j < l->n_rows; j++) {
+			const struct ladder_row *d = &l->rows[j];
+
+			if (d->kind == LADDER_ROW_ARROW && d->seg == LADDER_SEG_DATA &&
+			    d->from == f->from && d->ts > last)
+				last = d->ts;
+		}
+		if (last >= f->ts)
+			f->ts = last + 1;
+	}
 }
 
 static int cmp_rows(const void *pa, const void *pb)
@@ -797,6 +837,8 @@ static void notes_rows(struct ladder *l)
 			else if (r->rtt_ns)
 				snprintf(buf, sizeof(buf), "keepalive ACK, rtt %" PRIu64 " us",
 					 r->rtt_ns / 1000);
+			else if (r->inferred)
+				snprintf(buf, sizeof(buf), "keepalive ACK (inferred)");
 			else
 				snprintf(buf, sizeof(buf), "keepalive ACK");
 			note_add(r->note, buf);
@@ -1063,6 +1105,7 @@ int ladder_build(struct ladder *l, const struct conn *a, const struct conn *b)
 		if (l->end[col])
 			observe(l, col);
 	arrows(l);
+	fin_after_data(l);
 	/* notes find rows through obs->row: sort only after them */
 	for (int col = 0; col < 2; col++)
 		if (l->end[col])

@@ -41,6 +41,7 @@ struct ladder_row {
 	enum ladder_seg seg;
 	char label[32];	  /* ROW_ARROW: "SYN", "FIN,ACK", "DATA", "KEEPALIVE", ... */
 	uint64_t bytes, rtt_ns;
+	bool inferred; /* LADDER_SEG_KA_ACK: read from the socket later, not seen arriving */
 	uint32_t segs;
 	int32_t err;	  /* LADDER_SEG_RETRANS: failed with this */
 	uint32_t rcount;  /* LADDER_SEG_RETRANS: nth retransmit */

@@ -171,6 +171,8 @@ void render_json(FILE *f, const struct tl_event *ev, const struct render_opts *o
 		name_field(&b, "dir", dir_name(ev->data.dir));
 		u64_field(&b, "bytes", ev->data.bytes);
 		u64_field(&b, "segments", ev->data.segs);
+		if (ev->data.inferred)
+			jb_lit(&b, ",\"inferred\":true");
 		break;
 	case TL_RETRANSMIT:
 		u64_field(&b, "seq", ev->retrans.seq);
@@ -195,6 +197,8 @@ void render_json(FILE *f, const struct tl_event *ev, const struct render_opts *o
 		} else {
 			jb_lit(&b, "null");
 		}
+		if (ev->ka_ack.inferred)
+			jb_lit(&b, ",\"inferred\":true");
 		break;
 	case TL_RST:
 		name_field(&b, "dir", dir_name(ev->rst.dir));

@@ -115,6 +115,8 @@ void render_text(FILE *f, const struct tl_event *ev, const struct render_opts *o
 		fprintf(f, "KEEPALIVE ack %s", dir_arrow(ev->ka_ack.dir));
 		if (ev->ka_ack.rtt_ns)
 			fprintf(f, " rtt %" PRIu64 " us", ev->ka_ack.rtt_ns / 1000);
+		if (ev->ka_ack.inferred)
+			fprintf(f, " (inferred)");
 		break;
 	case TL_RST: {
 		const char *reason = ev->rst.reason == TT_RST_REASON_NONE ?

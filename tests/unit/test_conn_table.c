@@ -218,6 +218,28 @@ static void test_timewait_rst_finds_closed_conn(void **state)
 	conn_table_free(t);
 }
 
+/* what the kernel side says it read later instead of seeing happen */
+static void test_inferred_from_the_kernel(void **state)
+{
+	struct seen s;
+	struct conn_table *t = table(&s, 16, 16);
+	struct tt_event e = raw_data(CLIENT_SK, 1, 5, 1, TT_DIR_OUT, 100);
+
+	add(t, e);
+	e.data.inferred = 1;
+	add(t, e);
+	e = raw_base(CLIENT_SK, 1, TT_EV_KA_ACK, 7, 1);
+	add(t, e);
+	e.ka_ack.inferred = 1;
+	add(t, e);
+	assert_int_equal(s.n, 4);
+	assert_false(s.ev[0].data.inferred);
+	assert_true(s.ev[1].data.inferred);
+	assert_false(s.ev[2].ka_ack.inferred);
+	assert_true(s.ev[3].ka_ack.inferred);
+	conn_table_free(t);
+}
+
 static void test_errors_inferred_without_kernel_reports(void **state)
 {
 	struct seen s;
@@ -376,6 +398,7 @@ int main(void)
 		cmocka_unit_test(test_existing_is_adopted_by_tuple),
 		cmocka_unit_test(test_timewait_rst_finds_closed_conn),
 		cmocka_unit_test(test_errors_inferred_without_kernel_reports),
+		cmocka_unit_test(test_inferred_from_the_kernel),
 		cmocka_unit_test(test_eviction_bounds_memory),
 		cmocka_unit_test(test_retransmit_and_keepalive_totals),
 		cmocka_unit_test(test_foreach_open),

@@ -108,6 +108,8 @@ static void test_every_kind_round_trips(void **state)
 	ev.data.bytes = 1ULL << 40;
 	ev.data.segs = 123456;
 	round_trip(&ev);
+	ev.data.inferred = true;
+	round_trip(&ev);
 
 	ev = conn_event(TL_RETRANSMIT, 6);
 	ev.retrans.seq = 4000000000u;
@@ -128,6 +130,8 @@ static void test_every_kind_round_trips(void **state)
 	ev.ka_ack.rtt_ns = 1250500; /* 1.3 ms as drawn; 1250 us would draw 1.2 */
 	round_trip(&ev);
 	ev.ka_ack.rtt_ns = 0;
+	round_trip(&ev);
+	ev.ka_ack.inferred = true;
 	round_trip(&ev);
 
 	ev = conn_event(TL_RST, 9);

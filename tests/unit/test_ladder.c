@@ -506,6 +506,132 @@ static void test_single_end_folding(void **state)
 	conn_table_free(t);
 }
 
+#define SK_OF(client) ((client) ? CLIENT_SK : SERVER_SK)
+
+static void add_state(struct conn_table *t, uint64_t ts, int client, int o, int n)
+{
+	struct tt_event e = raw_state(SK_OF(client), 1, ts, client, o, n);
+
+	conn_table_add_raw(t, &e);
+}
+
+static void add_data(struct conn_table *t, uint64_t ts, int client, int dir, uint64_t bytes)
+{
+	struct tt_event e = raw_data(SK_OF(client), 1, ts, client, dir, bytes);
+
+	conn_table_add_raw(t, &e);
+}
+
+static char *draw_pair(struct conn_table *t)
+{
+	struct render_opts ro = { 0 };
+	const struct conn *a = conn_table_find_id(t, 1), *b = conn_table_find_id(t, 2);
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *out;
+
+	assert_non_null(a);
+	assert_non_null(b);
+	out = open_memstream(&buf, &len);
+	render_ladder(out, a, b, &ro);
+	fclose(out);
+	return buf;
+}
+
+/* Both ends, a loss in the middle of a trickle: the receiver's run goes on
+ * through the loss (received before it and after), stamped before the
+ * sender's writes in the middle of it. Those are drawn at their own times,
+ * after the retransmits, not folded into the first row. */
+static void test_loss_time_order(void **state)
+{
+	struct conn_table_opts topts = { .max_events_per_conn = 4096 };
+	struct conn_table *t = conn_table_new(&topts);
+	uint64_t s = 1000000000ULL, ms = 1000000ULL;
+	struct tt_event e;
+	char *buf;
+	const char *d1, *a1, *a2, *d2;
+
+	add_state(t, s, 1, TT_TCP_CLOSE, TT_TCP_SYN_SENT);
+	add_state(t, s + 1 * ms, 0, TT_TCP_LISTEN, TT_TCP_SYN_RECV);
+	add_state(t, s + 2 * ms, 1, TT_TCP_SYN_SENT, TT_TCP_ESTABLISHED);
+	add_state(t, s + 3 * ms, 0, TT_TCP_SYN_RECV, TT_TCP_ESTABLISHED);
+	add_data(t, s + 100 * ms, 1, TT_DIR_OUT, 4000);
+	add_data(t, s + 101 * ms, 0, TT_DIR_IN, 12000); /* on through the loss */
+	for (int i = 0; i < 2; i++) {
+		e = raw_base(CLIENT_SK, 1, TT_EV_RETRANSMIT, s + (400 + 400 * i) * ms, 1);
+		e.retrans.count = (uint32_t)i + 1;
+		conn_table_add_raw(t, &e);
+	}
+	/* close() before the loss ends: the FIN waits behind the data */
+	add_state(t, s + 1250 * ms, 1, TT_TCP_ESTABLISHED, TT_TCP_FIN_WAIT1);
+	add_data(t, s + 1300 * ms, 1, TT_DIR_OUT, 8000);
+	add_data(t, s + 1400 * ms, 1, TT_DIR_OUT, 3000);
+	add_data(t, s + 1401 * ms, 0, TT_DIR_IN, 3000);
+	buf = draw_pair(t);
+	d1 = strstr(buf, "DATA 4000 B");
+	a1 = strstr(buf, "DATA again");
+	a2 = a1 ? strstr(a1 + 1, "DATA again") : NULL;
+	d2 = strstr(buf, "DATA 11.0 kB");
+	assert_non_null(d1);
+	assert_non_null(a2);
+	assert_non_null(d2);
+	assert_true(d1 < a1 && a2 < d2);
+	assert_non_null(strstr(buf, "1.300000   DATA 11.0 kB")); /* the new data at its own time */
+	assert_non_null(strstr(d2, "FIN ---")); /* and the FIN after it */
+	free(buf);
+	conn_table_free(t);
+
+	/* data only noticed after the FIN (inferred) is drawn before it */
+	t = conn_table_new(&topts);
+	add_state(t, s, 1, TT_TCP_CLOSE, TT_TCP_SYN_SENT);
+	add_state(t, s + 2 * ms, 1, TT_TCP_SYN_SENT, TT_TCP_ESTABLISHED);
+	add_state(t, s + 10 * ms, 1, TT_TCP_ESTABLISHED, TT_TCP_FIN_WAIT1);
+	e = raw_data(CLIENT_SK, 1, s + 20 * ms, 1, TT_DIR_OUT, 500);
+	e.data.inferred = 1;
+	conn_table_add_raw(t, &e);
+	{
+		struct render_opts ro = { 0 };
+		size_t len = 0;
+		FILE *out = open_memstream(&buf, &len);
+
+		render_ladder(out, conn_table_find_id(t, 1), NULL, &ro);
+		fclose(out);
+	}
+	d1 = strstr(buf, "DATA 500 B");
+	assert_non_null(d1);
+	assert_non_null(strstr(d1, "FIN ---"));
+	free(buf);
+	conn_table_free(t);
+}
+
+/* An ACK to a probe from CLOSE_WAIT, read from the socket later, says so */
+static void test_keepalive_ack_inferred(void **state)
+{
+	struct conn_table_opts topts = { .max_events_per_conn = 4096 };
+	struct conn_table *t = conn_table_new(&topts);
+	uint64_t s = 1000000000ULL;
+	struct tt_event e;
+	char *buf;
+
+	add_state(t, s, 1, TT_TCP_CLOSE, TT_TCP_SYN_SENT);
+	add_state(t, s + 1000, 0, TT_TCP_LISTEN, TT_TCP_SYN_RECV);
+	add_state(t, s + 2000, 1, TT_TCP_SYN_SENT, TT_TCP_ESTABLISHED);
+	add_state(t, s + 3000, 0, TT_TCP_SYN_RECV, TT_TCP_ESTABLISHED);
+	e = raw_base(SERVER_SK, 1, TT_EV_KA_PROBE, s + 2 * s, 0);
+	e.ka_probe.dir = TT_DIR_OUT;
+	e.ka_probe.n = 1;
+	conn_table_add_raw(t, &e);
+	e = raw_base(SERVER_SK, 1, TT_EV_KA_ACK, s + 2 * s + 50000, 0);
+	e.ka_ack.dir = TT_DIR_IN;
+	e.ka_ack.inferred = 1;
+	conn_table_add_raw(t, &e);
+	buf = draw_pair(t);
+	assert_non_null(strstr(buf, "keepalive probe #1"));
+	assert_non_null(strstr(buf, "keepalive ACK (inferred)"));
+	free(buf);
+	conn_table_free(t);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -525,6 +651,8 @@ int main(void)
 		cmocka_unit_test(test_open_at_exit),
 		cmocka_unit_test(test_bytes),
 		cmocka_unit_test(test_single_end_folding),
+		cmocka_unit_test(test_loss_time_order),
+		cmocka_unit_test(test_keepalive_ack_inferred),
 	};
 
 	return cmocka_run_group_tests_name("ladder", tests, NULL, NULL);

@@ -134,6 +134,16 @@ static void test_every_kind(void **state)
 	HAS(out, "\"dir\":\"in\",\"rtt_us\":41,\"rtt_ns\":41000}");
 	ev.ka_ack.rtt_ns = 0;
 	HAS(json(&ev), "\"rtt_us\":null");
+	ev.ka_ack.inferred = true; /* read from the socket later: CLOSE_WAIT and the like */
+	HAS(json(&ev), "\"rtt_us\":null,\"inferred\":true}");
+	ev.ka_ack.inferred = false;
+
+	ev = base(TL_DATA);
+	ev.data.dir = TT_DIR_OUT;
+	ev.data.bytes = 5;
+	ev.data.segs = 1;
+	ev.data.inferred = true; /* stamped when noticed */
+	HAS(json(&ev), "\"dir\":\"out\",\"bytes\":5,\"segments\":1,\"inferred\":true}");
 
 	ev = base(TL_RST);
 	ev.rst.dir = TT_DIR_OUT;
