@@ -409,3 +409,42 @@ def systemd_unit_verifies(ctx):
               [l for l in text.splitlines() if l.startswith("ExecStart")])
     finally:
         shutil.rmtree(d, ignore_errors=True)
+
+
+@test
+def summary_table_where_it_goes(ctx):
+    """--summary: with -q the table is on stdout (periodic, then 'at exit'); with --live the
+    event lines keep stdout and the table goes to stderr"""
+    P = ctx.port
+    for mode in ("-q", "--live"):
+        tr = Proc([ctx.tracer, mode, "--summary=1", "-P", str(P)])
+        ctx.procs.append(tr)
+        tr.wait_for(lambda l: l.startswith("tcptimeline: tracing"), "the readiness line",
+                    err=True)
+        traffic = Traffic(P)
+        traffic.run(ctx, 2, 0, 0)
+        traffic.close()
+        table_err = mode != "-q"
+        # a periodic table that has counted both exchanges, both ends of each (a client's
+        # label is its remote port, a server's its local one: both P)
+        tr.wait_for(lambda l: bool(re.match(r"^  %d +4 +4 " % P, l)), "a summary row for "
+                    "port %d with 4 opened and 4 closed" % P, err=table_err)
+        tr.kill(signal.SIGTERM)
+        check(tr.wait() == 0, "%s: exit %s" % (mode, tr.p.returncode))
+        tr.t_out.join(5)
+        tr.t_err.join(5)
+        table = tr.err_lines if table_err else tr.lines
+        other = tr.lines if table_err else tr.err_lines
+        check(any(l.startswith("tcptimeline: summary after ") for l in table) and
+              any(l.startswith("tcptimeline: summary at exit after ") for l in table),
+              "%s: no periodic and final summary in %r" % (mode, table[:4]))
+        check(not any(l.startswith("tcptimeline: summary") for l in other),
+              "%s: a summary on the other stream" % mode)
+        check(any(l.startswith("  process ") for l in table), "%s: no process rows" % mode)
+        if mode == "-q":
+            check(all(l.startswith(("tcptimeline: summary", "  ")) for l in tr.lines),
+                  "-q printed more than tables: %r" %
+                  [l for l in tr.lines if not l.startswith(("tcptimeline: summary", "  "))][:3])
+        else:
+            check(sum(1 for l in tr.lines if "CLOSED:" in l) >= 4,
+                  "--live: %d CLOSED lines" % sum(1 for l in tr.lines if "CLOSED:" in l))
