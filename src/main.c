@@ -6,6 +6,7 @@
  * with no kernel side at all.
  */
 #include <errno.h>
+#include <malloc.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdio.h>
@@ -30,6 +31,7 @@
 #include "metrics_http.h"
 #include "names.h"
 #include "options.h"
+#include "outcome.h"
 #include "output.h"
 #include "privs.h"
 #include "render.h"
@@ -42,7 +44,7 @@
 #define TICK_MS 50		 /* drain the ring buffer at least this often */
 #define COUNTER_EVERY_TICKS 10	 /* look at the loss counters every 500 ms */
 #define METRICS_EVERY_TICKS 5	 /* a fresh /metrics snapshot every 250 ms */
-#define LADDER_MAX_EVENTS 4096	 /* events kept per connection for its diagram */
+#define HELD_MAX_EVENTS 4096	 /* events kept per connection for its diagram or filter */
 #define LADDER_HOLD_NS 2000000000ULL /* a closed end waits this long for its other end */
 #define LADDER_GRACE_NS 100000000ULL /* events that trail a close (the RST of an abort) */
 
@@ -101,28 +103,89 @@ static bool stdout_watchable(void)
 	return !fstat(STDOUT_FILENO, &st) && (S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode));
 }
 
+/* --abnormal / --cause: events are held with their connection until it
+ * qualifies (at its close, or at exit for one still open) */
+static bool filtering(const struct app *app)
+{
+	return outcome_filter_on(&app->env.outcome);
+}
+
+static void render_event(struct app *app, const struct tl_event *ev)
+{
+	if (app->env.json)
+		render_json(stdout, ev, &app->ropts);
+	else
+		render_text(stdout, ev, &app->ropts);
+}
+
 static void sink(const struct tl_event *ev, const struct conn *c, void *ctx)
 {
 	struct app *app = ctx;
 
 	if (app->stats)
 		stats_event(app->stats, ev, c);
+	/* -w records every event, whatever the outcome filters hold back */
 	if (app->write)
 		render_json(app->write, ev, &app->ropts);
 	/* -q: nothing per connection on stdout (a recording with -w goes on) */
-	if (app->env.quiet)
+	if (app->env.quiet || app->ladder)
 		return;
-	if (app->env.json)
-		render_json(stdout, ev, &app->ropts);
-	else if (!app->ladder)
-		render_text(stdout, ev, &app->ropts);
+	/* held; after a connection is printed whole, what trails its close
+	 * (the RST of an abort) goes out as it comes */
+	if (c && filtering(app) && !c->shown)
+		return;
+	render_event(app, ev);
+}
+
+/* --json / --live with an outcome filter: a held story is printed whole,
+ * in order, when the connection qualifies; then it is no longer held
+ * (unless a ladder queue still needs it for --html) */
+static void release(struct app *app, const struct conn *c)
+{
+	if (outcome_wanted(&app->env.outcome, c)) {
+		for (size_t i = 0; i < c->n_events; i++)
+			render_event(app, &c->events[i]);
+		conn_table_mark_shown(app->table, c);
+	}
+	if (!app->ladders)
+		conn_table_release(app->table, c);
 }
 
 static void on_close(const struct conn *c, void *ctx)
 {
 	struct app *app = ctx;
 
-	ladder_queue_closed(app->ladders, c);
+	/* a connection whose other end qualifies is drawn with it */
+	if (app->ladders && (!filtering(app) || outcome_wanted(&app->env.outcome, c)))
+		ladder_queue_closed(app->ladders, c);
+	if (filtering(app) && !app->ladder)
+		release(app, c);
+}
+
+/* a reset with no socket behind it: all there is of that "connection" */
+static void on_stateless(const struct conn *c, void *ctx)
+{
+	struct app *app = ctx;
+
+	if (filtering(app) && !app->ladder)
+		release(app, c);
+}
+
+/* at exit: connections still open are printed if they already qualify */
+static void release_open(const struct conn *c, void *ctx)
+{
+	struct app *app = ctx;
+
+	if (outcome_wanted(&app->env.outcome, c))
+		for (size_t i = 0; i < c->n_events; i++)
+			render_event(app, &c->events[i]);
+}
+
+static bool ladder_wanted(const struct conn *c, void *ctx)
+{
+	struct app *app = ctx;
+
+	return !filtering(app) || outcome_wanted(&app->env.outcome, c);
 }
 
 static void draw_ladder(const struct conn *a, const struct conn *b, void *ctx)
@@ -564,6 +627,11 @@ int main(int argc, char **argv)
 	int ret, found;
 
 	memset(&app, 0, sizeof(app));
+	/* --max-memory bounds what the table holds; for the process to stay
+	 * near that, memory handed back must leave it: event arrays from 64 KiB
+	 * up are mapped on their own (glibc would otherwise raise the threshold
+	 * after the first such free and keep them in a fragmenting heap) */
+	mallopt(M_MMAP_THRESHOLD, 64 * 1024);
 	env_defaults(&app.env);
 	pr = parse_options(argc, argv, &app.env, stdout, stderr);
 	if (pr == PARSE_EXIT && app.env.version) {
@@ -661,9 +729,12 @@ int main(int argc, char **argv)
 		if (ret)
 			return ret;
 	}
-	if (app.ladder || app.html) {
-		topts.max_events_per_conn = LADDER_MAX_EVENTS;
+	/* everything the tracer holds, within --max-memory */
+	topts.max_memory = (size_t)app.env.max_memory_mb << 20;
+	if (app.ladder || app.html || filtering(&app)) {
+		topts.max_events_per_conn = HELD_MAX_EVENTS;
 		topts.on_close = on_close;
+		topts.on_stateless = on_stateless;
 		topts.on_close_ctx = &app;
 	}
 	app.table = conn_table_new(&topts);
@@ -673,6 +744,7 @@ int main(int argc, char **argv)
 			.grace_ns = LADDER_GRACE_NS,
 			.draw = draw_ladder,
 			.late = draw_late,
+			.wanted = ladder_wanted,
 			.ctx = &app,
 		};
 
@@ -721,6 +793,8 @@ int main(int argc, char **argv)
 	 * an output that has failed) */
 	if (app.ladders && !app.out_errno)
 		ladder_queue_flush(app.ladders);
+	if (filtering(&app) && !app.ladder && !app.out_errno)
+		conn_table_foreach_open(app.table, release_open, &app);
 	if (app.html) {
 		char sub[768];
 
@@ -735,6 +809,14 @@ int main(int argc, char **argv)
 		print_summary(&app, true);
 	if (app.stats)
 		publish_metrics(&app);
+	if (app.ladder || filtering(&app)) {
+		uint64_t n = conn_table_not_kept(app.table);
+
+		/* held stories cut in the middle are marked where they were cut;
+		 * this counts what is missing in all of them */
+		fprintf(stderr, "tcptimeline: events not kept: %llu%s\n", (unsigned long long)n,
+			n ? " (the middle of long connections: raise --max-memory)" : "");
+	}
 	if (app.bad_records)
 		fprintf(stderr, "tcptimeline: warning: %llu malformed records ignored\n",
 			(unsigned long long)app.bad_records);

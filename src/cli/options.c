@@ -30,7 +30,17 @@ static const char usage_text[] =
 	"  -T, --timestamp               wall-clock time on each text line\n"
 	"  -d, --duration SECS           stop after SECS seconds\n"
 	"  -b, --buffer-mb MB            ring buffer size (power of two, default 8)\n"
+	"      --abnormal                only connections that went wrong: closed other than\n"
+	"                                by app_close, peer_close or process_exit, or with a\n"
+	"                                retransmit, a reset or an error; each printed whole\n"
+	"                                when it closes\n"
+	"      --cause LIST              only connections closed with one of these causes\n"
+	"                                (comma-separated: killed,rst_in,...); printed whole\n"
+	"                                when they close\n"
 	"      --max-conns N             sockets followed at once (default 65536)\n"
+	"      --max-memory MB           memory for the connections and the events held for\n"
+	"                                ladders and filters (default 256); past it, the\n"
+	"                                middle of the longest stories is not kept\n"
 	"  -w, --write FILE              also write JSON Lines (as --json) to FILE: record\n"
 	"                                while watching ladders or live text\n"
 	"  -r, --read FILE               draw a recording (what --json or -w wrote; - for\n"
@@ -57,6 +67,7 @@ void env_defaults(struct env *env)
 	memset(env, 0, sizeof(*env));
 	env->ringbuf_mb = 8;
 	env->max_conns = 65536;
+	env->max_memory_mb = 256;
 }
 
 /* Whole decimal number in [min, max]; errno reset first (a stale errno
@@ -158,7 +169,7 @@ int parse_listen_addr(const char *spec, struct env *env)
 }
 
 enum { OPT_MAX_CONNS = 1000, OPT_LADDER, OPT_LIVE, OPT_NO_COLOR, OPT_HTML, OPT_SUMMARY,
-       OPT_METRICS, OPT_USER };
+       OPT_METRICS, OPT_USER, OPT_ABNORMAL, OPT_CAUSE, OPT_MAX_MEMORY };
 
 static const struct option long_opts[] = {
 	{ "port", required_argument, NULL, 'P' },
@@ -174,6 +185,9 @@ static const struct option long_opts[] = {
 	{ "duration", required_argument, NULL, 'd' },
 	{ "buffer-mb", required_argument, NULL, 'b' },
 	{ "max-conns", required_argument, NULL, OPT_MAX_CONNS },
+	{ "abnormal", no_argument, NULL, OPT_ABNORMAL },
+	{ "cause", required_argument, NULL, OPT_CAUSE },
+	{ "max-memory", required_argument, NULL, OPT_MAX_MEMORY },
 	{ "read", required_argument, NULL, 'r' },
 	{ "write", required_argument, NULL, 'w' },
 	{ "quiet", no_argument, NULL, 'q' },
@@ -271,6 +285,26 @@ enum parse_result parse_options(int argc, char **argv, struct env *env, FILE *ou
 						   "(--json writes to stdout)", optarg);
 			env->write_path = optarg;
 			break;
+		case OPT_ABNORMAL:
+			env->outcome.abnormal = true;
+			break;
+		case OPT_CAUSE: {
+			char bad[64];
+
+			if (outcome_parse_causes(optarg, &env->outcome.causes, bad, sizeof(bad)))
+				return usage_error(err,
+					"unknown cause '%s' for --cause: use names of the JSON contract "
+					"(app_close, process_exit, killed, peer_close, rst_in, rst_out, "
+					"refused, keepalive_timeout, retransmit_timeout, syn_timeout, unknown)",
+					bad);
+			break;
+		}
+		case OPT_MAX_MEMORY:
+			if (parse_ulong(optarg, 4, 1048576, &v))
+				return usage_error(err,
+					"invalid --max-memory '%s': use MiB from 4 to 1048576", optarg);
+			env->max_memory_mb = (uint32_t)v;
+			break;
 		case OPT_MAX_CONNS:
 			if (parse_ulong(optarg, 16, 16777216, &v))
 				return usage_error(err,
@@ -341,5 +375,9 @@ enum parse_result parse_options(int argc, char **argv, struct env *env, FILE *ou
 	if (env->quiet && (env->ladder || env->live))
 		return usage_error(err, "%s",
 			"-q prints nothing per connection: give it without --ladder or --live");
+	if (env->quiet && outcome_filter_on(&env->outcome))
+		return usage_error(err, "%s",
+			"-q prints nothing per connection: --abnormal and --cause choose which "
+			"connections to print, give them without -q");
 	return PARSE_OK;
 }

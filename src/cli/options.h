@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
+#include "outcome.h"
 #include "tcptimeline.h"
 
 struct env {
@@ -35,6 +36,8 @@ struct env {
 	char metrics_addr[48];	/* numeric address as given, "" for every address */
 	uint16_t metrics_port;
 	char user[64];		/* --user NAME: drop to this user once attached; "" none */
+	struct outcome_filter outcome; /* --abnormal, --cause */
+	uint32_t max_memory_mb;	/* --max-memory: what the tracer holds */
 };
 
 enum parse_result {

@@ -148,6 +148,7 @@ const char *tl_kind_name(enum tl_kind kind)
 		[TL_CLOSE] = "close",
 		[TL_EXISTING] = "existing",
 		[TL_LOST] = "lost",
+		[TL_TRUNCATED] = "truncated",
 	};
 
 	if ((unsigned)kind < sizeof(names) / sizeof(names[0]))

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 #include <errno.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include "conn_table.h"
@@ -17,7 +18,13 @@ struct conn_table {
 	struct conn_list open, closed;
 	uint64_t next_id;
 	uint64_t evicted;
+	size_t held;	   /* bytes: connections and their event arrays */
+	uint64_t not_kept; /* events cut from stories or not stored */
 };
+
+/* a story is cut in the middle only when it has this many events: shorter
+ * ones are all beginning and end */
+#define CUT_MIN_EVENTS 8
 
 static size_t bucket_of(const struct conn_table *t, uint64_t sk)
 {
@@ -142,6 +149,7 @@ static void conn_drop(struct conn_table *t, struct conn *c)
 	if (hashed(c))
 		hash_remove(t, c);
 	list_remove(c->closed ? &t->closed : &t->open, c);
+	t->held -= sizeof(*c) + c->cap_events * sizeof(*c->events);
 	conn_free(c);
 }
 
@@ -157,6 +165,7 @@ static struct conn *conn_new(struct conn_table *t, uint64_t sk, uint64_t birth,
 	c = calloc(1, sizeof(*c));
 	if (!c)
 		return NULL;
+	t->held += sizeof(*c);
 	c->id = t->next_id++;
 	c->sk = sk;
 	c->birth_ns = birth;
@@ -190,27 +199,141 @@ static struct conn *find_by_tuple(const struct conn_table *t, const struct tl_en
 	return NULL;
 }
 
+/* Resize c's event array to cap entries (cap >= n_events), keeping the
+ * table's byte count. */
+static bool events_resize(struct conn_table *t, struct conn *c, size_t cap)
+{
+	struct tl_event *n;
+
+	if (cap == c->cap_events)
+		return true;
+	if (!cap) {
+		free(c->events);
+		n = NULL;
+	} else {
+		n = realloc(c->events, cap * sizeof(*n));
+		if (!n)
+			return false;
+	}
+	t->held = t->held - c->cap_events * sizeof(*n) + cap * sizeof(*n);
+	c->events = n;
+	c->cap_events = cap;
+	return true;
+}
+
+/*
+ * Cut the middle of c's story: the first quarter (the handshake, how it
+ * began) and the last quarter (what it came to) stay, one TL_TRUNCATED
+ * marker stands for everything between (an earlier cut's marker is where
+ * this one starts, so a story has one), and the array shrinks so the
+ * memory goes back. false when the
+ * story is too short to cut.
+ */
+static bool cut_middle(struct conn_table *t, struct conn *c)
+{
+	size_t n = c->n_events, head = n / 4, tail = n / 4, end = n - tail, cap;
+	struct tl_event mark;
+	uint64_t count = 0;
+
+	if (n < CUT_MIN_EVENTS)
+		return false;
+	/* a story keeps one marker: a cut after an earlier one starts at it */
+	for (size_t i = 0; i < head; i++)
+		if (c->events[i].kind == TL_TRUNCATED) {
+			head = i;
+			break;
+		}
+	mark = c->events[head]; /* its connection fields and time */
+	mark.kind = TL_TRUNCATED;
+	memset((char *)&mark + offsetof(struct tl_event, truncated), 0,
+	       sizeof(mark) - offsetof(struct tl_event, truncated));
+	for (size_t i = head; i < end; i++) {
+		if (c->events[i].kind == TL_TRUNCATED) {
+			count += c->events[i].truncated.count; /* cut before */
+		} else {
+			count++;
+			c->events_dropped++;
+			t->not_kept++;
+		}
+	}
+	mark.truncated.count = count;
+	c->events[head] = mark;
+	memmove(&c->events[head + 1], &c->events[end], tail * sizeof(*c->events));
+	c->n_events = head + 1 + tail;
+	cap = c->n_events + c->n_events / 2;
+	if (cap < 16)
+		cap = 16;
+	if (cap < c->cap_events)
+		events_resize(t, c, cap);
+	return true;
+}
+
+/* the connection with the most events kept, open or closed */
+static struct conn *longest_story(const struct conn_table *t)
+{
+	struct conn *best = NULL;
+
+	for (struct conn *c = t->open.head; c; c = c->next)
+		if (!best || c->n_events > best->n_events)
+			best = c;
+	for (struct conn *c = t->closed.head; c; c = c->next)
+		if (!best || c->n_events > best->n_events)
+			best = c;
+	return best;
+}
+
+/* consecutive data records of one direction are one run, as the ladder
+ * folds them when it draws (the kernel side splits runs every second) */
+static bool fold_into_last(struct conn *c, const struct tl_event *ev)
+{
+	struct tl_event *last;
+
+	if (ev->kind != TL_DATA || !c->n_events)
+		return false;
+	last = &c->events[c->n_events - 1];
+	if (last->kind != TL_DATA || last->data.dir != ev->data.dir)
+		return false;
+	last->data.bytes += ev->data.bytes;
+	last->data.segs += ev->data.segs;
+	return true;
+}
+
 static void conn_store(struct conn_table *t, struct conn *c, const struct tl_event *ev)
 {
-	if (!t->opts.max_events_per_conn)
+	if (!t->opts.max_events_per_conn || c->released)
 		return;
+	if (fold_into_last(c, ev))
+		return;
+	/* the per-connection limit: this story loses its middle */
+	if (c->n_events >= t->opts.max_events_per_conn && !cut_middle(t, c)) {
+		c->events_dropped++;
+		t->not_kept++;
+		return;
+	}
 	if (c->n_events == c->cap_events) {
 		size_t cap = c->cap_events ? c->cap_events * 2 : 16;
-		struct tl_event *n;
 
 		if (cap > t->opts.max_events_per_conn)
 			cap = t->opts.max_events_per_conn;
-		if (c->n_events >= cap) {
+		/* the budget: the longest stories lose their middle first */
+		while (t->opts.max_memory &&
+		       t->held + (cap - c->cap_events) * sizeof(*c->events) > t->opts.max_memory) {
+			struct conn *victim = longest_story(t);
+
+			if (!victim || !cut_middle(t, victim))
+				break;
+			if (c->n_events < c->cap_events)
+				break; /* c itself was cut: room now */
+		}
+		if (c->n_events == c->cap_events &&
+		    (cap <= c->cap_events ||
+		     (t->opts.max_memory &&
+		      t->held + (cap - c->cap_events) * sizeof(*c->events) > t->opts.max_memory) ||
+		     !events_resize(t, c, cap))) {
 			c->events_dropped++;
+			t->not_kept++;
 			return;
 		}
-		n = realloc(c->events, cap * sizeof(*n));
-		if (!n) {
-			c->events_dropped++;
-			return;
-		}
-		c->events = n;
-		c->cap_events = cap;
 	}
 	c->events[c->n_events++] = *ev;
 }
@@ -244,12 +367,24 @@ static void conn_account(struct conn *c, const struct tl_event *ev)
 	case TL_RETRANSMIT:
 		if (!ev->retrans.err)
 			c->retransmits++;
+		c->seen |= CONN_SAW_RETRANSMIT;
 		break;
 	case TL_KA_PROBE:
 		c->keepalives++;
 		break;
 	case TL_RST:
 		c->rst_seen = true;
+		c->seen |= CONN_SAW_RST;
+		break;
+	case TL_ERROR:
+		c->seen |= CONN_SAW_ERROR;
+		break;
+	case TL_CLOSE:
+		c->cause = ev->close.cause;
+		c->cause_known = true;
+		break;
+	case TL_TRUNCATED: /* read back from a recording of a held story */
+		c->events_dropped += ev->truncated.count;
 		break;
 	case TL_EXISTING:
 		c->existing = true;
@@ -308,6 +443,8 @@ static void conn_end_stateless(struct conn_table *t, struct conn *c)
 	list_remove(&t->open, c);
 	c->closed = true;
 	list_push(&t->closed, c);
+	if (t->opts.on_stateless)
+		t->opts.on_stateless(c, t->opts.on_close_ctx);
 }
 
 static void conn_close(struct conn_table *t, struct conn *c, uint64_t ts)
@@ -604,6 +741,31 @@ void conn_table_foreach_open(const struct conn_table *t,
 uint64_t conn_table_evicted(const struct conn_table *t)
 {
 	return t->evicted;
+}
+
+size_t conn_table_held_bytes(const struct conn_table *t)
+{
+	return t->held;
+}
+
+uint64_t conn_table_not_kept(const struct conn_table *t)
+{
+	return t->not_kept;
+}
+
+void conn_table_release(struct conn_table *t, const struct conn *cc)
+{
+	/* the table's own connection: only const to its users */
+	struct conn *c = (struct conn *)cc;
+
+	events_resize(t, c, 0);
+	c->n_events = 0;
+	c->released = true;
+}
+
+void conn_table_mark_shown(struct conn_table *t, const struct conn *cc)
+{
+	((struct conn *)cc)->shown = true;
 }
 
 void conn_table_set_kernel_reports_errors(struct conn_table *t, bool yes)

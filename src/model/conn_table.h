@@ -37,19 +37,32 @@ struct conn {
 	bool closed;   /* the close event has been emitted */
 	bool destroyed;
 	bool rst_seen; /* a reset either way */
+	enum tl_cause cause; /* once closed (cause_known) */
+	bool cause_known;    /* closed with a close event (not a lone reset) */
+	uint32_t seen;	     /* CONN_SAW_*: what happened, kept when events are cut */
+	bool released;	     /* its held events were handed out and freed (filters) */
+	bool shown;	     /* ... and printed: its later events go out as they come */
 	struct cause_facts facts;
 	uint64_t bytes_in, bytes_out;
 	uint32_t retransmits, keepalives;
 	uint32_t last_sk_err;	 /* the socket's error at its last state change */
 	uint32_t n_state_events;
-	/* every event of this connection, for diagrams drawn at close */
+	/* every event of this connection, for diagrams drawn at close and for
+	 * the outcome filters: consecutive data records of one direction are
+	 * folded into one; a long story loses its middle (a TL_TRUNCATED
+	 * marker in its place) to the per-connection limit or the budget */
 	struct tl_event *events;
 	size_t n_events, cap_events;
-	uint64_t events_dropped;
+	uint64_t events_dropped; /* events of this connection not kept */
 	/* table links */
 	struct conn *hnext;	       /* hash chain by sk */
 	struct conn *prev, *next;      /* age order, oldest first */
 };
+
+/* conn.seen: what a connection went through (outcome filters) */
+#define CONN_SAW_RETRANSMIT (1u << 0) /* a retransmit, failed or not */
+#define CONN_SAW_RST (1u << 1)	      /* a reset, either way */
+#define CONN_SAW_ERROR (1u << 2)      /* an error reported to the application */
 
 /* Receives every event, in order. */
 typedef void (*tl_sink_fn)(const struct tl_event *ev, const struct conn *c, void *ctx);
@@ -64,6 +77,13 @@ struct conn_table_opts {
 	/* called when a connection closes, after its close event (ladders) */
 	void (*on_close)(const struct conn *c, void *ctx);
 	void *on_close_ctx;
+	/* called (with on_close_ctx) when a reset with no socket behind it (a
+	 * refused SYN) is known to be all there is of its "connection" */
+	void (*on_stateless)(const struct conn *c, void *ctx);
+	/* bytes for everything the table holds (connections and their events);
+	 * 0: no bound but max_open, max_closed and max_events_per_conn. When a
+	 * story must grow past it, the middle of the longest is cut first. */
+	size_t max_memory;
 };
 
 struct conn_table;
@@ -98,6 +118,16 @@ uint64_t conn_table_evicted(const struct conn_table *t);
 /* Only a reset the kernel sent for a port with no socket (a refused SYN):
  * no state change, never open. */
 bool conn_stateless(const struct conn *c);
+/* Bytes the table holds now (connections and their kept events). */
+size_t conn_table_held_bytes(const struct conn_table *t);
+/* Events not kept, over all connections (per-connection limit and budget). */
+uint64_t conn_table_not_kept(const struct conn_table *t);
+/* The owner is done with c's events (printed, or not wanted): they are
+ * freed, and no more are kept for c. */
+void conn_table_release(struct conn_table *t, const struct conn *c);
+/* c's held story was printed: its later events go out as they come. */
+void conn_table_mark_shown(struct conn_table *t, const struct conn *c);
+
 /* b is the other end of a's connection (both on this host): the mirrored 4-tuple. */
 bool conn_is_mirror(const struct conn *a, const struct conn *b);
 /* The connection with this id, open or closed (and still kept); NULL if gone. */

@@ -354,6 +354,8 @@ static bool parse_kind(struct line_ctx *lc, struct tl_event *ev)
 		return get_state(lc, "state", &ev->existing.state);
 	case TL_LOST:
 		return get_u64(lc, "count", &ev->lost.count);
+	case TL_TRUNCATED:
+		return get_u64(lc, "count", &ev->truncated.count);
 	}
 	return false;
 }
@@ -426,10 +428,10 @@ enum jsonl_parse jsonl_parse_line(const char *line, size_t len, struct tl_event 
 	    !get_int(&lc, "ts_ns", 0, 1LL << 62, &ts, NULL))
 		goto out;
 	ev->ts_ns = (uint64_t)ts;
-	for (k = TL_STATE; k <= TL_LOST; k++)
+	for (k = TL_STATE; k <= TL_TRUNCATED; k++)
 		if (!strcmp(tl_kind_name((enum tl_kind)k), kind))
 			break;
-	if (k > TL_LOST) {
+	if (k > TL_TRUNCATED) {
 		ret = JSONL_UNKNOWN;
 		goto out;
 	}

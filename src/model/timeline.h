@@ -21,6 +21,9 @@ enum tl_kind {
 	TL_CLOSE,
 	TL_EXISTING,
 	TL_LOST,
+	/* events of this connection that were held and not kept (the middle of
+	 * a long story, cut for the per-connection limit or the memory budget) */
+	TL_TRUNCATED,
 };
 
 enum tl_cause {
@@ -125,6 +128,9 @@ struct tl_event {
 		struct {
 			uint64_t count;
 		} lost;
+		struct {
+			uint64_t count; /* events not kept here */
+		} truncated;
 	};
 };
 

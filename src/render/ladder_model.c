@@ -346,6 +346,16 @@ static void data_arrows(struct ladder *l, int from)
 				break;
 			}
 		}
+		/* the receiver's records that begin inside this one are this
+		 * arrow too (its runs split elsewhere than the sender's, or the
+		 * sender's were folded while held): not arrows of their own */
+		for (size_t j = 0; j < l->n_obs; j++) {
+			struct ladder_obs *q = &l->obs[j];
+
+			if (q->kind == LADDER_SEG_DATA && q->col == to && !q->sent && q->row == -1 &&
+			    q->off > o->off && q->off < o->off + o->bytes)
+				q->row = o->row;
+		}
 	}
 }
 
@@ -855,6 +865,34 @@ static void notes_rows(struct ladder *l)
 
 /* --- 4. folding ------------------------------------------------------------------------ */
 
+/* Where a story was cut (TL_TRUNCATED), the first row at or after the cut
+ * carries the count, so the gap is drawn where it was; data is not folded
+ * across it. */
+static void attach_cuts(struct ladder *l)
+{
+	for (int col = 0; col < 2; col++) {
+		const struct conn *c = l->end[col];
+
+		for (size_t i = 0; c && i < c->n_events; i++) {
+			const struct tl_event *e = &c->events[i];
+			struct ladder_row *at = NULL;
+
+			if (e->kind != TL_TRUNCATED)
+				continue;
+			for (size_t j = 0; j < l->n_rows && !at; j++)
+				if (!l->rows[j].dead && l->rows[j].ts >= e->ts_ns &&
+				    (!l->rows[j].not_kept || l->rows[j].not_kept_col == col))
+					at = &l->rows[j];
+			if (at) {
+				at->not_kept += e->truncated.count;
+				at->not_kept_col = col;
+			} else {
+				l->not_kept_after[col] += e->truncated.count;
+			}
+		}
+	}
+}
+
 static void fold_data(struct ladder *l)
 {
 	struct ladder_row *prev = NULL;
@@ -863,7 +901,8 @@ static void fold_data(struct ladder *l)
 		struct ladder_row *r = &l->rows[i];
 
 		if (prev && r->kind == LADDER_ROW_ARROW && r->seg == LADDER_SEG_DATA && prev->seg == LADDER_SEG_DATA &&
-		    prev->kind == LADDER_ROW_ARROW && prev->from == r->from && !r->note[0]) {
+		    prev->kind == LADDER_ROW_ARROW && prev->from == r->from && !r->note[0] &&
+		    !r->not_kept) {
 			prev->bytes += r->bytes;
 			prev->segs += r->segs;
 			r->dead = true;
@@ -1113,6 +1152,7 @@ int ladder_build(struct ladder *l, const struct conn *a, const struct conn *b)
 	if (l->n_rows)
 		qsort(l->rows, l->n_rows, sizeof(*l->rows), cmp_rows);
 	notes_rows(l);
+	attach_cuts(l);
 	fold_data(l);
 	compact(l);
 	endpoints(l);

@@ -37,6 +37,11 @@ struct ladder_row {
 	/* an idle gap longer than LADDER_IDLE_NS (and 10% of the whole) just
 	 * before this row, drawn folded as one line; 0 when none */
 	uint64_t idle_ns;
+	/* events of end not_kept_col not kept just before this row (the middle
+	 * of a long story, cut: a TL_TRUNCATED marker), drawn as one line; 0
+	 * when none */
+	uint64_t not_kept;
+	int not_kept_col;
 	int from;	  /* ROW_ARROW: the sender's column (0 client, 1 server); ROW_NOTE: whose note */
 	enum ladder_seg seg;
 	char label[32];	  /* ROW_ARROW: "SYN", "FIN,ACK", "DATA", "KEEPALIVE", ... */
@@ -63,6 +68,9 @@ struct ladder {
 	uint64_t t0, t1; /* first and last event of either end */
 	struct ladder_row *rows; /* in time order, folded rows removed */
 	size_t n_rows;
+	/* events not kept after the last row, by end (a cut with nothing
+	 * kept after it) */
+	uint64_t not_kept_after[2];
 	/* "#3 127.0.0.1:41234 (curl 1234)", "10.0.0.2:80 (not traced here)" */
 	char endpoint[2][LADDER_TEXT_MAX];
 	/* "closed after 1.2 s", "client closed first", ..., one per item */

@@ -158,6 +158,8 @@ static void flush_open(const struct conn *c, void *ctx)
 
 	if (is_listener(c) || was_drawn(q, c->id) || !worth_drawing(c))
 		return;
+	if (q->o.wanted && !q->o.wanted(c, q->o.ctx))
+		return;
 	m = conn_table_find_mirror(q->table, c);
 	if (m && was_drawn(q, m->id))
 		m = NULL;

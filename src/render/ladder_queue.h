@@ -21,6 +21,8 @@ struct ladder_queue_opts {
 	void (*draw)(const struct conn *a, const struct conn *b, void *ctx);
 	/* an end that closed after its diagram was drawn (held too long) */
 	void (*late)(const struct conn *c, void *ctx);
+	/* at exit, an open connection is drawn only if this says so (NULL: all) */
+	bool (*wanted)(const struct conn *c, void *ctx);
 	void *ctx;
 };
 

@@ -237,6 +237,9 @@ void render_json(FILE *f, const struct tl_event *ev, const struct render_opts *o
 	case TL_LOST:
 		u64_field(&b, "count", ev->lost.count);
 		break;
+	case TL_TRUNCATED:
+		u64_field(&b, "count", ev->truncated.count);
+		break;
 	}
 	jb_lit(&b, "}\n");
 	fwrite(b.buf, 1, b.len, f);

@@ -161,6 +161,17 @@ static void summary(FILE *f, const struct ladder *l, const struct render_opts *o
 	fprintf(f, "%s\n\n", o->color ? C_RESET : "");
 }
 
+/* the middle of a long story, not kept: one line where it was */
+static void not_kept_line(FILE *f, const struct geom *g, uint64_t n, int col,
+			  const struct render_opts *o)
+{
+	char text[96];
+
+	snprintf(text, sizeof(text), "… %" PRIu64 " %s events not kept …", n, ladder_role[col]);
+	fprintf(f, "%*s  %s%*s%s\n", g->time_w, "", o->color ? C_DIM : "",
+		LABEL_W + 1 + (int)strlen(text), text, o->color ? C_RESET : "");
+}
+
 void render_ladder(FILE *f, const struct conn *a, const struct conn *b,
 		   const struct render_opts *o)
 {
@@ -187,8 +198,13 @@ void render_ladder(FILE *f, const struct conn *a, const struct conn *b,
 				LABEL_W + 1 + (ARROW_W - 14) / 2 + (int)strlen(idle), idle,
 				o->color ? C_RESET : "");
 		}
+		if (r->not_kept)
+			not_kept_line(f, &g, r->not_kept, r->not_kept_col, o);
 		draw_row(f, &g, r, l.t0, o);
 	}
+	for (int col = 0; col < 2; col++)
+		if (l.not_kept_after[col])
+			not_kept_line(f, &g, l.not_kept_after[col], col, o);
 	summary(f, &l, o);
 	ladder_free(&l);
 }

@@ -15,6 +15,7 @@ static const char *kind_color(const struct tl_event *ev)
 	case TL_RST:
 	case TL_ERROR:
 	case TL_LOST:
+	case TL_TRUNCATED:
 		return C_RED;
 	case TL_RETRANSMIT:
 	case TL_KA_PROBE:
@@ -155,6 +156,9 @@ void render_text(FILE *f, const struct tl_event *ev, const struct render_opts *o
 	case TL_EXISTING:
 		fprintf(f, "EXISTING %s (open before tracing began)",
 			tcp_state_name(ev->existing.state));
+		break;
+	case TL_TRUNCATED:
+		fprintf(f, "… %" PRIu64 " events not kept …", ev->truncated.count);
 		break;
 	case TL_LOST:
 		break;
