@@ -294,13 +294,19 @@ static void check_counters(struct app *app, bool final)
 {
 	uint64_t c[TT_CNT_MAX];
 
-	if (loader_read_counters(&app->loader, c)) {
+	int rc = loader_read_counters(&app->loader, c);
+
+	if (rc) {
+		/* after --user on kernels before 5.19, whose bpf() refuses every
+		 * command to an unprivileged caller once unprivileged BPF is off */
 		if (!app->counters_unreadable)
 			fprintf(stderr,
 				"tcptimeline: warning: cannot read the loss counters (%s): lost events "
 				"are not reported; without --user they are\n",
-				strerror(errno));
+				strerror(-rc));
 		app->counters_unreadable = true;
+		if (final)
+			fprintf(stderr, "tcptimeline: lost events: unknown (counters unreadable)\n");
 		return;
 	}
 	if (c[TT_CNT_LOST] > app->lost_reported) {
