@@ -232,8 +232,51 @@ run_one() { # $1 slot
 	results+=("$line")
 }
 
-note "running '$cmd' on: $KSEL ($accel, $CPUS cpus, $MEMORY, timeout ${TIMEOUT} s each)"
-for k in $KSEL; do run_one "$k"; done
+# Kernels run VM_PARALLEL at a time (default: 2 under single-threaded TCG,
+# where each guest is one host thread, so two fill this machine's two cores;
+# 1 with KVM or multi-threaded TCG). Each runs in a subshell that leaves its
+# result line and table row in files, collected in the matrix's order.
+if [ -n "${VM_PARALLEL:-}" ]; then
+	par=$VM_PARALLEL
+elif [ "$accel" = "TCG (no KVM, one host thread)" ]; then
+	par=2
+else
+	par=1
+fi
+[[ $par =~ ^[1-9][0-9]*$ ]] || die "VM_PARALLEL must be a whole number, 1 or more (got '$par')"
+SLOTS=$(mktemp -d)
+trap 'rm -rf "$SLOTS"' EXIT
+run_slot() { # $1 kernel: run_one in this subshell, its results into $SLOTS
+	results=()
+	rows=()
+	failed=0
+	run_one "$1" >"$SLOTS/$1.line"
+	printf '%s\n' "${rows[@]}" >"$SLOTS/$1.row"
+	echo "$failed" >"$SLOTS/$1.failed"
+}
+
+note "running '$cmd' on: $KSEL ($accel, $CPUS cpus, $MEMORY, timeout ${TIMEOUT} s each, $par at a time)"
+running=0
+for k in $KSEL; do
+	if [ "$running" -ge "$par" ]; then
+		wait -n || true
+		running=$((running - 1))
+	fi
+	run_slot "$k" &
+	running=$((running + 1))
+done
+wait || true
+for k in $KSEL; do
+	if [ -s "$SLOTS/$k.line" ]; then
+		cat "$SLOTS/$k.line"
+		rows+=("$(cat "$SLOTS/$k.row")")
+		[ "$(cat "$SLOTS/$k.failed")" = 0 ] || failed=1
+	else
+		echo "vmtest $k: FAILED (its run died before a result line; see ${LOGDIR#"$REPO_DIR"/}/$k.log)"
+		rows+=("| $k | | FAILED: no result | | | |")
+		failed=1
+	fi
+done
 
 {
 	echo "Kernel matrix: \`$cmd\` under virtme-ng ($accel), $(date -u +%F)."
