@@ -417,7 +417,7 @@ class Bench:
             self.tt_version = "%s (sha256 %s)" % (first, sha.stdout[:12])
             h = subprocess.run([self.tracer, "--help"], capture_output=True, text=True)
             for name, c in CONFIGS.items():
-                if c.needs and not re.search(r"(^|[\s,])%s\b" % re.escape(c.needs),
+                if name in self.config_names and c.needs and not re.search(r"(^|[\s,])%s\b" % re.escape(c.needs),
                                              h.stdout + h.stderr):
                     self.missing[name] = c.needs
         if not os.access(self.tracer_noout, os.X_OK):
