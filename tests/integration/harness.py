@@ -37,6 +37,18 @@ class Skip(Exception):
     pass
 
 
+# tests/vm/run.sh runs this suite once more inside a VM per kernel of the
+# matrix, under software emulation, and says so with TT_VM=1
+IN_VM = os.environ.get("TT_VM") == "1"
+
+
+def host_only(why):
+    """Skip inside the kernel matrix's VMs a test whose subject does not depend
+    on the kernel (why) and that is slow under emulation: the host runs it."""
+    if IN_VM:
+        raise Skip("host only, kernel-independent: " + why)
+
+
 def check(cond, msg):
     if not cond:
         raise Failure(msg)

@@ -12,7 +12,7 @@ import sys
 import tempfile
 import time
 
-from harness import HERE, TIMEOUT, Failure, Proc, check, test
+from harness import HERE, TIMEOUT, Failure, Proc, check, host_only, test
 
 BUSY = os.path.join(HERE, "busy.py")
 
@@ -179,6 +179,7 @@ def memory_budget_holds_with_thousands_of_busy_connections(ctx):
     """2,000 busy long-lived loopback connections under --ladder --max-memory 16: the
     tracer's peak RSS stays within the budget plus its own start-up size; the cut stories
     are marked in the ladders and counted at exit"""
+    host_only("the memory budget is the tracer's own bookkeeping")
     P = ctx.port
     budget_mib, conns, exchanges, ring_mib = 16, 2000, 60, 1
     # the ring buffer comes on top of the budget, and is mapped twice (its

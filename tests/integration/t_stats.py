@@ -19,7 +19,7 @@ import urllib.error
 import urllib.parse
 import urllib.request
 
-from harness import ROOT, Proc, Skip, check, kernel_at_least, test
+from harness import ROOT, Proc, Skip, check, host_only, kernel_at_least, test
 
 PROMETHEUS_WAIT = 30.0  # its start, and a few 1 s scrapes
 
@@ -213,6 +213,7 @@ class Prometheus:
 def metrics_in_prometheus_match_json(ctx):
     """N normal, M refused, K killed: Prometheus (scraping --metrics every 1 s) reads the same
     counts by cause as the JSON of the run; promtool passes a scrape; the summary event agrees"""
+    host_only("the exposition and a Prometheus server's scrape of it")
     P = ctx.port
     mport = free_port()
     tr = ctx.trace("-P", "%d,%d" % (P, P + 1), "--metrics", "127.0.0.1:%d" % mport,
@@ -269,6 +270,7 @@ def metrics_in_prometheus_match_json(ctx):
 def metrics_labels_stay_bounded(ctx):
     """thousands of connections on thousands of ephemeral ports, and to 300 ports: the series
     stay bounded (16 port labels and other), no ephemeral port becomes a label"""
+    host_only("label bounds are the tracer's own bookkeeping")
     P = ctx.port
     mport = free_port()
     tr = ctx.trace("-q", "--metrics", "127.0.0.1:%d" % mport)
@@ -389,6 +391,7 @@ def user_drops_privileges(ctx):
 def systemd_unit_verifies(ctx):
     """systemd/tcptimeline.service: systemd-analyze verify is clean (ExecStart pointed at this
     build) and its exposure stays in the OK band"""
+    host_only("a static check of the unit file")
     if not shutil.which("systemd-analyze"):
         raise Skip("needs systemd-analyze (Debian's systemd)")
     d = tempfile.mkdtemp(prefix="tt-unit-")

@@ -41,7 +41,7 @@ while [ $# -gt 0 ]; do
 done
 KSEL=$(select_kernels "${sel[@]}")
 [ -z "${sel[*]}" ] && [ -z "${KERNELS:-}" ] && KSEL="$KSEL host"
-cmd=${cmd:-tests/integration/run.sh}
+cmd=${cmd:-TT_VM=1 tests/integration/run.sh}
 TIMEOUT=${VM_TIMEOUT:-900}
 MEMORY=${VM_MEMORY:-1G}
 CPUS=${VM_CPUS:-2}
