@@ -417,6 +417,36 @@ def systemd_unit_verifies(ctx):
 
 
 @test
+def systemd_unit_capabilities_suffice(ctx):
+    """the unit's ExecStart, as systemd would start it (root, its CapabilityBoundingSet, no
+    new privileges; metrics on a free port): attaches, drops to its --user, serves metrics,
+    exit 0 on SIGTERM (in the VMs too: what attaching needs depends on the kernel)"""
+    text = open(os.path.join(ROOT, "systemd", "tcptimeline.service")).read()
+    if not shutil.which("setpriv"):
+        raise Skip("needs setpriv (util-linux)")
+    line = [l for l in text.splitlines() if l.startswith("ExecStart=")][0]
+    argv = line.split("=", 1)[1].split()
+    caps = [l.split("=", 1)[1].split() for l in text.splitlines()
+            if l.startswith("CapabilityBoundingSet=")][0]
+    mport = free_port()
+    argv = [ctx.tracer] + [a.replace("127.0.0.1:9464", "127.0.0.1:%d" % mport)
+                           for a in argv[1:]]
+    bounding = ",".join(["-all"] + ["+" + c[4:].lower() for c in caps])
+    p = Proc(["setpriv", "--bounding-set=" + bounding, "--inh-caps=-all", "--no-new-privs"] +
+             argv)
+    ctx.procs.append(p)
+    p.wait_for(lambda l: l.startswith("tcptimeline: tracing"), "the readiness line", err=True)
+    status, body = http_get("http://127.0.0.1:%d/metrics" % mport)
+    check(status == 200 and "tcptimeline_build_info" in body, "/metrics: %d" % status)
+    user = argv[argv.index("--user") + 1] if "--user" in argv else "root"
+    import pwd
+    ids = proc_ids(p.pid)
+    check(ids["Uid"][0] == str(pwd.getpwnam(user).pw_uid), "running as uid %r" % ids["Uid"])
+    p.kill(signal.SIGTERM)
+    check(p.wait() == 0, "exit %s after SIGTERM: %r" % (p.p.returncode, p.err_lines[-3:]))
+
+
+@test
 def summary_table_where_it_goes(ctx):
     """--summary: with -q the table is on stdout (periodic, then 'at exit'); with --live the
     event lines keep stdout and the table goes to stderr"""
