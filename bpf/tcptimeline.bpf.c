@@ -45,10 +45,12 @@ struct sock_info {
 	__u64 pend_ts;
 	__u32 pend_segs;
 	__u8 pend_dir;
+	__u8 pend_inferred;  /* the run's time is when it was noticed, not when it was sent/arrived */
 	__u8 seq_init;       /* snd_seen/rcv_seen are valid */
 	__u8 fin_in_seen;    /* the FIN's sequence number has been skipped */
 	__u8 folds;          /* fold_data calls without a clock read (tcp_probe) */
 	__u64 ka_sent_ts;    /* our unanswered keepalive probe, 0 if none */
+	__u64 ka_sent_j;     /* jiffies then (ka_infer_answer) */
 	__u64 held_ts;       /* a state event held back until the 4-tuple is known (flush_held_state) */
 	__u8 held_old, held_new;
 	__u32 ka_in_n;       /* peer probes since its last data */
@@ -98,6 +100,7 @@ struct {
 } ka_slots SEC(".maps");
 
 extern const void tcp_keepalive_timer __ksym;
+extern const void tcp_write_timer __ksym;
 
 /* The endpoints of a socket, read once per program run. */
 struct sock_id {
@@ -392,46 +395,53 @@ static __always_inline void flush_data(const struct sock *sk, const struct sock_
 		e->data.bytes = info->pend_bytes;
 		e->data.segs = info->pend_segs ? info->pend_segs : 1;
 		e->data.dir = info->pend_dir;
+		e->data.inferred = info->pend_inferred;
 		submit(e);
 	}
 	info->pend_bytes = 0;
 	info->pend_segs = 0;
 }
 
-/* Add bytes to the run in one direction; a change of direction ends the run.
- * now == 0 (tcp_probe, per segment): the clock is read only when a run
- * starts and every 16th segment for the age check; a run may so outlive
- * data_flush_ns by up to 15 segments. A run that starts here is stamped
- * start_ts if that is known (when data out was sent), else now; never
- * before what was already emitted for the socket, so its stream stays in
- * time order. */
+/* Add bytes to the run in one direction; a change of direction ends the run,
+ * and so does age: a run that has been growing for data_flush_ns ends
+ * before the bytes that come after that, so no byte is in a run stamped
+ * more than that before it (a trickle through a loss: the bytes after the
+ * loss start a new run). now == 0 (tcp_probe, per segment): the clock is
+ * read when a run starts, for each of a run's first 16 segments (a trickle
+ * costs nothing here), then every 16th; a bulk run may so take up to 15
+ * segments past the limit. A run that starts here is stamped start_ts if
+ * that is known (when data out was sent), else now; never before what was
+ * already emitted for the socket, so its stream stays in time order (and
+ * such a run is marked inferred). */
 static __always_inline void fold_data(const struct sock *sk, const struct sock_id *id,
 				      struct sock_info *info, __u8 dir, __u64 bytes, __u32 segs,
-				      __u64 now, __u64 start_ts)
+				      __u64 now, __u64 start_ts, __u8 inferred)
 {
 	if (!bytes)
 		return;
 	if (info->pend_bytes && info->pend_dir != dir)
 		flush_data(sk, id, info);
+	if (info->pend_bytes) {
+		if (!now && (info->pend_segs < 16 || (++info->folds & 15) == 0))
+			now = bpf_ktime_get_ns();
+		if (now > info->pend_ts && now - info->pend_ts >= data_flush_ns)
+			flush_data(sk, id, info);
+	}
 	if (!info->pend_bytes) {
 		if (!now)
 			now = bpf_ktime_get_ns();
 		if (!start_ts || start_ts > now)
 			start_ts = now;
-		if (start_ts < info->last_ts)
+		if (start_ts < info->last_ts) {
 			start_ts = info->last_ts;
+			inferred = 1;
+		}
 		info->pend_ts = start_ts;
+		info->pend_inferred = inferred;
 		info->pend_dir = dir;
 	}
 	info->pend_bytes += bytes;
 	info->pend_segs += segs;
-	if (!now) {
-		if ((++info->folds & 15) != 0)
-			return;
-		now = bpf_ktime_get_ns();
-	}
-	if (now - info->pend_ts >= data_flush_ns)
-		flush_data(sk, id, info);
 }
 
 /* When the byte at sequence `seq` was last transmitted: sent and not yet
@@ -491,7 +501,8 @@ static __always_inline void sync_out(const struct sock *sk, const struct tcp_soc
 	info->snd_seen = snd_nxt;
 	info->segs_out_seen = segs;
 	info->retrans_seen = retrans;
-	fold_data(sk, id, info, TT_DIR_OUT, (__u32)delta, nsegs, now, sent_ts);
+	/* no send time: counted after its ACK freed it (outside ESTABLISHED) */
+	fold_data(sk, id, info, TT_DIR_OUT, (__u32)delta, nsegs, now, sent_ts, !sent_ts);
 }
 
 /* The peer's FIN arrived: tcp_fin() sets SOCK_DONE (sk_shutdown's RCV_SHUTDOWN
@@ -508,7 +519,8 @@ static __always_inline bool peer_fin_received(const struct sock *sk, const struc
  * segments merged later, data received after our FIN): rcv_nxt progress,
  * less the one sequence number the peer's FIN takes. */
 static __always_inline void sync_in(const struct sock *sk, const struct tcp_sock *tp,
-				    const struct sock_id *id, struct sock_info *info, __u64 now)
+				    const struct sock_id *id, struct sock_info *info, __u64 now,
+				    __u8 inferred)
 {
 	__u32 rcv_nxt;
 	__s32 delta;
@@ -525,7 +537,7 @@ static __always_inline void sync_in(const struct sock *sk, const struct tcp_sock
 		delta -= 1;
 	}
 	if (delta > 0)
-		fold_data(sk, id, info, TT_DIR_IN, (__u32)delta, 1, now, 0);
+		fold_data(sk, id, info, TT_DIR_IN, (__u32)delta, 1, now, 0, inferred);
 }
 
 /* Two transitions happen before the socket knows its own 4-tuple: connect()
@@ -563,6 +575,49 @@ static __always_inline void hold_state(struct sock_info *info, __u64 now, int o,
 	info->held_new = n;
 }
 
+/* --- every TCP state: the answer to a keepalive probe outside ESTABLISHED ---
+ * tcp_probe fires only in tcp_rcv_established, so the ACK answering our
+ * probe is not seen when we are in CLOSE_WAIT, FIN_WAIT1/2, CLOSING or
+ * LAST_ACK (the peer's kernel, or its timewait socket, answers while our
+ * application sits on a half-closed socket). tcp_ack() leaves two traces of
+ * any acceptable ACK: icsk_probes_out back to 0 and rcv_tstamp set to
+ * tcp_jiffies32. At the socket's next event (its keepalive timer's next run
+ * at the latest) a probe we sent with probes_out now 0 was answered; when,
+ * to a jiffy: rcv_tstamp placed on the clock between the probe's
+ * (jiffies, ns) pair and now's. Reported as an ACK with inferred set and no
+ * round trip (its precision is a jiffy, not a measurement). */
+static __always_inline void ka_infer_answer(const struct sock *sk, const struct sock_id *id,
+					    struct sock_info *info, __u64 now)
+{
+	const struct inet_connection_sock *icsk = (const void *)sk;
+	__u64 j_now, span_j, ts;
+	struct tt_event *e;
+	__s32 dj;
+
+	if (!info->ka_sent_ts || BPF_CORE_READ(icsk, icsk_probes_out))
+		return;
+	j_now = bpf_jiffies64();
+	dj = (__s32)(BPF_CORE_READ((const struct tcp_sock *)sk, rcv_tstamp) -
+		     (__u32)info->ka_sent_j);
+	span_j = j_now - info->ka_sent_j;
+	ts = info->ka_sent_ts;
+	if (dj > 0 && span_j && now > ts)
+		ts += (__u64)dj * (now - ts) / span_j;
+	if (ts > now)
+		ts = now;
+	if (ts < info->last_ts)
+		ts = info->last_ts; /* the socket's stream stays in time order */
+	info->ka_sent_ts = 0;
+	e = reserve(TT_EV_KA_ACK, false);
+	if (!e)
+		return;
+	fill_sock(e, sk, id, info, ts);
+	e->old_state = e->new_state = BPF_CORE_READ(sk, __sk_common.skc_state);
+	e->ka_ack.dir = TT_DIR_IN;
+	e->ka_ack.inferred = 1;
+	submit(e);
+}
+
 /* Before any control event: account for data, then emit the run, so the
  * stream keeps the order things happened in. */
 static __always_inline void settle_data(const struct sock *sk, const struct tcp_sock *tp,
@@ -571,8 +626,9 @@ static __always_inline void settle_data(const struct sock *sk, const struct tcp_
 {
 	flush_held_state(sk, id, info);
 	sync_out(sk, tp, id, info, now);
-	sync_in(sk, tp, id, info, now);
+	sync_in(sk, tp, id, info, now, 1);
 	flush_data(sk, id, info);
+	ka_infer_answer(sk, id, info, now);
 }
 
 /* The task in process context, if the socket lock says there is one. */
@@ -769,8 +825,12 @@ int BPF_PROG(tcp_probe, struct sock *sk, const struct sk_buff *skb)
 	if ((__s32)len < 0)
 		return 0;
 
-	/* the peer acknowledges data of ours we have not counted yet */
-	if ((flags & TCPHDR_ACK) && (__s32)(ack - info->snd_seen) > 0)
+	/* the peer acknowledges data of ours we have not counted yet, or
+	 * acknowledges up to it while more is out (a duplicate ACK may trigger a
+	 * fast retransmit, which would overwrite the data's transmit time) */
+	if ((flags & TCPHDR_ACK) &&
+	    ((__s32)(ack - info->snd_seen) > 0 ||
+	     (ack == info->snd_seen && tp && tp->snd_nxt != ack)))
 		sync_out(sk, tp, &id, info, now);
 
 	if (info->ka_sent_ts) {
@@ -790,7 +850,7 @@ int BPF_PROG(tcp_probe, struct sock *sk, const struct sk_buff *skb)
 	expected = info->rcv_seen;
 	if (seq != expected && seq != expected - 1) {
 		/* out of order, or data we did not see arrive: catch up */
-		sync_in(sk, tp, &id, info, now);
+		sync_in(sk, tp, &id, info, now, 1);
 		expected = TP_READ(tp, sk, rcv_nxt);
 	}
 	if (len <= 1 && seq == expected - 1) {
@@ -815,8 +875,45 @@ int BPF_PROG(tcp_probe, struct sock *sk, const struct sk_buff *skb)
 	/* count only what is new and in order; the rest is caught up by sync_in */
 	if (seq == info->rcv_seen || ((__s32)(seq - info->rcv_seen) < 0 &&
 				      (__s32)(end - info->rcv_seen) > 0)) {
-		fold_data(sk, &id, info, TT_DIR_IN, end - info->rcv_seen, 1, now, 0);
+		fold_data(sk, &id, info, TT_DIR_IN, end - info->rcv_seen, 1, now, 0, 0);
 		info->rcv_seen = end;
+	}
+	return 0;
+}
+
+/* --- every TCP state: data received outside ESTABLISHED ---
+ * tcp_probe fires only in tcp_rcv_established. Data that arrives after our
+ * FIN (FIN_WAIT1/2) and the ACKs of the close handshake go through
+ * tcp_rcv_state_process, which has no tracepoint; data queued for the
+ * application there wakes it through sk_data_ready (6.3+), so that is
+ * where it is counted, stamped on arrival, with what the same segment
+ * acknowledged of ours and the answer to a keepalive probe it carries.
+ * Without it (older kernels) it is counted at the socket's next event. */
+SEC("tp_btf/sk_data_ready")
+int BPF_PROG(sk_data_ready, const struct sock *sk)
+{
+	const struct tcp_sock *tp;
+	struct sock_info *info;
+	struct sock_id id = {};
+	__u64 key = (__u64)sk;
+	__u64 now;
+	__u8 state = sk->__sk_common.skc_state;
+
+	/* ESTABLISHED is tcp_probe's; a listener's is a new connection */
+	if (state == TCP_ESTABLISHED || state == TCP_LISTEN)
+		return 0;
+	if (sk_protocol_of(sk) != IPPROTO_TCP || !read_sock_id(&sk->__sk_common, &id))
+		return 0;
+	info = bpf_map_lookup_elem(&socks, &key);
+	if (!info || !info->seq_init)
+		return 0;
+	tp = tcp_sk_of(sk);
+	now = bpf_ktime_get_ns();
+	sync_out(sk, tp, &id, info, now);
+	sync_in(sk, tp, &id, info, now, 0); /* on arrival */
+	if (info->ka_sent_ts) {
+		flush_data(sk, &id, info);
+		ka_infer_answer(sk, &id, info, now);
 	}
 	return 0;
 }
@@ -1023,6 +1120,40 @@ int BPF_PROG(tcp_destroy_sock, struct sock *sk)
 	return 0;
 }
 
+/* The keepalive timer is the one event a half-closed idle socket still has:
+ * the answer to its previous probe is read there, before it sends the next. */
+static __always_inline void ka_timer_entry_answer(const struct sock *sk)
+{
+	struct sock_id id = {};
+	__u64 key = (__u64)sk;
+	struct sock_info *info = bpf_map_lookup_elem(&socks, &key);
+
+	if (!info || !info->ka_sent_ts || !read_sock_id_probed(sk, &id))
+		return;
+	ka_infer_answer(sk, &id, info, bpf_ktime_get_ns());
+}
+
+/* --- time order under loss: data counted before it is sent again ---
+ * Data out is counted lazily (at the next segment in or event) and stamped
+ * with the transmit time of its skb in the retransmit queue; a retransmit
+ * overwrites that time. When nothing comes back (a blackhole), the first
+ * event after new data left is its retransmit, which is too late: the data
+ * would carry the retransmit's time. tcp_write_timer (RTO, loss probe,
+ * RACK reorder timeout) is what retransmits then, so its entry, before it
+ * sends anything, counts the data with each skb's own first time. */
+static __always_inline void rtx_timer_entry_sync(const struct timer_list *timer)
+{
+	struct sock *sk = (struct sock *)((char *)timer - bpf_core_field_offset(
+		struct inet_connection_sock, icsk_retransmit_timer));
+	struct sock_id id = {};
+	__u64 key = (__u64)sk;
+	struct sock_info *info = bpf_map_lookup_elem(&socks, &key);
+
+	if (!info || !info->seq_init || !read_sock_id_probed(sk, &id))
+		return;
+	sync_out(sk, NULL, &id, info, bpf_ktime_get_ns());
+}
+
 SEC("tp_btf/timer_expire_entry")
 int BPF_PROG(timer_expire_entry, struct timer_list *timer)
 {
@@ -1032,7 +1163,11 @@ int BPF_PROG(timer_expire_entry, struct timer_list *timer)
 	__u32 zero = 0;
 	__u64 key;
 
-	/* every timer in the system passes here: one comparison for the others */
+	/* every timer in the system passes here: two comparisons for the others */
+	if ((const void *)timer->function == &tcp_write_timer) {
+		rtx_timer_entry_sync(timer);
+		return 0;
+	}
 	if ((const void *)timer->function != &tcp_keepalive_timer)
 		return 0;
 	sk = (struct sock *)((char *)timer - keepalive_timer_offset());
@@ -1046,6 +1181,7 @@ int BPF_PROG(timer_expire_entry, struct timer_list *timer)
 	slot->timer = (__u64)timer;
 	slot->sk = key;
 	slot->probes_before = BPF_CORE_READ(icsk, icsk_probes_out);
+	ka_timer_entry_answer(sk);
 	return 0;
 }
 
@@ -1082,6 +1218,7 @@ int BPF_PROG(timer_expire_exit, struct timer_list *timer)
 	now = bpf_ktime_get_ns();
 	settle_data(sk, NULL, &id, info, now); /* sk came from a map: probe reads */
 	info->ka_sent_ts = now;
+	info->ka_sent_j = bpf_jiffies64();
 	e = reserve(TT_EV_KA_PROBE, false);
 	if (!e)
 		return 0;

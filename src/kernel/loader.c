@@ -27,6 +27,8 @@ static const struct {
 	{ "timer_expire_exit", false, NULL },
 	{ "inet_sk_error_report", true,
 	  "errors are inferred from the socket when it closes (needs Linux 5.14+)" },
+	{ "sk_data_ready", true,
+	  "data received outside ESTABLISHED is stamped at the socket's next event (needs Linux 6.3+)" },
 };
 
 static struct bpf_program *prog_for(struct tcptimeline_bpf *skel, const char *tp)

@@ -48,6 +48,12 @@ def main():
                 sock.connect((host, port))
             elif op == "send":
                 sock.sendall(b"x" * int(args[0]))
+            elif op == "send_every":
+                # a trickle: BYTES every MS ms, COUNT times (one write each)
+                n, ms, count = (int(a) for a in args)
+                for _ in range(count):
+                    sock.sendall(b"x" * n)
+                    time.sleep(ms / 1000.0)
             elif op == "recv":
                 want, got = int(args[0]), 0
                 while got < want:
