@@ -85,7 +85,7 @@ CORE_SRCS := src/model/names.c src/model/decode.c src/model/conn_table.c src/mod
 	     src/render/ladder_model.c src/render/render_ladder.c src/render/render_html.c \
 	     src/render/ladder_queue.c src/model/stats.c src/render/render_stats.c
 APP_SRCS := src/main.c src/kernel/loader.c src/kernel/existing.c src/kernel/version_report.c \
-	    src/kernel/privs.c src/export/metrics_http.c
+	    src/kernel/privs.c src/export/metrics_http.c src/kernel/exec_cmd.c src/kernel/cgroup.c
 CORE_OBJS := $(patsubst src/%.c,$(OUTPUT)/%.o,$(CORE_SRCS))
 APP_OBJS := $(patsubst src/%.c,$(OUTPUT)/%.o,$(APP_SRCS))
 

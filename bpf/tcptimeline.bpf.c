@@ -264,6 +264,8 @@ static __always_inline __u32 current_tgid(void)
 	return bpf_get_current_pid_tgid() >> 32;
 }
 
+#include "owner_filter.bpf.h"
+
 /* A socket's state is changed in process context exactly when the socket
  * lock is owned by a task (connect, listen, close, shutdown, and backlog
  * processing in release_sock); softirq and timers only run while it is not
@@ -321,7 +323,7 @@ static __always_inline struct sock_info *sock_info_get(const struct sock *sk,
 	__u64 key = (__u64)sk;
 	struct sock_info *info = bpf_map_lookup_elem(&socks, &key);
 
-	if (info || filter_pid)
+	if (info || owner_filter_on())
 		return info;
 	info = sock_info_new(sk, now ? now : bpf_ktime_get_ns(), NULL);
 	if (info)
@@ -712,7 +714,7 @@ int BPF_PROG(inet_sock_set_state, const struct sock *sk, const int oldstate, con
 
 	if (oldstate == TCP_CLOSE && newstate == TCP_SYN_SENT) {
 		/* connect(): process context, the caller owns the socket */
-		if (filter_pid && current_tgid() != filter_pid)
+		if (!current_wanted())
 			return 0;
 		info = sock_info_new(sk, now, NULL);
 		if (!info)
@@ -725,7 +727,7 @@ int BPF_PROG(inet_sock_set_state, const struct sock *sk, const int oldstate, con
 		struct tt_owner owner = {};
 		__u32 lkey = tt_listener_key(id.family, id.lport);
 
-		if (filter_pid && current_tgid() != filter_pid)
+		if (!current_wanted())
 			return 0;
 		info = sock_info_new(sk, now, NULL);
 		if (info && in_socket_owner_ctx(sk)) {
@@ -739,7 +741,7 @@ int BPF_PROG(inet_sock_set_state, const struct sock *sk, const int oldstate, con
 		__u32 lkey = tt_listener_key(id.family, id.lport);
 		struct tt_owner *owner = bpf_map_lookup_elem(&listeners, &lkey);
 
-		if (filter_pid && (!owner || owner->pid != filter_pid))
+		if (!listener_wanted(owner))
 			return 0;
 		info = sock_info_new(sk, now, owner);
 		if (info && !id.rport) {
@@ -969,7 +971,7 @@ int BPF_PROG(tcp_retransmit_synack, const struct sock *sk, const struct request_
 		return 0;
 	lkey = tt_listener_key(id.family, id.lport);
 	owner = bpf_map_lookup_elem(&listeners, &lkey);
-	if (filter_pid && (!owner || owner->pid != filter_pid))
+	if (!listener_wanted(owner))
 		return 0;
 	e = reserve(TT_EV_RETRANSMIT, false);
 	if (!e)
@@ -1023,7 +1025,7 @@ int tcp_send_reset(__u64 *ctx)
 			settle_data(sk, tp, &id, info, now);
 	}
 	if (!info) {
-		if (filter_pid)
+		if (owner_filter_on())
 			return 0;
 		/* timewait socks keep their 4-tuple; otherwise (no socket, a
 		 * listener, a destroyed orphan) the segment being answered has it */

@@ -105,6 +105,7 @@ enum tt_counter {
 	TT_CNT_LOST = 0,     /* ring buffer reservation failed: an event was lost */
 	TT_CNT_LOST_DATA,    /* of those, folded data records */
 	TT_CNT_MAP_FULL,     /* a socket could not be tracked (map update failed) */
+	TT_CNT_TRACED_FULL,  /* -x: a process of the command could not be followed (map full) */
 	TT_CNT_MAX,
 };
 

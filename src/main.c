@@ -18,10 +18,13 @@
 #include <sys/stat.h>
 #include <sys/signalfd.h>
 #include <sys/timerfd.h>
+#include <sys/wait.h>
 #include <bpf/libbpf.h>
 #include "addr.h"
 #include "conn_table.h"
 #include "decode.h"
+#include "cgroup.h"
+#include "exec_cmd.h"
 #include "existing.h"
 #include "version_report.h"
 #include "json.h"
@@ -67,6 +70,11 @@ struct app {
 	struct metrics_http *http;
 	uint64_t next_summary_ns;
 	bool counters_unreadable; /* after --user on a kernel that wants CAP_BPF for it */
+	uint64_t traced_full_reported;
+	struct cgroup_sel cgroup;	 /* --cgroup, resolved */
+	struct exec_cmd cmd;		 /* -x: the command */
+	bool cmd_running;
+	int cmd_exit;			 /* its exit status once it ended (exec_cmd_exit_code) */
 };
 
 static uint64_t now_ns(clockid_t clk)
@@ -284,6 +292,10 @@ static void on_existing(const struct existing_sock *s, void *ctx)
 {
 	struct app *app = ctx;
 
+	/* --cgroup: the connections of tasks inside it; their listeners are
+	 * seeded so that accepted sockets follow them */
+	if (app->env.cgroup_path && (!s->pid || !cgroup_has_pid(&app->cgroup, s->pid)))
+		return;
 	if (s->state == TT_TCP_LISTEN && s->pid)
 		loader_seed_listener(&app->loader, s->ep.family, s->ep.lport, s->pid, s->comm);
 	conn_table_add_existing(app->table, &s->ep, s->state, s->pid, s->comm,
@@ -318,6 +330,13 @@ static void check_counters(struct app *app, bool final)
 				"a larger -b helps\n");
 		conn_table_add_lost(app->table, delta, now_ns(CLOCK_MONOTONIC));
 		app->lost_reported = c[TT_CNT_LOST];
+	}
+	if (c[TT_CNT_TRACED_FULL] > app->traced_full_reported) {
+		fprintf(stderr,
+			"tcptimeline: warning: %llu processes the command forked could not be "
+			"followed (map full): their new sockets are not traced\n",
+			(unsigned long long)(c[TT_CNT_TRACED_FULL] - app->traced_full_reported));
+		app->traced_full_reported = c[TT_CNT_TRACED_FULL];
 	}
 	if (c[TT_CNT_MAP_FULL] > app->map_full_reported) {
 		fprintf(stderr,
@@ -398,12 +417,21 @@ static int libbpf_quiet(enum libbpf_print_level level, const char *fmt, va_list 
 	return 0;
 }
 
-static void describe_filters(const struct env *env, char *buf, size_t len)
+static void describe_filters(const struct app *app, char *buf, size_t len)
 {
-	char pid[32] = "any pid";
+	const struct env *env = &app->env;
+	char pid[4200] = "any pid";
 
 	if (env->pid)
 		snprintf(pid, sizeof(pid), "pid %u", env->pid);
+	else if (env->exec)
+		snprintf(pid, sizeof(pid), "command %s (pid %d) and its descendants",
+			 env->exec_argv[0], (int)app->cmd.pid);
+	if (env->cgroup_path) {
+		size_t l = strlen(pid);
+
+		snprintf(pid + l, sizeof(pid) - l, ", cgroup %s", app->cgroup.path);
+	}
 	snprintf(buf, len, "%s%s, %s, %s", env->ports_on ? "port " : "every port",
 		 env->ports_on ? env->port_desc : "", pid,
 		 env->family == 4 ? "IPv4" : env->family == 6 ? "IPv6" : "IPv4 and IPv6");
@@ -424,12 +452,14 @@ static int run(struct app *app)
 				  .it_value = { 0, TICK_MS * 1000000L } };
 	uint64_t ticks = 0, deadline = 0;
 	sigset_t mask;
-	bool stop = false;
+	bool stop = false, stopping = false;
 
 	sigemptyset(&mask);
 	sigaddset(&mask, SIGINT);
 	sigaddset(&mask, SIGTERM);
 	sigaddset(&mask, SIGHUP);
+	if (app->cmd_running)
+		sigaddset(&mask, SIGCHLD);
 	sfd = signalfd(-1, &mask, SFD_CLOEXEC);
 	tfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC);
 	epfd = epoll_create1(EPOLL_CLOEXEC);
@@ -467,8 +497,28 @@ static int run(struct app *app)
 			if (evs[i].data.fd == sfd) {
 				struct signalfd_siginfo si;
 
-				if (read(sfd, &si, sizeof(si)) == sizeof(si))
+				if (read(sfd, &si, sizeof(si)) != sizeof(si))
+					continue;
+				if (si.ssi_signo == SIGCHLD) {
+					int st;
+
+					/* -x: the command ended, and with it the trace */
+					if (waitpid(app->cmd.pid, &st, WNOHANG) == app->cmd.pid) {
+						app->cmd_running = false;
+						app->cmd_exit = exec_cmd_exit_code(st);
+						stop = true;
+					}
+				} else if (app->cmd_running && !stopping) {
+					/* -x: the first SIGINT/SIGTERM/SIGHUP ends the command,
+					 * and the trace with it; one sent by another
+					 * process is passed on (a terminal's reached the
+					 * command already); a second one stops us now */
+					if (si.ssi_code == SI_USER || si.ssi_code == SI_QUEUE)
+						kill(app->cmd.pid, (int)si.ssi_signo);
+					stopping = true;
+				} else {
 					stop = true;
+				}
 			} else if (evs[i].data.fd == tfd) {
 				uint64_t exp;
 
@@ -679,9 +729,19 @@ int main(int argc, char **argv)
 	sigaddset(&mask, SIGINT);
 	sigaddset(&mask, SIGTERM);
 	sigaddset(&mask, SIGHUP);
+	/* -x: the command's end arrives through the signalfd too */
+	if (app.env.exec)
+		sigaddset(&mask, SIGCHLD);
 	sigprocmask(SIG_BLOCK, &mask, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
+	if (app.env.cgroup_path) {
+		if (cgroup_resolve(app.env.cgroup_path, &app.cgroup, err, sizeof(err))) {
+			fprintf(stderr, "tcptimeline: %s\n", err);
+			return 2;
+		}
+		app.env.cgroup_id = app.cgroup.id;
+	}
 	/* what can fail for the user's own reasons fails before anything is loaded */
 	if (app.env.user[0] && privs_lookup(app.env.user, &uid, &gid, err, sizeof(err))) {
 		fprintf(stderr, "tcptimeline: %s\n", err);
@@ -715,6 +775,7 @@ int main(int argc, char **argv)
 		}
 		setvbuf(app.write, NULL, _IOFBF, 64 * 1024);
 	}
+
 	app.ropts.realtime_offset_ns =
 		(int64_t)now_ns(CLOCK_REALTIME) - (int64_t)now_ns(CLOCK_MONOTONIC);
 	app.ropts.start_ns = now_ns(CLOCK_MONOTONIC);
@@ -771,7 +832,24 @@ int main(int argc, char **argv)
 	}
 	conn_table_set_kernel_reports_errors(app.table, app.loader.has_error_report);
 
-	found = existing_scan(&app.env, on_existing, &app);
+	/* -x: the command is forked now, traced before it may exec, and has no
+	 * sockets yet: nothing open before it to list */
+	if (app.env.exec) {
+		ret = exec_cmd_prepare(&app.cmd, app.env.exec_argv, err, sizeof(err));
+		if (!ret && loader_trace_pid(&app.loader, (uint32_t)app.cmd.pid)) {
+			ret = -errno;
+			snprintf(err, sizeof(err), "cannot trace the command's pid: %s",
+				 strerror(-ret));
+			exec_cmd_abort(&app.cmd);
+		}
+		if (ret) {
+			fprintf(stderr, "tcptimeline: %s\n", err);
+			goto cleanup;
+		}
+		found = 0;
+	} else {
+		found = existing_scan(&app.env, on_existing, &app);
+	}
 	if (found < 0)
 		fprintf(stderr,
 			"tcptimeline: warning: cannot list connections open before tracing (%s): "
@@ -791,8 +869,19 @@ int main(int argc, char **argv)
 		app.next_summary_ns = now_ns(CLOCK_MONOTONIC) + app.env.summary_secs * 1000000000ULL;
 	}
 
-	describe_filters(&app.env, filters, sizeof(filters));
+	describe_filters(&app, filters, sizeof(filters));
 	fprintf(stderr, "tcptimeline: tracing TCP (%s); Ctrl-C to stop\n", filters);
+	if (app.env.exec) {
+		ret = exec_cmd_start(&app.cmd, app.env.exec_argv[0], err, sizeof(err));
+		if (ret) {
+			/* as a shell says it: 127 not found, 126 not runnable */
+			fprintf(stderr, "tcptimeline: %s\n", err);
+			waitpid(app.cmd.pid, NULL, 0);
+			app.cmd_exit = ret == -ENOENT ? 127 : 126;
+			goto cleanup;
+		}
+		app.cmd_running = true;
+	}
 
 	ret = run(&app);
 	/* what is held, and every connection still open, drawn now (not into
@@ -853,5 +942,16 @@ cleanup:
 	ladder_queue_free(app.ladders);
 	conn_table_free(app.table);
 	rst_reasons_clear();
+	/* -x: a command forked but never let run (the tracer failed in
+	 * between) exits without running, and is reaped */
+	if (app.cmd.pid && app.cmd.go_fd >= 0)
+		exec_cmd_abort(&app.cmd);
+	/* -x: the command's exit status, once it ended (a failed tracer, or
+	 * a command that could not run, is still an error) */
+	if (app.env.exec && app.cmd_exit)
+		return app.cmd_exit;
+	if (app.env.exec && app.cmd_running)
+		fprintf(stderr, "tcptimeline: the trace ended before %s (pid %d), which runs on\n",
+			app.env.exec_argv[0], (int)app.cmd.pid);
 	return ret || app.out_errno ? 1 : 0;
 }

@@ -16,6 +16,12 @@ static const char usage_text[] =
 	"  -P, --port PORT[-PORT][,...]  only connections with this local or remote port\n"
 	"                                (repeatable; ranges like 9000-9010)\n"
 	"  -p, --pid PID                 only sockets owned by this process\n"
+	"  -x, --exec CMD [ARGS...]      run CMD (as the sudo user) and trace only its\n"
+	"                                sockets and its descendants'; the rest of the\n"
+	"                                command line is CMD's; ends when CMD exits, with\n"
+	"                                its exit status\n"
+	"      --cgroup PATH             only sockets of tasks in this cgroup v2 or below\n"
+	"                                (absolute, or relative to the cgroup v2 mount)\n"
 	"  -4, --ipv4                    only IPv4\n"
 	"  -6, --ipv6                    only IPv6\n"
 	"  -j, --json                    JSON Lines, one event per line\n"
@@ -60,7 +66,9 @@ static const char usage_text[] =
 	"  sudo tcptimeline -P 9000      every connection to or from port 9000\n"
 	"  sudo tcptimeline -p 1234 -j   JSON for sockets of process 1234\n"
 	"  sudo tcptimeline -P 9000 -w rec.jsonl --ladder   ladders now, the recording kept\n"
-	"  tcptimeline -r rec.jsonl --ladder                 the same ladders later, anywhere\n";
+	"  tcptimeline -r rec.jsonl --ladder                 the same ladders later, anywhere\n"
+	"  sudo tcptimeline -x -- curl -s http://localhost:8080/\n"
+	"                                the connections of one command\n";
 
 void env_defaults(struct env *env)
 {
@@ -169,11 +177,13 @@ int parse_listen_addr(const char *spec, struct env *env)
 }
 
 enum { OPT_MAX_CONNS = 1000, OPT_LADDER, OPT_LIVE, OPT_NO_COLOR, OPT_HTML, OPT_SUMMARY,
-       OPT_METRICS, OPT_USER, OPT_ABNORMAL, OPT_CAUSE, OPT_MAX_MEMORY };
+       OPT_METRICS, OPT_USER, OPT_ABNORMAL, OPT_CAUSE, OPT_MAX_MEMORY, OPT_CGROUP };
 
 static const struct option long_opts[] = {
 	{ "port", required_argument, NULL, 'P' },
 	{ "pid", required_argument, NULL, 'p' },
+	{ "exec", no_argument, NULL, 'x' },
+	{ "cgroup", required_argument, NULL, OPT_CGROUP },
 	{ "ipv4", no_argument, NULL, '4' },
 	{ "ipv6", no_argument, NULL, '6' },
 	{ "json", no_argument, NULL, 'j' },
@@ -215,7 +225,8 @@ enum parse_result parse_options(int argc, char **argv, struct env *env, FILE *ou
 
 	opterr = 0;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, ":P:p:46jTd:b:r:w:qvVh", long_opts, NULL)) != -1) {
+	/* '+': options end at the first operand, so -x CMD -a gives -a to CMD */
+	while ((c = getopt_long(argc, argv, "+:P:p:x46jTd:b:r:w:qvVh", long_opts, NULL)) != -1) {
 		switch (c) {
 		case 'P':
 			if (parse_port_spec(optarg, env))
@@ -233,6 +244,14 @@ enum parse_result parse_options(int argc, char **argv, struct env *env, FILE *ou
 				return usage_error(err, "invalid pid '%s': use a positive process id",
 						   optarg);
 			env->pid = (uint32_t)v;
+			break;
+		case 'x':
+			env->exec = true;
+			break;
+		case OPT_CGROUP:
+			if (!*optarg)
+				return usage_error(err, "%s", "--cgroup needs a cgroup v2 directory");
+			env->cgroup_path = optarg;
 			break;
 		case '4':
 		case '6':
@@ -354,8 +373,19 @@ enum parse_result parse_options(int argc, char **argv, struct env *env, FILE *ou
 			return usage_error(err, "unknown option '%s'", argv[optind - 1]);
 		}
 	}
-	if (optind < argc)
-		return usage_error(err, "unexpected argument '%s'", argv[optind]);
+	if (env->exec) {
+		if (optind >= argc)
+			return usage_error(err, "%s",
+				"-x needs a command: tcptimeline [OPTIONS] -x -- CMD [ARGS...]");
+		if (env->pid)
+			return usage_error(err, "%s",
+				"-x and -p exclude each other: -x traces the command it starts");
+		env->exec_argv = argv + optind;
+	} else if (optind < argc) {
+		return usage_error(err,
+			"unexpected argument '%s' (to trace a command: -x -- CMD [ARGS...])",
+			argv[optind]);
+	}
 	if (env->json + env->ladder + env->live > 1)
 		return usage_error(err, "%s",
 			"--json, --ladder and --live choose the output: give one of them");
@@ -366,7 +396,8 @@ enum parse_result parse_options(int argc, char **argv, struct env *env, FILE *ou
 					  env->family ? (env->family == 4 ? "-4" : "-6") :
 					  env->duration_ms ? "-d" : env->ringbuf_set ? "-b" :
 					  env->metrics_on ? "--metrics" : env->user[0] ? "--user" :
-					  env->summary_secs ? "--summary" : NULL;
+					  env->summary_secs ? "--summary" : env->exec ? "-x" :
+					  env->cgroup_path ? "--cgroup" : NULL;
 
 		if (kernel_only)
 			return usage_error(err, "%s is for tracing, not for --read: filter the "

@@ -20,6 +20,10 @@ struct env {
 	const char *html;	/* --html FILE: the ladders as one HTML page, written at the end */
 	uint8_t family;		/* 0 both, 4, 6 */
 	uint32_t pid;		/* 0: any */
+	bool exec;		/* -x: run a command and trace it and its descendants */
+	char **exec_argv;	/* -x: the command line (into argv), NULL-terminated */
+	const char *cgroup_path; /* --cgroup PATH as given (into argv); NULL: any */
+	uint64_t cgroup_id;	/* its id, set by main once resolved (kernel/cgroup.c) */
 	bool ports_on;
 	uint64_t port_bits[TT_MAX_PORT_WORDS];
 	char port_desc[128];	/* "9000,9100-9110" as given, for the readiness line */

@@ -128,6 +128,11 @@ int loader_start(struct loader *l, const struct env *env, ring_buffer_sample_fn 
 	memcpy((void *)l->skel->rodata->port_bits, env->port_bits, sizeof(env->port_bits));
 	l->skel->rodata->filter_pid = env->pid;
 	l->skel->rodata->filter_family = env->family;
+	l->skel->rodata->filter_traced = env->exec;
+	l->skel->rodata->filter_cgroup_id = env->cgroup_id;
+	/* fork and exit run for every process on the machine: only for -x */
+	bpf_program__set_autoload(l->skel->progs.sched_process_fork, env->exec);
+	bpf_program__set_autoload(l->skel->progs.sched_process_exit, env->exec);
 	l->skel->rodata->wakeup_bytes = env->ringbuf_mb * 1024u * 1024u / 8;
 	bpf_map__set_max_entries(l->skel->maps.events, env->ringbuf_mb * 1024u * 1024u);
 	bpf_map__set_max_entries(l->skel->maps.socks, env->max_conns);
@@ -222,6 +227,14 @@ int loader_seed_listener(struct loader *l, uint8_t family, uint16_t port, uint32
 	strncpy(owner.comm, comm ? comm : "", sizeof(owner.comm) - 1);
 	return bpf_map__update_elem(l->skel->maps.listeners, &key, sizeof(key), &owner,
 				    sizeof(owner), BPF_NOEXIST);
+}
+
+int loader_trace_pid(struct loader *l, uint32_t pid)
+{
+	uint8_t one = 1;
+
+	return bpf_map__update_elem(l->skel->maps.traced, &pid, sizeof(pid), &one, sizeof(one),
+				    BPF_ANY);
 }
 
 int loader_ringbuf_fd(struct loader *l)

@@ -29,6 +29,8 @@ int loader_read_counters(struct loader *l, uint64_t out[TT_CNT_MAX]);
 /* Tell the kernel side who owns a listener found at start. */
 int loader_seed_listener(struct loader *l, uint8_t family, uint16_t port, uint32_t pid,
 			 const char *comm);
+/* -x: trace this process and, from now on, every process it forks. */
+int loader_trace_pid(struct loader *l, uint32_t pid);
 int loader_ringbuf_fd(struct loader *l);
 int loader_consume(struct loader *l);
 void loader_stop(struct loader *l);
