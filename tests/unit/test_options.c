@@ -173,6 +173,44 @@ static void test_help_and_version_exit_zero(void **state)
 	assert_true(env.version);
 }
 
+static void test_exec_takes_the_rest(void **state)
+{
+	struct env env;
+
+	/* the command's own options are its own, with or without -- */
+	assert_int_equal(parse(&env, "-P", "80", "-x", "curl", "-s", "-P", "x", NULL), PARSE_OK);
+	assert_true(env.exec);
+	assert_string_equal(env.exec_argv[0], "curl");
+	assert_string_equal(env.exec_argv[1], "-s");
+	assert_string_equal(env.exec_argv[2], "-P");
+	assert_null(env.exec_argv[4]);
+	assert_int_equal(parse(&env, "-j", "-x", "--", "ls", "-l", NULL), PARSE_OK);
+	assert_true(env.json);
+	assert_string_equal(env.exec_argv[0], "ls");
+	assert_string_equal(env.exec_argv[1], "-l");
+	/* no command, a pid too, a command without -x */
+	assert_int_equal(parse(&env, "-x", NULL), PARSE_USAGE);
+	assert_int_equal(parse(&env, "-x", "--", NULL), PARSE_USAGE);
+	assert_int_equal(parse(&env, "-p", "1", "-x", "ls", NULL), PARSE_USAGE);
+	assert_int_equal(parse(&env, "--", "ls", NULL), PARSE_USAGE);
+	assert_int_equal(parse(&env, NULL), PARSE_OK);
+	assert_false(env.exec);
+	assert_null(env.exec_argv);
+}
+
+static void test_cgroup_option(void **state)
+{
+	struct env env;
+
+	assert_int_equal(parse(&env, "--cgroup", "system.slice/x.service", NULL), PARSE_OK);
+	assert_string_equal(env.cgroup_path, "system.slice/x.service");
+	assert_int_equal(parse(&env, "--cgroup", "", NULL), PARSE_USAGE);
+	assert_int_equal(parse(&env, "--cgroup", NULL), PARSE_USAGE);
+	/* tracing filters mean nothing to a recording */
+	assert_int_equal(parse(&env, "-r", "x.jsonl", "--cgroup", "a", NULL), PARSE_USAGE);
+	assert_int_equal(parse(&env, "-r", "x.jsonl", "-x", "ls", NULL), PARSE_USAGE);
+}
+
 static void test_usage_message_is_one_line(void **state)
 {
 	char buf[512] = "";
@@ -245,6 +283,8 @@ int main(void)
 		cmocka_unit_test(test_output_choice),
 		cmocka_unit_test(test_read_and_write),
 		cmocka_unit_test(test_help_and_version_exit_zero),
+		cmocka_unit_test(test_exec_takes_the_rest),
+		cmocka_unit_test(test_cgroup_option),
 		cmocka_unit_test(test_usage_message_is_one_line),
 		cmocka_unit_test(test_leave_running_options),
 	};
