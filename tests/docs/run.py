@@ -161,6 +161,16 @@ def test_completion_values(args):
         if opt in helped:
             files = complete(["tcptimeline", opt, os.path.join(HERE, "ru")])
             check(os.path.join(HERE, "run.py") in files, f"{opt} does not offer files: {files}")
+    if "--cgroup" in helped:
+        mnt = next((l.split()[4] for l in open("/proc/self/mountinfo")
+                    if " - cgroup2 " in l and l.split()[3] == "/"), None)
+        if mnt:
+            subs = sorted(d + "/" for d in os.listdir(mnt) if os.path.isdir(os.path.join(mnt, d)))
+            rel = complete(["tcptimeline", "--cgroup", ""])
+            check(sorted(rel) == subs, f"--cgroup '' offers {rel[:5]}, not {mnt}'s {subs[:5]}")
+            absolute = complete(["tcptimeline", "--cgroup", mnt + "/"])
+            check(sorted(absolute) == sorted(mnt + "/" + d for d in subs),
+                  f"--cgroup {mnt}/ offers {absolute[:5]}")
     if "--exec" in helped:
         cmds = complete(["tcptimeline", "--exec", "pytho"])
         check(any(c.startswith("python3") for c in cmds), f"--exec pytho offers {cmds}")
