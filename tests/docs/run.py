@@ -164,13 +164,24 @@ def test_completion_values(args):
     if "--cgroup" in helped:
         mnt = next((l.split()[4] for l in open("/proc/self/mountinfo")
                     if " - cgroup2 " in l and l.split()[3] == "/"), None)
-        if mnt:
-            subs = sorted(d + "/" for d in os.listdir(mnt) if os.path.isdir(os.path.join(mnt, d)))
-            rel = complete(["tcptimeline", "--cgroup", ""])
-            check(sorted(rel) == subs, f"--cgroup '' offers {rel[:5]}, not {mnt}'s {subs[:5]}")
-            absolute = complete(["tcptimeline", "--cgroup", mnt + "/"])
-            check(sorted(absolute) == sorted(mnt + "/" + d for d in subs),
-                  f"--cgroup {mnt}/ offers {absolute[:5]}")
+        # as root, a cgroup of our own makes sure there is one to offer
+        own = os.path.join(mnt, "tcptimeline-docs-%d" % os.getpid()) if mnt else None
+        if own and os.geteuid() == 0:
+            os.mkdir(own)
+        try:
+            if mnt:
+                subs = sorted(d + "/" for d in os.listdir(mnt)
+                              if os.path.isdir(os.path.join(mnt, d)))
+                rel = complete(["tcptimeline", "--cgroup", ""])
+                check(sorted(rel) == subs, f"--cgroup '' offers {rel[:5]}, not {mnt}'s {subs[:5]}")
+                absolute = complete(["tcptimeline", "--cgroup", mnt + "/"])
+                check(sorted(absolute) == sorted(mnt + "/" + d for d in subs),
+                      f"--cgroup {mnt}/ offers {absolute[:5]}")
+                if os.path.isdir(own):
+                    check(os.path.basename(own) + "/" in rel, f"--cgroup '' misses {own}")
+        finally:
+            if own and os.path.isdir(own):
+                os.rmdir(own)
     if "--exec" in helped:
         cmds = complete(["tcptimeline", "--exec", "pytho"])
         check(any(c.startswith("python3") for c in cmds), f"--exec pytho offers {cmds}")
