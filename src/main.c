@@ -417,6 +417,19 @@ static int libbpf_quiet(enum libbpf_print_level level, const char *fmt, va_list 
 	return 0;
 }
 
+/* s after what buf (len bytes, NUL-terminated) holds, cut to fit */
+static void append(char *buf, size_t len, const char *s)
+{
+	size_t at = strnlen(buf, len), n = strlen(s);
+
+	if (at + 1 >= len)
+		return;
+	if (n > len - 1 - at)
+		n = len - 1 - at;
+	memcpy(buf + at, s, n);
+	buf[at + n] = '\0';
+}
+
 static void describe_filters(const struct app *app, char *buf, size_t len)
 {
 	const struct env *env = &app->env;
@@ -432,9 +445,15 @@ static void describe_filters(const struct app *app, char *buf, size_t len)
 
 		snprintf(pid + l, sizeof(pid) - l, ", cgroup %s", app->cgroup.path);
 	}
-	snprintf(buf, len, "%s%s, %s, %s", env->ports_on ? "port " : "every port",
-		 env->ports_on ? env->port_desc : "", pid,
-		 env->family == 4 ? "IPv4" : env->family == 6 ? "IPv6" : "IPv4 and IPv6");
+	/* pieces appended, cut to fit: gcc -O1 (the check-asan build) stops on
+	 * -Wformat-truncation for one snprintf of them all */
+	buf[0] = '\0';
+	append(buf, len, env->ports_on ? "port " : "every port");
+	append(buf, len, env->ports_on ? env->port_desc : "");
+	append(buf, len, ", ");
+	append(buf, len, pid);
+	append(buf, len, ", ");
+	append(buf, len, env->family == 4 ? "IPv4" : env->family == 6 ? "IPv6" : "IPv4 and IPv6");
 }
 
 static int epoll_add(int epfd, int fd)
