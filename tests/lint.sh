@@ -1,7 +1,8 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 # make lint: shellcheck on every shell script and pyflakes on every Python
-# file of the tree, found by name (*.sh, *.py) or by their #! line, so a new
+# file of the tree, found by name (*.sh, *.py), by their #! line or (sourced
+# scripts) by a `# shellcheck shell=` line near the top, so a new
 # script is checked without being listed anywhere. One line per tool:
 # `PASS lint_shellcheck (N files)` or `FAIL lint_shellcheck: ...` (its
 # findings above it); exit status 1 if either failed. make check runs it.
@@ -30,9 +31,11 @@ kind() {
 	*.*) return ;; # another language's file (.c, .mk, .scd, ...)
 	esac
 	case $(head -n 1 "$1" 2>/dev/null) in
-	'#!'*python*) echo py ;;
-	'#!'*/sh | '#!'*/sh\ * | '#!'*' sh' | '#!'*bash*) echo sh ;;
+	'#!'*python*) echo py; return ;;
+	'#!'*/sh | '#!'*/sh\ * | '#!'*' sh' | '#!'*bash*) echo sh; return ;;
 	esac
+	# a sourced script (bash completion, a library) names its shell for shellcheck
+	head -n 5 "$1" 2>/dev/null | grep -q '^# shellcheck shell=' && echo sh
 }
 
 sh_files=$(mktemp)
