@@ -37,6 +37,19 @@ static __always_inline bool tcp_retransmit_skb_has_err(void)
 	return bpf_core_field_exists(struct trace_event_raw_tcp_retransmit_skb___x, err);
 }
 
+/* 5.17, commit c504e5c2f964 ("net: skb: introduce kfree_skb_reason()"):
+ * kfree_skb(skb, location, reason); before: kfree_skb(skb, location).
+ * 6.13 appended the receiving socket (rx_sk). The local field is the
+ * kernel's enum: CO-RE matches an enum field only against an enum. */
+struct trace_event_raw_kfree_skb___x {
+	enum skb_drop_reason reason;
+} __attribute__((preserve_access_index));
+
+static __always_inline bool kfree_skb_has_reason(void)
+{
+	return bpf_core_field_exists(struct trace_event_raw_kfree_skb___x, reason);
+}
+
 /* 5.6, commit bf9765145b85 ("sock: Make sk_protocol a 16-bit value"): before
  * that sk_protocol was a bitfield. Our minimum (5.8, ring buffer) is past it,
  * so a plain load is enough (sk must be a tracepoint argument); kept here so

@@ -1231,3 +1231,6 @@ int BPF_PROG(timer_expire_exit, struct timer_list *timer)
 	submit(e);
 	return 0;
 }
+
+/* Dropped segments: their own program and record (bpf/drops.bpf.h). */
+#include "drops.bpf.h"

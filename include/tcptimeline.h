@@ -100,6 +100,33 @@ struct tt_event {
 
 #define TT_RST_REASON_NONE 0xffffffffu
 
+/*
+ * Records other than tt_event. Each has its own struct, of a size no other
+ * record has (user space tells them apart by size, then checks `rec`), so
+ * they stay independent of tt_event's layout.
+ */
+#define TT_REC_DROP 0x504f5244u /* "DROP" */
+#define TT_DROP_REASON_NONE 0xffffffffu /* kernel before 5.17: no reason given */
+
+/* A TCP segment the kernel dropped (tp_btf/kfree_skb), as it was on the
+ * wire: addresses and ports are the segment's own, not a socket's view.
+ * User space matches it to the connection of each end on this host. */
+struct tt_drop {
+	__u32 rec;      /* TT_REC_DROP */
+	__u32 reason;   /* enum skb_drop_reason value, or TT_DROP_REASON_NONE */
+	__u64 ts_ns;    /* CLOCK_MONOTONIC */
+	__u64 sk;       /* skb->sk: the sending socket on output; 0 on input */
+	__u8 saddr[16]; /* the segment's source; IPv4 in the first 4 bytes */
+	__u8 daddr[16]; /* its destination */
+	__u16 sport;    /* host order */
+	__u16 dport;
+	__u8 family;    /* 4 or 6 */
+	__u8 flags;     /* TCP header flags byte (FIN 0x01 SYN 0x02 RST 0x04 PSH 0x08 ACK 0x10) */
+	__u16 pad;
+	__u32 bytes;    /* payload */
+	__u32 seq;      /* host order */
+};
+
 /* Counters the BPF side keeps in a per-CPU array: index by enum tt_counter. */
 enum tt_counter {
 	TT_CNT_LOST = 0,     /* ring buffer reservation failed: an event was lost */

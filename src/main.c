@@ -280,6 +280,15 @@ static int on_event(void *ctx, void *data, size_t size)
 	struct app *app = ctx;
 	struct tt_event e;
 
+	if (decode_record_kind(data, size) == TT_RECORD_DROP) {
+		struct tt_drop d;
+
+		if (decode_drop(data, size, &d))
+			app->bad_records++;
+		else
+			conn_table_add_drop(app->table, &d);
+		return 0;
+	}
 	if (decode_event(data, size, &e)) {
 		app->bad_records++;
 		return 0;
@@ -961,6 +970,7 @@ cleanup:
 	ladder_queue_free(app.ladders);
 	conn_table_free(app.table);
 	rst_reasons_clear();
+	drop_reasons_clear();
 	/* -x: a command forked but never let run (the tracer failed in
 	 * between) exits without running, and is reaped */
 	if (app.cmd.pid && app.cmd.go_fd >= 0)

@@ -29,6 +29,7 @@ static const struct {
 	  "errors are inferred from the socket when it closes (needs Linux 5.14+)" },
 	{ "sk_data_ready", true,
 	  "data received outside ESTABLISHED is stamped at the socket's next event (needs Linux 6.3+)" },
+	{ "kfree_skb", true, "dropped segments are not reported" },
 };
 
 static struct bpf_program *prog_for(struct tcptimeline_bpf *skel, const char *tp)
@@ -71,6 +72,29 @@ static void register_rst_reasons(const struct btf *btf)
 		if (!strncmp(name, "TCP_", 4))
 			name += 4;
 		rst_reason_register((uint32_t)e->val, name);
+	}
+}
+
+/* enum skb_drop_reason (5.17+) from the running kernel: every version adds
+ * reasons and renumbers them, so names are never compiled in. */
+static void register_drop_reasons(const struct btf *btf)
+{
+	int id = btf__find_by_name_kind(btf, "skb_drop_reason", BTF_KIND_ENUM);
+	const struct btf_type *t;
+	const struct btf_enum *e;
+
+	if (id <= 0)
+		return;
+	t = btf__type_by_id(btf, id);
+	e = btf_enum(t);
+	for (int i = 0; i < btf_vlen(t); i++, e++) {
+		const char *name = btf__name_by_offset(btf, e->name_off);
+
+		if (!name)
+			continue;
+		if (!strncmp(name, "SKB_DROP_REASON_", 16))
+			name += 16;
+		drop_reason_register((uint32_t)e->val, name);
 	}
 }
 
@@ -167,6 +191,13 @@ int loader_start(struct loader *l, const struct env *env, ring_buffer_sample_fn 
 			"(Linux 6.10+ also traces replies to stray segments): a closed socket's RST is "
 			"seen only as the peer's rst in\n");
 	register_rst_reasons(btf);
+	register_drop_reasons(btf);
+	/* kfree_skb has given its reason since 5.17 (enum skb_drop_reason) */
+	if (btf_has_tracepoint(btf, "kfree_skb") &&
+	    btf__find_by_name_kind(btf, "skb_drop_reason", BTF_KIND_ENUM) <= 0)
+		fprintf(warn_out,
+			"tcptimeline: warning: this kernel's kfree_skb gives no drop reason (Linux "
+			"5.17+ does): drop events have reason null\n");
 
 	ret = tcptimeline_bpf__load(l->skel);
 	if (ret) {

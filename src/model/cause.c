@@ -149,6 +149,7 @@ const char *tl_kind_name(enum tl_kind kind)
 		[TL_EXISTING] = "existing",
 		[TL_LOST] = "lost",
 		[TL_TRUNCATED] = "truncated",
+		[TL_DROP] = "drop",
 	};
 
 	if ((unsigned)kind < sizeof(names) / sizeof(names[0]))

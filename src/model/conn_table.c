@@ -11,8 +11,19 @@ struct conn_list {
 	size_t n;
 };
 
+/* Drops that matched no end yet, kept this long for a late 4-tuple. */
+#define PENDING_DROPS 64
+#define PENDING_DROP_NS 3000000000ULL
+
+struct pending_drop {
+	struct tt_drop d;
+	bool want_out, want_in; /* the sender's / receiver's end is still unmatched */
+};
+
 struct conn_table {
 	struct conn_table_opts opts;
+	struct pending_drop pending[PENDING_DROPS];
+	size_t n_pending;
 	struct conn **buckets;
 	size_t n_buckets; /* power of two */
 	struct conn_list open, closed;
@@ -460,6 +471,7 @@ static void conn_close(struct conn_table *t, struct conn *c, uint64_t ts)
 	ev.close.bytes_out = c->bytes_out;
 	ev.close.retransmits = c->retransmits;
 	ev.close.keepalives = c->keepalives;
+	ev.close.drops = c->drops;
 	emit(t, c, &ev);
 	conn_mark_closed(t, c);
 }
@@ -523,6 +535,144 @@ static struct conn *conn_for_raw(struct conn_table *t, const struct tt_event *ra
 		return c;
 	}
 	return conn_new(t, raw->sk, raw->birth_ns, ep, raw->ts_ns);
+}
+
+/* --- dropped segments ------------------------------------------------------------------- */
+
+/* The open end whose local side is (la, lp) and remote side (ra, rp). */
+static struct conn *find_open_end(const struct conn_table *t, uint8_t family, const uint8_t *la,
+				  uint16_t lp, const uint8_t *ra, uint16_t rp)
+{
+	for (struct conn *c = t->open.tail; c; c = c->prev)
+		if (c->ep.family == family && c->ep.lport == lp && c->ep.rport == rp &&
+		    !memcmp(c->ep.laddr, la, 16) && !memcmp(c->ep.raddr, ra, 16))
+			return c;
+	return NULL;
+}
+
+static bool addr_any(const uint8_t *a)
+{
+	static const uint8_t zero[16];
+
+	return !memcmp(a, zero, 16);
+}
+
+/* The open listener on (addr, port): bound to that address or to any. */
+static struct conn *find_listener(const struct conn_table *t, uint8_t family, const uint8_t *addr,
+				  uint16_t port)
+{
+	for (struct conn *c = t->open.tail; c; c = c->prev)
+		if (c->state == TT_TCP_LISTEN && c->ep.family == family && c->ep.lport == port &&
+		    (addr_any(c->ep.laddr) || !memcmp(c->ep.laddr, addr, 16)))
+			return c;
+	return NULL;
+}
+
+static void drop_emit(struct conn_table *t, struct conn *c, const struct tt_drop *raw, uint8_t dir,
+		      bool listener)
+{
+	struct tl_event ev = { .kind = TL_DROP, .ts_ns = raw->ts_ns };
+
+	ev.drop.dir = dir;
+	ev.drop.flags = raw->flags;
+	ev.drop.reason = raw->reason;
+	ev.drop.bytes = raw->bytes;
+	ev.drop.listener = listener;
+	if (listener) {
+		memcpy(ev.drop.peer_addr, raw->saddr, 16);
+		ev.drop.peer_port = raw->sport;
+	}
+	c->drops++;
+	emit(t, c, &ev);
+}
+
+/* Match what is still wanted of a drop; returns what is still wanted after. */
+static void drop_match(struct conn_table *t, const struct tt_drop *raw, bool *want_out,
+		       bool *want_in)
+{
+	struct conn *c;
+
+	if (*want_out) {
+		/* the sender's end: local side is the segment's source */
+		c = find_open_end(t, raw->family, raw->saddr, raw->sport, raw->daddr, raw->dport);
+		if (c && c->first_ts <= raw->ts_ns) {
+			drop_emit(t, c, raw, TT_DIR_OUT, false);
+			*want_out = false;
+		}
+	}
+	if (*want_in) {
+		c = find_open_end(t, raw->family, raw->daddr, raw->dport, raw->saddr, raw->sport);
+		if (c && c->first_ts <= raw->ts_ns) {
+			drop_emit(t, c, raw, TT_DIR_IN, false);
+			*want_in = false;
+		}
+	}
+}
+
+static void pending_expire(struct conn_table *t, uint64_t now)
+{
+	size_t j = 0;
+
+	for (size_t i = 0; i < t->n_pending; i++) {
+		struct pending_drop *p = &t->pending[i];
+
+		if ((p->want_out || p->want_in) && p->d.ts_ns + PENDING_DROP_NS > now)
+			t->pending[j++] = *p;
+	}
+	t->n_pending = j;
+}
+
+/* c's 4-tuple is known now: the drops that were waiting for it. */
+static void pending_drops_for(struct conn_table *t, struct conn *c)
+{
+	c->drops_checked = true;
+	for (size_t i = 0; i < t->n_pending; i++) {
+		struct pending_drop *p = &t->pending[i];
+		const struct tt_drop *d = &p->d;
+
+		if (d->family != c->ep.family || d->ts_ns < c->first_ts)
+			continue;
+		if (p->want_out && d->sport == c->ep.lport && d->dport == c->ep.rport &&
+		    !memcmp(d->saddr, c->ep.laddr, 16) && !memcmp(d->daddr, c->ep.raddr, 16)) {
+			drop_emit(t, c, d, TT_DIR_OUT, false);
+			p->want_out = false;
+		}
+		if (p->want_in && d->dport == c->ep.lport && d->sport == c->ep.rport &&
+		    !memcmp(d->daddr, c->ep.laddr, 16) && !memcmp(d->saddr, c->ep.raddr, 16)) {
+			drop_emit(t, c, d, TT_DIR_IN, false);
+			p->want_in = false;
+		}
+	}
+	pending_expire(t, c->last_ts);
+}
+
+void conn_table_add_drop(struct conn_table *t, const struct tt_drop *raw)
+{
+	bool want_out = true, want_in = true;
+	struct conn *l;
+
+	drop_match(t, raw, &want_out, &want_in);
+	if (want_in) {
+		/* for a connection its listener has not handed over yet */
+		l = find_listener(t, raw->family, raw->daddr, raw->dport);
+		if (l) {
+			drop_emit(t, l, raw, TT_DIR_IN, true);
+			want_in = false;
+		}
+	}
+	if (!want_out && !want_in)
+		return;
+	/* one end (or both) may be a socket whose 4-tuple is not known yet */
+	if (t->n_pending)
+		pending_expire(t, raw->ts_ns);
+	if (t->n_pending == PENDING_DROPS) {
+		memmove(t->pending, t->pending + 1, (PENDING_DROPS - 1) * sizeof(t->pending[0]));
+		t->n_pending--;
+	}
+	t->pending[t->n_pending].d = *raw;
+	t->pending[t->n_pending].want_out = want_out;
+	t->pending[t->n_pending].want_in = want_in;
+	t->n_pending++;
 }
 
 void conn_table_add_raw(struct conn_table *t, const struct tt_event *raw)
@@ -646,6 +796,8 @@ void conn_table_add_raw(struct conn_table *t, const struct tt_event *raw)
 	}
 	if (ev.kind == TL_STATE)
 		c->n_state_events++;
+	if (t->n_pending && !c->drops_checked && !c->closed && c->ep.lport && c->ep.rport)
+		pending_drops_for(t, c);
 	trim_closed(t);
 }
 

@@ -45,6 +45,8 @@ struct conn {
 	struct cause_facts facts;
 	uint64_t bytes_in, bytes_out;
 	uint32_t retransmits, keepalives;
+	uint32_t drops;		 /* dropped segments matched to this end (a listener: for its queue) */
+	bool drops_checked;	 /* looked for in the unmatched drops once its 4-tuple was known */
 	uint32_t last_sk_err;	 /* the socket's error at its last state change */
 	uint32_t n_state_events;
 	/* every event of this connection, for diagrams drawn at close and for
@@ -98,6 +100,12 @@ void conn_table_add_raw(struct conn_table *t, const struct tt_event *raw);
  * (state, totals, owner, closed) are kept as for live records; causes are
  * not decided again: the recorded close event says them. */
 void conn_table_add_event(struct conn_table *t, const struct tl_event *ev);
+/* A dropped segment (tp_btf/kfree_skb): a drop event on the connection of
+ * each end on this host (dir from that end's view), or on the listener a
+ * segment was for. A drop that matches no end yet is kept a few seconds
+ * (bounded) for a connection whose 4-tuple is not known yet (connect()'s
+ * SYN_SENT is reported with its next event). */
+void conn_table_add_drop(struct conn_table *t, const struct tt_drop *raw);
 /* A connection found open at start (sock_diag). */
 void conn_table_add_existing(struct conn_table *t, const struct tl_endpoints *ep, uint8_t state,
 			     uint32_t pid, const char *comm, uint64_t ts_ns);

@@ -7,6 +7,33 @@
  * of contract between the two, caught here at build time. */
 _Static_assert(sizeof(struct tt_event) == 144, "struct tt_event changed size");
 
+_Static_assert(sizeof(struct tt_drop) == 72, "struct tt_drop changed size");
+_Static_assert(sizeof(struct tt_drop) != sizeof(struct tt_event),
+	       "records are told apart by size: tt_drop must differ from tt_event");
+
+enum tt_record_kind decode_record_kind(const void *data, size_t size)
+{
+	if (!data)
+		return TT_RECORD_BAD;
+	if (size == sizeof(struct tt_drop) && ((const struct tt_drop *)data)->rec == TT_REC_DROP)
+		return TT_RECORD_DROP;
+	if (size >= sizeof(struct tt_event))
+		return TT_RECORD_EVENT;
+	return TT_RECORD_BAD;
+}
+
+int decode_drop(const void *data, size_t size, struct tt_drop *out)
+{
+	const struct tt_drop *d = data;
+
+	if (decode_record_kind(data, size) != TT_RECORD_DROP)
+		return -EINVAL;
+	if (d->family != 4 && d->family != 6)
+		return -EINVAL;
+	memcpy(out, d, sizeof(*out));
+	return 0;
+}
+
 int decode_event(const void *data, size_t size, struct tt_event *out)
 {
 	const struct tt_event *e = data;

@@ -209,3 +209,94 @@ void rst_reasons_clear(void)
 		free(rst_reasons[i].name);
 	n_rst_reasons = 0;
 }
+
+/* A small registry of kernel enum values and names, read from BTF at start. */
+struct name_reg {
+	uint32_t value;
+	char *name;
+};
+
+#define MAX_DROP_REASONS 512 /* 6.18 has 128 core reasons */
+static struct name_reg drop_reasons[MAX_DROP_REASONS];
+static size_t n_drop_reasons;
+
+void drop_reason_register(uint32_t value, const char *name)
+{
+	if (n_drop_reasons == MAX_DROP_REASONS || !name)
+		return;
+	drop_reasons[n_drop_reasons].value = value;
+	drop_reasons[n_drop_reasons].name = strdup(name);
+	if (drop_reasons[n_drop_reasons].name)
+		n_drop_reasons++;
+}
+
+const char *drop_reason_name(uint32_t value)
+{
+	/* values are dense from 0 in the kernel's enum: try the slot first */
+	if (value < n_drop_reasons && drop_reasons[value].value == value)
+		return drop_reasons[value].name;
+	for (size_t i = 0; i < n_drop_reasons; i++)
+		if (drop_reasons[i].value == value)
+			return drop_reasons[i].name;
+	return NULL;
+}
+
+void drop_reasons_clear(void)
+{
+	for (size_t i = 0; i < n_drop_reasons; i++)
+		free(drop_reasons[i].name);
+	n_drop_reasons = 0;
+}
+
+static const struct {
+	const char *name, *words;
+} drop_words[] = {
+	{ "NETFILTER_DROP", "firewall rule (netfilter)" },
+	{ "TCP_LISTEN_OVERFLOW", "accept queue full" },
+	{ "LISTENOVERFLOWS", "accept queue full" },
+	{ "TCP_REQQFULLDROP", "SYN queue full" },
+	{ "SOCKET_RCVBUFF", "receive buffer full" },
+	{ "SOCKET_BACKLOG", "socket backlog full" },
+	{ "PROTO_MEM", "TCP memory limit" },
+	{ "NO_SOCKET", "no socket" },
+	{ "TCP_CSUM", "bad checksum" },
+	{ "TCP_ZEROWINDOW", "zero window" },
+	{ "TCP_OVERWINDOW", "beyond the window" },
+	{ "TCP_OLD_DATA", "already received" },
+	{ "TCP_OFOMERGE", "duplicate out-of-order data" },
+	{ "TCP_OFO_DROP", "out-of-order queue full" },
+	{ "TCP_OFO_QUEUE_PRUNE", "out-of-order queue pruned" },
+	{ "TCP_INVALID_SEQUENCE", "outside the window" },
+	{ "TCP_RFC7323_PAWS", "old timestamp (PAWS)" },
+	{ "QDISC_DROP", "queueing discipline" },
+	{ "TC_INGRESS", "tc ingress" },
+	{ "TC_EGRESS", "tc egress" },
+	{ "BPF_CGROUP_EGRESS", "cgroup BPF program" },
+	{ "XDP", "XDP program" },
+	{ "IP_OUTNOROUTES", "no route" },
+	{ "NEIGH_FAILED", "neighbour unreachable" },
+};
+
+const char *drop_reason_words(const char *name)
+{
+	if (!name)
+		return NULL;
+	for (size_t i = 0; i < sizeof(drop_words) / sizeof(drop_words[0]); i++)
+		if (!strcmp(drop_words[i].name, name))
+			return drop_words[i].words;
+	return NULL;
+}
+
+const char *tcp_flags_name(uint8_t flags)
+{
+	/* every combination of SYN, FIN, RST, ACK: 16 names */
+	static const char *const names[16] = {
+		"",	       "FIN",	      "SYN",	      "SYN,FIN",
+		"RST",	       "FIN,RST",     "SYN,RST",      "SYN,FIN,RST",
+		"ACK",	       "FIN,ACK",     "SYN,ACK",      "SYN,FIN,ACK",
+		"RST,ACK",     "FIN,RST,ACK", "SYN,RST,ACK",  "SYN,FIN,RST,ACK",
+	};
+	unsigned idx = (flags & 0x07) | ((flags & 0x10) ? 8 : 0);
+
+	return names[idx];
+}

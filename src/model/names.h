@@ -58,4 +58,15 @@ const char *rst_reason_name(uint32_t value);
 uint32_t rst_reason_by_name(const char *name);
 void rst_reasons_clear(void);
 
+/* Drop reasons likewise (enum skb_drop_reason, 5.17+), registered without
+ * their SKB_DROP_REASON_ prefix ("NETFILTER_DROP"). NULL: not known. */
+void drop_reason_register(uint32_t value, const char *name);
+const char *drop_reason_name(uint32_t value);
+void drop_reasons_clear(void);
+/* A few reasons in words for the ladder ("accept queue full"); NULL: none. */
+const char *drop_reason_words(const char *name);
+/* The flags of a TCP header byte, textbook style: "SYN", "FIN,ACK", "RST";
+ * only SYN, FIN, RST and ACK are named ("" if none). */
+const char *tcp_flags_name(uint8_t flags);
+
 #endif /* NAMES_H */

@@ -24,6 +24,7 @@ enum tl_kind {
 	/* events of this connection that were held and not kept (the middle of
 	 * a long story, cut for the per-connection limit or the memory budget) */
 	TL_TRUNCATED,
+	TL_DROP,
 };
 
 enum tl_cause {
@@ -121,6 +122,7 @@ struct tl_event {
 			uint64_t duration_ns;
 			uint64_t bytes_in, bytes_out;
 			uint32_t retransmits, keepalives;
+			uint32_t drops; /* segments of this connection the kernel dropped */
 		} close;
 		struct {
 			uint8_t state;
@@ -131,6 +133,18 @@ struct tl_event {
 		struct {
 			uint64_t count; /* events not kept here */
 		} truncated;
+		struct {
+			uint8_t dir;	 /* enum tt_dir, from this end's point of view */
+			uint8_t flags;	 /* TCP header flags of the dropped segment */
+			uint32_t reason; /* enum skb_drop_reason; TT_DROP_REASON_NONE: none */
+			uint32_t bytes;	 /* payload */
+			/* counted on a listening socket: a segment for a connection it
+			 * had not handed over yet (a SYN or the handshake's ACK); the
+			 * remote end is the segment's */
+			bool listener;
+			uint8_t peer_addr[16];
+			uint16_t peer_port;
+		} drop;
 	};
 };
 

@@ -230,6 +230,19 @@ void render_json(FILE *f, const struct tl_event *ev, const struct render_opts *o
 		u64_field(&b, "bytes_out", ev->close.bytes_out);
 		u64_field(&b, "retransmits", ev->close.retransmits);
 		u64_field(&b, "keepalives", ev->close.keepalives);
+		u64_field(&b, "drops", ev->close.drops);
+		break;
+	case TL_DROP:
+		name_field(&b, "dir", dir_name(ev->drop.dir));
+		str_or_null(&b, "reason", ev->drop.reason == TT_DROP_REASON_NONE ?
+						  NULL : drop_reason_name(ev->drop.reason));
+		name_field(&b, "flags", tcp_flags_name(ev->drop.flags));
+		u64_field(&b, "bytes", ev->drop.bytes);
+		if (ev->drop.listener) {
+			jb_lit(&b, ",\"listener\":true");
+			addr_field(&b, "peer_addr", ev->ep.family, ev->drop.peer_addr);
+			u64_field(&b, "peer_port", ev->drop.peer_port);
+		}
 		break;
 	case TL_EXISTING:
 		name_field(&b, "state", tcp_state_name(ev->existing.state));

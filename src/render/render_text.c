@@ -16,6 +16,7 @@ static const char *kind_color(const struct tl_event *ev)
 	case TL_ERROR:
 	case TL_LOST:
 	case TL_TRUNCATED:
+	case TL_DROP:
 		return C_RED;
 	case TL_RETRANSMIT:
 	case TL_KA_PROBE:
@@ -152,6 +153,9 @@ void render_text(FILE *f, const struct tl_event *ev, const struct render_opts *o
 			(double)ev->close.duration_ns / 1e9, ev->close.bytes_out, ev->close.bytes_in,
 			ev->close.retransmits, ev->close.retransmits == 1 ? "" : "s",
 			ev->close.keepalives, ev->close.keepalives == 1 ? "" : "s");
+		if (ev->close.drops)
+			fprintf(f, ", %u dropped segment%s", ev->close.drops,
+				ev->close.drops == 1 ? "" : "s");
 		break;
 	case TL_EXISTING:
 		fprintf(f, "EXISTING %s (open before tracing began)",
@@ -160,6 +164,21 @@ void render_text(FILE *f, const struct tl_event *ev, const struct render_opts *o
 	case TL_TRUNCATED:
 		fprintf(f, "… %" PRIu64 " events not kept …", ev->truncated.count);
 		break;
+	case TL_DROP: {
+		const char *reason = ev->drop.reason == TT_DROP_REASON_NONE ?
+					     NULL : drop_reason_name(ev->drop.reason);
+
+		fprintf(f, "DROP %s %s", dir_arrow(ev->drop.dir), tcp_flags_name(ev->drop.flags));
+		if (ev->drop.bytes)
+			fprintf(f, " %u B", ev->drop.bytes);
+		fprintf(f, " dropped by the kernel: %s", reason ? reason : "reason unknown");
+		if (ev->drop.listener) {
+			endpoint_format(ev->ep.family, ev->drop.peer_addr, ev->drop.peer_port, r,
+					sizeof(r));
+			fprintf(f, " (for the listener, from %s)", r);
+		}
+		break;
+	}
 	case TL_LOST:
 		break;
 	}
