@@ -197,7 +197,7 @@ static void test_close(void **state)
 	ev.close.by.exit_code = SIGKILL;
 	HAS(json(&ev), "\"by_comm\":\"demo-client\",\"by_exit_status\":9,\"signal\"");
 	HAS(out, "\"signal\":\"SIGKILL\",\"exit_code\":null,\"duration_ms\":9872.000");
-	HAS(out, "\"bytes_in\":4,\"bytes_out\":29,\"retransmits\":0,\"keepalives\":1}");
+	HAS(out, "\"bytes_in\":4,\"bytes_out\":29,\"retransmits\":0,\"keepalives\":1,\"drops\":0}");
 	HAS(text(&ev, false), "CLOSED: killed by SIGKILL");
 
 	ev.close.cause = CAUSE_PROCESS_EXIT;

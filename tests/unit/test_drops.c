@@ -1,0 +1,306 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * Dropped segments: decoding the tt_drop record, matching it to the ends of
+ * a connection (dir from each end's view), to a listener, or later to a
+ * connection whose 4-tuple was not known yet; the reason names; the JSON,
+ * text and ladder renderings.
+ */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+#include "conn_table.h"
+#include "decode.h"
+#include "raw_builder.h"
+#include "render.h"
+#include "render_ladder.h"
+
+#define MAX_SEEN 64
+
+struct seen {
+	struct tl_event ev[MAX_SEEN];
+	uint64_t conn_of[MAX_SEEN];
+	int n;
+	const struct conn *closed[8];
+	int n_closed;
+};
+
+static void sink(const struct tl_event *ev, const struct conn *c, void *ctx)
+{
+	struct seen *s = ctx;
+
+	if (s->n < MAX_SEEN)
+		s->ev[s->n++] = *ev;
+}
+
+static void on_close(const struct conn *c, void *ctx)
+{
+	struct seen *s = ctx;
+
+	if (s->n_closed < 8)
+		s->closed[s->n_closed++] = c;
+}
+
+static struct conn_table *table(struct seen *s)
+{
+	struct conn_table_opts o = {
+		.max_open = 16, .max_closed = 16, .max_events_per_conn = 100,
+		.kernel_reports_errors = true, .sink = sink, .sink_ctx = s,
+		.on_close = on_close, .on_close_ctx = s,
+	};
+
+	memset(s, 0, sizeof(*s));
+	return conn_table_new(&o);
+}
+
+static void add(struct conn_table *t, struct tt_event e)
+{
+	conn_table_add_raw(t, &e);
+}
+
+/* A segment from the client (127.0.0.1:49306) to the server (127.0.0.1:9000),
+ * as raw_base's two ends have it. */
+static struct tt_drop seg(__u64 ts, int from_client, __u8 flags, __u32 bytes, __u32 reason)
+{
+	struct tt_drop d;
+
+	memset(&d, 0, sizeof(d));
+	d.rec = TT_REC_DROP;
+	d.ts_ns = ts;
+	d.reason = reason;
+	d.family = 4;
+	d.saddr[0] = d.daddr[0] = 127;
+	d.saddr[3] = d.daddr[3] = 1;
+	d.sport = from_client ? 49306 : 9000;
+	d.dport = from_client ? 9000 : 49306;
+	d.flags = flags;
+	d.bytes = bytes;
+	return d;
+}
+
+static int drops_of(const struct seen *s, uint64_t conn, struct tl_event *out)
+{
+	int n = 0;
+
+	for (int i = 0; i < s->n; i++)
+		if (s->ev[i].kind == TL_DROP && s->ev[i].conn == conn) {
+			if (out)
+				out[n] = s->ev[i];
+			n++;
+		}
+	return n;
+}
+
+static void test_decode_tells_records_apart(void **state)
+{
+	struct tt_drop d = seg(1, 1, 0x02, 0, 12), out;
+	struct tt_event e = raw_state(CLIENT_SK, 1, 1, 1, TT_TCP_CLOSE, TT_TCP_SYN_SENT);
+
+	assert_int_equal(decode_record_kind(&d, sizeof(d)), TT_RECORD_DROP);
+	assert_int_equal(decode_record_kind(&e, sizeof(e)), TT_RECORD_EVENT);
+	assert_int_equal(decode_record_kind(&d, sizeof(d) - 1), TT_RECORD_BAD);
+	assert_int_equal(decode_drop(&d, sizeof(d), &out), 0);
+	assert_int_equal(out.flags, 0x02);
+	d.rec = 0;
+	assert_int_equal(decode_record_kind(&d, sizeof(d)), TT_RECORD_BAD);
+	d.rec = TT_REC_DROP;
+	d.family = 7;
+	assert_int_equal(decode_drop(&d, sizeof(d), &out), -EINVAL);
+}
+
+/* Both ends on this host: out on the sender's, in on the receiver's. */
+static void test_both_ends_get_the_drop(void **state)
+{
+	struct seen s;
+	struct conn_table *t = table(&s);
+	struct tl_event d[4];
+
+	add(t, raw_state(CLIENT_SK, 1, 100, 1, TT_TCP_SYN_SENT, TT_TCP_ESTABLISHED));
+	add(t, raw_state(SERVER_SK, 2, 110, 0, TT_TCP_SYN_RECV, TT_TCP_ESTABLISHED));
+	{
+		struct tt_drop x = seg(200, 1, 0x18, 500, 12);
+
+		conn_table_add_drop(t, &x);
+	}
+	assert_int_equal(drops_of(&s, 1, d), 1);
+	assert_int_equal(d[0].drop.dir, TT_DIR_OUT);
+	assert_int_equal(d[0].drop.bytes, 500);
+	assert_int_equal(d[0].drop.reason, 12);
+	assert_false(d[0].drop.listener);
+	assert_int_equal(drops_of(&s, 2, d), 1);
+	assert_int_equal(d[0].drop.dir, TT_DIR_IN);
+	/* the close event counts them */
+	add(t, raw_state(CLIENT_SK, 1, 300, 1, TT_TCP_ESTABLISHED, TT_TCP_CLOSE));
+	for (int i = s.n - 1; i >= 0; i--)
+		if (s.ev[i].kind == TL_CLOSE) {
+			assert_int_equal(s.ev[i].close.drops, 1);
+			break;
+		}
+	conn_table_free(t);
+}
+
+/* connect()'s SYN_SENT is reported with the socket's next event (its tuple
+ * is not known before): a dropped SYN waits for it, and for no longer than
+ * a few seconds. */
+static void test_drop_before_tuple_known_waits(void **state)
+{
+	struct seen s;
+	struct conn_table *t = table(&s);
+	struct tt_drop syn = seg(1000, 1, 0x02, 0, 12);
+	struct tt_drop stale = seg(1000, 0, 0x12, 0, 12); /* server -> client, never matched */
+	struct tt_event held = raw_state(CLIENT_SK, 1, 900, 1, TT_TCP_CLOSE, TT_TCP_SYN_SENT);
+
+	conn_table_add_drop(t, &syn);
+	assert_int_equal(s.n, 0);
+	add(t, held);
+	assert_int_equal(drops_of(&s, 1, NULL), 1);
+	assert_int_equal(s.ev[0].kind, TL_STATE); /* the state first, then the drop */
+	assert_int_equal(s.ev[1].drop.dir, TT_DIR_OUT);
+	/* not twice */
+	add(t, raw_base(CLIENT_SK, 1, TT_EV_RETRANSMIT, 1000000000ULL, 1));
+	assert_int_equal(drops_of(&s, 1, NULL), 1);
+	conn_table_free(t);
+
+	/* a socket born after the drop is not its connection, nor one 3 s later */
+	t = table(&s);
+	conn_table_add_drop(t, &stale);
+	add(t, raw_state(SERVER_SK, 2, 5000000000ULL, 0, TT_TCP_LISTEN, TT_TCP_SYN_RECV));
+	assert_int_equal(drops_of(&s, 1, NULL), 0);
+	conn_table_free(t);
+}
+
+/* Nobody on this host has the receiving end yet: the listener counts it,
+ * with the segment's sender as the peer. */
+static void test_listener_counts_its_queue_drops(void **state)
+{
+	struct seen s;
+	struct conn_table *t = table(&s);
+	struct tt_event l = raw_state(SERVER_SK, 2, 10, 0, TT_TCP_CLOSE, TT_TCP_LISTEN);
+	struct tt_drop ack = seg(200, 1, 0x10, 0, 40);
+	struct tl_event d[2];
+
+	memset(l.daddr, 0, 16);
+	memset(l.saddr, 0, 16); /* bound to any address */
+	l.rport = 0;
+	add(t, l);
+	conn_table_add_drop(t, &ack);
+	assert_int_equal(drops_of(&s, 1, d), 1);
+	assert_true(d[0].drop.listener);
+	assert_int_equal(d[0].drop.dir, TT_DIR_IN);
+	assert_int_equal(d[0].drop.peer_port, 49306);
+	assert_int_equal(d[0].drop.peer_addr[0], 127);
+	conn_table_free(t);
+}
+
+static char out[8192];
+
+static void test_json_and_text(void **state)
+{
+	struct tl_event ev;
+	struct render_opts o = { .start_ns = 0 };
+	FILE *f;
+
+	drop_reason_register(12, "NETFILTER_DROP");
+	memset(&ev, 0, sizeof(ev));
+	ev.kind = TL_DROP;
+	ev.ts_ns = 5;
+	ev.conn = 3;
+	ev.ep.family = 4;
+	ev.drop.dir = TT_DIR_OUT;
+	ev.drop.flags = 0x02;
+	ev.drop.reason = 12;
+	f = fmemopen(out, sizeof(out), "w");
+	render_json(f, &ev, &o);
+	fclose(f);
+	assert_non_null(strstr(out, "\"event\":\"drop\""));
+	assert_non_null(
+		strstr(out, "\"dir\":\"out\",\"reason\":\"NETFILTER_DROP\",\"flags\":\"SYN\",\"bytes\":0}"));
+	ev.drop.reason = TT_DROP_REASON_NONE;
+	ev.drop.flags = 0x11;
+	f = fmemopen(out, sizeof(out), "w");
+	render_json(f, &ev, &o);
+	fclose(f);
+	assert_non_null(strstr(out, "\"reason\":null,\"flags\":\"FIN,ACK\""));
+	f = fmemopen(out, sizeof(out), "w");
+	render_text(f, &ev, &o);
+	fclose(f);
+	assert_non_null(strstr(out, "DROP -> FIN,ACK dropped by the kernel: reason unknown"));
+	drop_reasons_clear();
+}
+
+static void test_names(void **state)
+{
+	assert_string_equal(tcp_flags_name(0x02), "SYN");
+	assert_string_equal(tcp_flags_name(0x12), "SYN,ACK");
+	assert_string_equal(tcp_flags_name(0x18), "ACK"); /* PSH is not named */
+	assert_string_equal(tcp_flags_name(0x14), "RST,ACK");
+	assert_string_equal(drop_reason_words("TCP_LISTEN_OVERFLOW"), "accept queue full");
+	assert_null(drop_reason_words("SOMETHING_NEW"));
+	assert_null(drop_reason_words(NULL));
+	/* registered from BTF at start: any value, a kernel's newest names too */
+	drop_reason_register(3, "NO_SOCKET");
+	drop_reason_register(200, "SOMETHING_NEW");
+	assert_string_equal(drop_reason_name(3), "NO_SOCKET");
+	assert_string_equal(drop_reason_name(200), "SOMETHING_NEW");
+	assert_null(drop_reason_name(4));
+	drop_reasons_clear();
+	assert_null(drop_reason_name(3));
+}
+
+/* The ladder: the dropped SYN stops short with the reason in words, then
+ * its retransmit goes through; the summary counts the drop. */
+static void test_ladder_draws_drop(void **state)
+{
+	struct seen s;
+	struct conn_table *t = table(&s);
+	struct tt_drop syn = seg(1100, 1, 0x02, 0, 40);
+	struct tt_event e;
+	struct render_opts o = { .start_ns = 0 };
+	const struct conn *c;
+	FILE *f;
+
+	drop_reason_register(40, "TCP_LISTEN_OVERFLOW");
+	e = raw_state(CLIENT_SK, 1, 1000, 1, TT_TCP_CLOSE, TT_TCP_SYN_SENT);
+	add(t, e);
+	conn_table_add_drop(t, &syn);
+	e = raw_base(CLIENT_SK, 1, TT_EV_RETRANSMIT, 1000001000ULL, 1);
+	e.retrans.syn = 1;
+	add(t, e);
+	add(t, raw_state(CLIENT_SK, 1, 1000002000ULL, 1, TT_TCP_SYN_SENT, TT_TCP_ESTABLISHED));
+	add(t, raw_state(CLIENT_SK, 1, 1000003000ULL, 1, TT_TCP_ESTABLISHED, TT_TCP_FIN_WAIT1));
+	add(t, raw_state(CLIENT_SK, 1, 1000004000ULL, 1, TT_TCP_FIN_WAIT1, TT_TCP_CLOSE));
+	assert_int_equal(s.n_closed, 1);
+	c = s.closed[0];
+	f = fmemopen(out, sizeof(out), "w");
+	render_ladder(f, c, NULL, &o);
+	fclose(f);
+	if (getenv("SHOW_LADDER"))
+		fputs(out, stderr);
+	assert_non_null(strstr(out, "SYN -----------------x"));
+	assert_non_null(strstr(out, "dropped: accept queue full"));
+	assert_non_null(strstr(out, "SYN again"));
+	assert_non_null(strstr(out, "1 segment dropped"));
+	/* the drop row comes before the retransmit */
+	assert_true(strstr(out, "dropped: accept queue full") < strstr(out, "SYN again"));
+	drop_reasons_clear();
+	conn_table_free(t);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_decode_tells_records_apart),
+		cmocka_unit_test(test_both_ends_get_the_drop),
+		cmocka_unit_test(test_drop_before_tuple_known_waits),
+		cmocka_unit_test(test_listener_counts_its_queue_drops),
+		cmocka_unit_test(test_json_and_text),
+		cmocka_unit_test(test_names),
+		cmocka_unit_test(test_ladder_draws_drop),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
