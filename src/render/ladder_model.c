@@ -44,6 +44,8 @@ struct ladder_obs {
 	uint64_t off;	  /* LADDER_SEG_DATA: offset of the first byte in its direction */
 	int row;	  /* the row drawing it; -1 none yet, ROW_SUPPRESSED */
 	bool carries_ack; /* a delayed ACK left with it (inferred_delayed_ack) */
+	bool dropped;	  /* the kernel dropped this segment (merge_drops) */
+	uint32_t drop_reason;
 };
 
 #define ROW_SUPPRESSED (-2) /* obs->row: seen, deliberately not drawn */
@@ -215,6 +217,14 @@ static void observe(struct ladder *l, int col)
 			obs_add(l, col, i, e, true, LADDER_SEG_RETRANS,
 				e->retrans.syn ? "SYN" : "DATA", 0);
 			break;
+		case TL_DROP:
+			/* a listener's drops belong to connections not yet its own */
+			if (e->drop.listener)
+				break;
+			obs_add(l, col, i, e, e->drop.dir == TT_DIR_OUT, LADDER_SEG_DROP,
+				e->drop.bytes ? "DATA" : tcp_flags_name(e->drop.flags), 0);
+			l->obs[l->n_obs - 1].bytes = e->drop.bytes;
+			break;
 		default:
 			break;
 		}
@@ -255,6 +265,8 @@ static struct ladder_row *arrow_from(struct ladder *l, struct ladder_obs *o)
 	r->seg = o->kind;
 	row_time(r, o);
 	snprintf(r->label, sizeof(r->label), "%s", o->label);
+	r->dropped = o->dropped || o->kind == LADDER_SEG_DROP;
+	r->drop_reason = o->drop_reason;
 	switch (o->kind) {
 	case LADDER_SEG_DATA:
 		r->bytes = o->bytes;
@@ -271,6 +283,10 @@ static struct ladder_row *arrow_from(struct ladder *l, struct ladder_obs *o)
 		r->syn = e->retrans.syn;
 		r->err = e->retrans.err;
 		r->rcount = e->retrans.count;
+		break;
+	case LADDER_SEG_DROP:
+		r->drop_reason = e->drop.reason;
+		r->bytes = e->drop.bytes;
 		break;
 	default:
 		break;
@@ -438,12 +454,52 @@ static struct ladder_obs *next_sent(struct ladder *l, size_t i, int col)
 	return NULL;
 }
 
+/*
+ * A dropped control segment (or retransmit) is the one its sender's state
+ * change or retransmit record shows, moments before: that row is drawn
+ * stopping short, with the reason, and the drop itself is not drawn again
+ * (nor its copy on the other end, which has the same time). A drop of data
+ * stays its own row: a data row stands for a run of segments.
+ */
+#define DROP_MATCH_NS 200000000ULL
+static void merge_drops(struct ladder *l)
+{
+	for (size_t i = 0; i < l->n_obs; i++) {
+		struct ladder_obs *d = &l->obs[i], *best = NULL;
+
+		if (d->kind != LADDER_SEG_DROP || !d->sent || d->row != -1)
+			continue;
+		for (size_t j = 0; j < l->n_obs; j++) {
+			struct ladder_obs *q = &l->obs[j];
+
+			if (q->col != d->col || !q->sent || q->dropped || q->row != -1 ||
+			    (q->kind != LADDER_SEG_CTRL && q->kind != LADDER_SEG_RETRANS) ||
+			    strcmp(q->label, d->label) || q->ts > d->ts ||
+			    q->ts + DROP_MATCH_NS < d->ts)
+				continue;
+			if (!best || q->ts >= best->ts)
+				best = q;
+		}
+		if (!best)
+			continue;
+		best->dropped = true;
+		best->drop_reason = obs_event(l, d)->drop.reason;
+		d->row = ROW_SUPPRESSED;
+		for (size_t j = 0; j < l->n_obs; j++)
+			if (l->obs[j].kind == LADDER_SEG_DROP && l->obs[j].col != d->col &&
+			    !l->obs[j].sent && l->obs[j].ts == d->ts)
+				l->obs[j].row = ROW_SUPPRESSED;
+	}
+}
+
 static void arrows(struct ladder *l)
 {
 	qsort(l->obs, l->n_obs, sizeof(*l->obs), cmp_obs_time);
+	merge_drops(l);
 	if (!l->paired) {
 		for (size_t i = 0; i < l->n_obs; i++)
-			arrow_from(l, &l->obs[i]);
+			if (l->obs[i].row != ROW_SUPPRESSED)
+				arrow_from(l, &l->obs[i]);
 		return;
 	}
 	data_arrows(l, 0);
@@ -455,7 +511,8 @@ static void arrows(struct ladder *l)
 
 		if (o->kind == LADDER_SEG_DATA || !o->sent || o->row != -1)
 			continue;
-		q = received_as(l, o);
+		/* a dropped segment has no receiver: a later copy that arrived is its retransmit */
+		q = o->dropped ? NULL : received_as(l, o);
 		if (q && inferred_delayed_ack(l, o)) {
 			/* the other end saw that ACK only after this end sent its
 			 * next segment: it rode on that one, not drawn alone */
@@ -852,6 +909,14 @@ static void notes_rows(struct ladder *l)
 			else
 				snprintf(buf, sizeof(buf), "keepalive ACK");
 			note_add(r->note, buf);
+		} else if (r->dropped) {
+			const char *name = r->drop_reason == TT_DROP_REASON_NONE ?
+						   NULL : drop_reason_name(r->drop_reason);
+			const char *words = drop_reason_words(name);
+
+			snprintf(buf, sizeof(buf), "dropped: %s",
+				 words ? words : name ? name : "reason unknown");
+			note_add(r->note, buf);
 		} else if (r->seg == LADDER_SEG_RST && r->rst_reason != TT_RST_REASON_NONE) {
 			const char *name = rst_reason_name(r->rst_reason);
 
@@ -928,7 +993,7 @@ void ladder_arrow_text(const struct ladder_row *r, char *buf, size_t len)
 {
 	char bytes[24];
 
-	if (r->seg == LADDER_SEG_DATA) {
+	if (r->seg == LADDER_SEG_DATA || (r->seg == LADDER_SEG_DROP && r->bytes)) {
 		ladder_format_bytes(r->bytes, bytes, sizeof(bytes));
 		snprintf(buf, len, "DATA %s", bytes);
 	} else if (r->seg == LADDER_SEG_RETRANS) {
@@ -1031,7 +1096,7 @@ static void summary(struct ladder *l)
 {
 	char bytes[2][24], buf[64];
 	bool open = false, refused = false;
-	uint32_t probes = 0, retrans = 0;
+	uint32_t probes = 0, retrans = 0, drops = 0;
 	uint64_t sent[2];
 	const struct ladder_row *first = NULL;
 
@@ -1053,6 +1118,8 @@ static void summary(struct ladder *l)
 			continue;
 		if (r->seg == LADDER_SEG_KA_PROBE)
 			probes++;
+		if (r->dropped)
+			drops++;
 		if (!first && (r->seg == LADDER_SEG_RST ||
 			       (r->seg == LADDER_SEG_CTRL && !strncmp(r->label, "FIN", 3))))
 			first = r;
@@ -1077,6 +1144,8 @@ static void summary(struct ladder *l)
 	item(l, "client sent %s, server sent %s", bytes[0], bytes[1]);
 	item(l, "%u keepalive probe%s", probes, probes == 1 ? "" : "s");
 	item(l, "%u retransmit%s", retrans, retrans == 1 ? "" : "s");
+	if (drops)
+		item(l, "%u segment%s dropped", drops, drops == 1 ? "" : "s");
 	for (int col = 0; col < 2; col++) {
 		const struct conn *c = l->end[col];
 		const struct tl_event *close = NULL;

@@ -27,6 +27,7 @@ enum ladder_seg {
 	LADDER_SEG_KA_ACK,
 	LADDER_SEG_RST,
 	LADDER_SEG_RETRANS,
+	LADDER_SEG_DROP,     /* a segment the kernel dropped, with no row of its own sender's */
 };
 
 enum ladder_row_kind { LADDER_ROW_ARROW, LADDER_ROW_NOTE };
@@ -51,6 +52,11 @@ struct ladder_row {
 	int32_t err;	  /* LADDER_SEG_RETRANS: failed with this */
 	uint32_t rcount;  /* LADDER_SEG_RETRANS: nth retransmit */
 	uint32_t rst_reason;
+	/* the segment never arrived: the kernel dropped it (drawn stopping
+	 * short, "SYN ----x"); drop_reason: enum skb_drop_reason or
+	 * TT_DROP_REASON_NONE */
+	bool dropped;
+	uint32_t drop_reason;
 	bool syn;
 	/* order: the observation that gave the time */
 	int o_col;

@@ -20,8 +20,11 @@
 
 static const char *seg_color(const struct ladder_row *r)
 {
+	if (r->dropped)
+		return C_RED;
 	switch (r->seg) {
 	case LADDER_SEG_RST:
+	case LADDER_SEG_DROP:
 		return C_RED;
 	case LADDER_SEG_KA_PROBE:
 	case LADDER_SEG_KA_ACK:
@@ -103,12 +106,24 @@ static void draw_row(FILE *f, const struct geom *g, const struct ladder_row *r, 
 	label[LABEL_W] = '\0';
 	memset(shaft, '-', ARROW_W);
 	shaft[ARROW_W] = '\0';
+	if (r->dropped) {
+		/* an arrow that stops short of the receiver: "SYN ----x" */
+		if (r->from == 0) {
+			memset(shaft + ARROW_W - 6, ' ', 6);
+			shaft[ARROW_W - 7] = 'x';
+		} else {
+			memset(shaft, ' ', 6);
+			shaft[6] = 'x';
+		}
+	}
 	if (r->from == 0) {
-		shaft[ARROW_W - 1] = '>';
+		if (!r->dropped)
+			shaft[ARROW_W - 1] = '>';
 		fprintf(f, "%s%*s %s%s", color, LABEL_W, label, shaft, reset);
 		at += LABEL_W + 1 + ARROW_W;
 	} else {
-		shaft[0] = '<';
+		if (!r->dropped)
+			shaft[0] = '<';
 		fprintf(f, "%*s%s%s %s%s", LABEL_W + 1, "", color, shaft, label, reset);
 		at += LABEL_W + 1 + ARROW_W + 1 + (int)strlen(label);
 	}
