@@ -687,6 +687,8 @@ static __always_inline struct tt_event *sock_event_begin(const struct sock *sk,
 	return e;
 }
 
+#include "rtt.bpf.h"
+
 static __always_inline bool is_fin_sent_transition(int oldstate, int newstate)
 {
 	return (newstate == TCP_FIN_WAIT1 &&
@@ -764,6 +766,9 @@ int BPF_PROG(inet_sock_set_state, const struct sock *sk, const int oldstate, con
 	    (newstate == TCP_FIN_WAIT1 || newstate == TCP_LAST_ACK || newstate == TCP_CLOSE))
 		sock_info_set_owner_current(info); /* the closer held it: it is an owner */
 
+	if (newstate == TCP_ESTABLISHED || newstate == TCP_CLOSE)
+		emit_rtt(sk, tp, info, newstate == TCP_ESTABLISHED ? TT_RTT_ESTABLISHED : TT_RTT_CLOSE,
+			 now);
 	e = reserve(TT_EV_STATE, false);
 	if (e) {
 		fill_sock(e, sk, &id, info, now);

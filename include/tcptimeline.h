@@ -150,4 +150,24 @@ static inline __u32 tt_listener_key(__u8 family, __u16 port)
 	return ((__u32)family << 16) | port;
 }
 
+/* The socket's RTT estimates at two moments (inet_sock_set_state): entering
+ * ESTABLISHED (the first sample is the handshake: SYN -> SYN,ACK for a
+ * client, SYN,ACK -> ACK for an accepted socket) and entering CLOSE. Sent
+ * just before that transition's tt_event, which it belongs to. */
+#define TT_REC_RTT 0x20545452u /* "RTT " */
+#define TT_RTT_ESTABLISHED 1
+#define TT_RTT_CLOSE 2
+#define TT_RTT_NONE 0xffffffffu /* no sample */
+
+struct tt_rtt {
+	__u32 rec;        /* TT_REC_RTT */
+	__u8 when;        /* TT_RTT_ESTABLISHED or TT_RTT_CLOSE */
+	__u8 pad[3];
+	__u64 ts_ns;
+	__u64 sk;         /* with birth_ns, the socket life it belongs to */
+	__u64 birth_ns;
+	__u32 srtt_us;    /* smoothed RTT (tcp_sock.srtt_us >> 3); TT_RTT_NONE: no sample yet */
+	__u32 min_rtt_us; /* windowed minimum (tcp_sock.rtt_min); TT_RTT_NONE: none */
+};
+
 #endif /* TCPTIMELINE_H */

@@ -289,6 +289,15 @@ static int on_event(void *ctx, void *data, size_t size)
 			conn_table_add_drop(app->table, &d);
 		return 0;
 	}
+	if (decode_record_kind(data, size) == TT_RECORD_RTT) {
+		struct tt_rtt r;
+
+		if (decode_rtt(data, size, &r))
+			app->bad_records++;
+		else
+			conn_table_add_rtt(app->table, &r);
+		return 0;
+	}
 	if (decode_event(data, size, &e)) {
 		app->bad_records++;
 		return 0;

@@ -472,6 +472,11 @@ static void conn_close(struct conn_table *t, struct conn *c, uint64_t ts)
 	ev.close.retransmits = c->retransmits;
 	ev.close.keepalives = c->keepalives;
 	ev.close.drops = c->drops;
+	ev.close.srtt_us = ev.close.min_rtt_us = TT_RTT_NONE;
+	if (c->rtt_when == TT_RTT_CLOSE) {
+		ev.close.srtt_us = c->rtt_srtt_us;
+		ev.close.min_rtt_us = c->rtt_min_us;
+	}
 	emit(t, c, &ev);
 	conn_mark_closed(t, c);
 }
@@ -649,7 +654,13 @@ static void pending_drops_for(struct conn_table *t, struct conn *c)
 void conn_table_add_drop(struct conn_table *t, const struct tt_drop *raw)
 {
 	bool want_out = true, want_in = true;
-	struct conn *l;
+	struct conn *l, *owner = raw->sk ? hash_find(t, raw->sk) : NULL;
+
+	/* still owned by its sender (netfilter output, a queue purged at a
+	 * reset): it never left, the receiver has nothing to do with it */
+	if (owner && owner->ep.family == raw->family && owner->ep.lport == raw->sport &&
+	    !memcmp(owner->ep.laddr, raw->saddr, 16))
+		want_in = false;
 
 	drop_match(t, raw, &want_out, &want_in);
 	if (want_in) {
@@ -673,6 +684,18 @@ void conn_table_add_drop(struct conn_table *t, const struct tt_drop *raw)
 	t->pending[t->n_pending].want_out = want_out;
 	t->pending[t->n_pending].want_in = want_in;
 	t->n_pending++;
+}
+
+void conn_table_add_rtt(struct conn_table *t, const struct tt_rtt *raw)
+{
+	struct conn *c = hash_find(t, raw->sk);
+
+	/* only for a socket life we know: the transition follows at once */
+	if (!c || c->birth_ns != raw->birth_ns || c->closed)
+		return;
+	c->rtt_when = raw->when;
+	c->rtt_srtt_us = raw->srtt_us;
+	c->rtt_min_us = raw->min_rtt_us;
 }
 
 void conn_table_add_raw(struct conn_table *t, const struct tt_event *raw)
@@ -724,6 +747,11 @@ void conn_table_add_raw(struct conn_table *t, const struct tt_event *raw)
 		if (ev.state.tw_fin_wait2)
 			ev.state.time_wait = true;
 		ev.state.sk_err = raw->sk_err;
+		ev.state.handshake_us = TT_RTT_NONE;
+		if (raw->new_state == TT_TCP_ESTABLISHED && c->rtt_when == TT_RTT_ESTABLISHED) {
+			ev.state.handshake_us = c->rtt_srtt_us;
+			c->rtt_when = 0;
+		}
 		task_from(&ev.state.actor, raw);
 		if (raw->sk_err)
 			c->last_sk_err = raw->sk_err;

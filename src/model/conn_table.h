@@ -46,7 +46,10 @@ struct conn {
 	uint64_t bytes_in, bytes_out;
 	uint32_t retransmits, keepalives;
 	uint32_t drops;		 /* dropped segments matched to this end (a listener: for its queue) */
-	bool drops_checked;	 /* looked for in the unmatched drops once its 4-tuple was known */
+	bool drops_checked;
+	/* the latest tt_rtt for this socket, for the state change it precedes */
+	uint8_t rtt_when;
+	uint32_t rtt_srtt_us, rtt_min_us;	 /* looked for in the unmatched drops once its 4-tuple was known */
 	uint32_t last_sk_err;	 /* the socket's error at its last state change */
 	uint32_t n_state_events;
 	/* every event of this connection, for diagrams drawn at close and for
@@ -106,6 +109,9 @@ void conn_table_add_event(struct conn_table *t, const struct tl_event *ev);
  * (bounded) for a connection whose 4-tuple is not known yet (connect()'s
  * SYN_SENT is reported with its next event). */
 void conn_table_add_drop(struct conn_table *t, const struct tt_drop *raw);
+/* The socket's RTT estimates, sent just before its ESTABLISHED or CLOSE
+ * transition: handshake_us of the first, srtt_us/min_rtt_us of the close. */
+void conn_table_add_rtt(struct conn_table *t, const struct tt_rtt *raw);
 /* A connection found open at start (sock_diag). */
 void conn_table_add_existing(struct conn_table *t, const struct tl_endpoints *ep, uint8_t state,
 			     uint32_t pid, const char *comm, uint64_t ts_ns);

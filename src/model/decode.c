@@ -11,12 +11,19 @@ _Static_assert(sizeof(struct tt_drop) == 72, "struct tt_drop changed size");
 _Static_assert(sizeof(struct tt_drop) != sizeof(struct tt_event),
 	       "records are told apart by size: tt_drop must differ from tt_event");
 
+_Static_assert(sizeof(struct tt_rtt) == 40, "struct tt_rtt changed size");
+_Static_assert(sizeof(struct tt_rtt) != sizeof(struct tt_event) &&
+		       sizeof(struct tt_rtt) != sizeof(struct tt_drop),
+	       "records are told apart by size: tt_rtt must differ from the others");
+
 enum tt_record_kind decode_record_kind(const void *data, size_t size)
 {
 	if (!data)
 		return TT_RECORD_BAD;
 	if (size == sizeof(struct tt_drop) && ((const struct tt_drop *)data)->rec == TT_REC_DROP)
 		return TT_RECORD_DROP;
+	if (size == sizeof(struct tt_rtt) && ((const struct tt_rtt *)data)->rec == TT_REC_RTT)
+		return TT_RECORD_RTT;
 	if (size >= sizeof(struct tt_event))
 		return TT_RECORD_EVENT;
 	return TT_RECORD_BAD;
@@ -31,6 +38,18 @@ int decode_drop(const void *data, size_t size, struct tt_drop *out)
 	if (d->family != 4 && d->family != 6)
 		return -EINVAL;
 	memcpy(out, d, sizeof(*out));
+	return 0;
+}
+
+int decode_rtt(const void *data, size_t size, struct tt_rtt *out)
+{
+	const struct tt_rtt *r = data;
+
+	if (decode_record_kind(data, size) != TT_RECORD_RTT)
+		return -EINVAL;
+	if (r->when != TT_RTT_ESTABLISHED && r->when != TT_RTT_CLOSE)
+		return -EINVAL;
+	memcpy(out, r, sizeof(*out));
 	return 0;
 }
 

@@ -10,10 +10,13 @@
 int decode_event(const void *data, size_t size, struct tt_event *out);
 
 /* Which record a ring buffer sample is: records differ in size. */
-enum tt_record_kind { TT_RECORD_BAD = 0, TT_RECORD_EVENT, TT_RECORD_DROP };
+enum tt_record_kind { TT_RECORD_BAD = 0, TT_RECORD_EVENT, TT_RECORD_DROP, TT_RECORD_RTT };
 enum tt_record_kind decode_record_kind(const void *data, size_t size);
 
 /* 0 and *out filled if data is a well-formed tt_drop; -EINVAL otherwise. */
 int decode_drop(const void *data, size_t size, struct tt_drop *out);
+
+/* 0 and *out filled if data is a well-formed tt_rtt; -EINVAL otherwise. */
+int decode_rtt(const void *data, size_t size, struct tt_rtt *out);
 
 #endif /* DECODE_H */

@@ -82,6 +82,11 @@ struct tl_event {
 			/* ... or, with TCP_LINGER2 < 0, dropped there: no TIME_WAIT,
 			 * a later FIN from the peer is answered with a reset */
 			bool fin_wait2_dropped;
+			/* entering ESTABLISHED: the kernel's first RTT sample, the
+			 * handshake (client: SYN -> SYN,ACK; server: SYN,ACK -> ACK);
+			 * TT_RTT_NONE: none taken (a retransmitted SYN without
+			 * timestamps) or not known */
+			uint32_t handshake_us;
 		} state;
 		struct {
 			uint8_t dir; /* enum tt_dir */
@@ -123,6 +128,7 @@ struct tl_event {
 			uint64_t bytes_in, bytes_out;
 			uint32_t retransmits, keepalives;
 			uint32_t drops; /* segments of this connection the kernel dropped */
+			uint32_t srtt_us, min_rtt_us; /* the socket's at close; TT_RTT_NONE: none */
 		} close;
 		struct {
 			uint8_t state;

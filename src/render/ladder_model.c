@@ -1072,7 +1072,56 @@ static void endpoints(struct ladder *l)
 	}
 }
 
-#define item(l, ...) snprintf((l)->summary[(l)->n_summary++], LADDER_TEXT_MAX, __VA_ARGS__)
+#define item(l, ...)                                                                               \
+	((l)->n_summary < LADDER_SUMMARY_MAX ?                                                     \
+		 snprintf((l)->summary[(l)->n_summary++], LADDER_TEXT_MAX, __VA_ARGS__) :          \
+		 0)
+
+/* "812 us", "50.1 ms" */
+static void format_us(uint32_t us, char *buf, size_t len)
+{
+	if (us < 1000)
+		snprintf(buf, len, "%u us", us);
+	else
+		snprintf(buf, len, "%.1f ms", us / 1000.0);
+}
+
+/* "client: handshake 50.1 ms, srtt 50.5 ms (min 50.0 ms)": what the kernel
+ * measured, when it did */
+static void summary_latency(struct ladder *l, int col)
+{
+	const struct conn *c = l->end[col];
+	uint32_t hs = TT_RTT_NONE, srtt = TT_RTT_NONE, min = TT_RTT_NONE;
+	char text[LADDER_TEXT_MAX] = "", v[24];
+
+	for (size_t i = 0; i < c->n_events; i++) {
+		const struct tl_event *e = &c->events[i];
+
+		if (e->kind == TL_STATE && e->state.new_state == TT_TCP_ESTABLISHED)
+			hs = e->state.handshake_us;
+		if (e->kind == TL_CLOSE) {
+			srtt = e->close.srtt_us;
+			min = e->close.min_rtt_us;
+		}
+	}
+	if (hs != TT_RTT_NONE) {
+		format_us(hs, v, sizeof(v));
+		snprintf(text, sizeof(text), "handshake %s", v);
+	}
+	if (srtt != TT_RTT_NONE) {
+		size_t n = strlen(text);
+
+		format_us(srtt, v, sizeof(v));
+		snprintf(text + n, sizeof(text) - n, "%ssrtt %s", n ? ", " : "", v);
+		if (min != TT_RTT_NONE) {
+			n = strlen(text);
+			format_us(min, v, sizeof(v));
+			snprintf(text + n, sizeof(text) - n, " (min %s)", v);
+		}
+	}
+	if (text[0])
+		item(l, "%s: %s", ladder_role[col], text);
+}
 
 /* "client: close() [app_close]": the role, then the fate, cut to fit. Not
  * one snprintf of both: gcc at -O1 (the check-asan build) cannot tell fate[]
@@ -1167,6 +1216,7 @@ static void summary(struct ladder *l)
 			snprintf(l->fate[col], LADDER_TEXT_MAX, "still %s", tcp_state_name(c->state));
 		}
 		summary_fate(l, col);
+		summary_latency(l, col);
 		if (c->events_dropped)
 			item(l, "%" PRIu64 " %s events not kept", c->events_dropped, ladder_role[col]);
 	}

@@ -40,6 +40,17 @@ static void name_value(struct jbuf *b, const char *s)
 
 #define u64_field(b, k, v) (key(b, k), jb_u64((b), (v)))
 
+/* ,"key":N, or null for TT_RTT_NONE (k with its comma and colon) */
+static void us_or_null_(struct jbuf *b, const char *k, size_t klen, uint32_t us)
+{
+	jb_mem(b, k, klen);
+	if (us == TT_RTT_NONE)
+		jb_lit(b, "null");
+	else
+		jb_u64(b, us);
+}
+#define us_or_null(b, k, us) us_or_null_((b), k, sizeof(k) - 1, (us))
+
 /* "by_pid" and "by_comm"; the extension "by_exit_status" when that task was
  * exiting (a replay draws "killed by SIGKILL" from it as the live run did) */
 static void actor_fields(struct jbuf *b, const struct tl_task *t)
@@ -166,6 +177,8 @@ void render_json(FILE *f, const struct tl_event *ev, const struct render_opts *o
 			jb_lit(&b, ",\"tw_state\":\"FIN_WAIT2\"");
 		if (ev->state.fin_wait2_dropped)
 			jb_lit(&b, ",\"fin_wait2_dropped\":true");
+		if (ev->state.new_state == TT_TCP_ESTABLISHED)
+			us_or_null(&b, ",\"handshake_us\":", ev->state.handshake_us);
 		break;
 	case TL_DATA:
 		name_field(&b, "dir", dir_name(ev->data.dir));
@@ -231,6 +244,8 @@ void render_json(FILE *f, const struct tl_event *ev, const struct render_opts *o
 		u64_field(&b, "retransmits", ev->close.retransmits);
 		u64_field(&b, "keepalives", ev->close.keepalives);
 		u64_field(&b, "drops", ev->close.drops);
+		us_or_null(&b, ",\"srtt_us\":", ev->close.srtt_us);
+		us_or_null(&b, ",\"min_rtt_us\":", ev->close.min_rtt_us);
 		break;
 	case TL_DROP:
 		name_field(&b, "dir", dir_name(ev->drop.dir));

@@ -29,6 +29,7 @@ enum op {
 	OP_EXISTING,	 /* a socket open when tracing began */
 	OP_LOST,	 /* the kernel lost events */
 	OP_TICK,	 /* the main loop's tick */
+	OP_DROP,	 /* a dropped segment (tt_drop), either way, maybe cut short */
 	OP_MAX,
 };
 
@@ -113,6 +114,24 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		case OP_TICK:
 			ladder_queue_tick(a.q, ts + (uint64_t)s[12] * 100000000ULL);
 			break;
+		case OP_DROP: {
+			struct tt_drop d = { .rec = TT_REC_DROP }, out;
+			bool rev = s[13] & 1;
+			size_t len = (s[13] & 2) ? s[14] % (sizeof(d) + 8) : sizeof(d);
+
+			d.ts_ns = ts;
+			d.family = (s[13] & 4) ? e.family + 1 : e.family;
+			memcpy(d.saddr, rev ? e.daddr : e.saddr, 16);
+			memcpy(d.daddr, rev ? e.saddr : e.daddr, 16);
+			d.sport = rev ? e.rport : e.lport;
+			d.dport = rev ? e.lport : e.rport;
+			d.flags = s[12];
+			d.bytes = s[15];
+			d.reason = (s[13] & 8) ? TT_DROP_REASON_NONE : s[16];
+			if (!decode_drop(&d, len, &out))
+				conn_table_add_drop(a.t, &out);
+			break;
+		}
 		}
 	}
 	fuzz_app_fini(&a);

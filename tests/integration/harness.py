@@ -234,10 +234,11 @@ EXTRA = {
     "rst": ["dir", "reason"],
     "error": ["errno", "name"],
     "close": ["cause", "by_pid", "by_comm", "signal", "exit_code", "duration_ms", "bytes_in",
-              "bytes_out", "retransmits", "keepalives"],
+              "bytes_out", "retransmits", "keepalives", "drops"],
     "existing": ["state"],
     "lost": ["count"],
     "summary": ["final", "elapsed_ms", "lost", "tracked", "ports", "processes"],
+    "drop": ["dir", "reason", "flags", "bytes"],
 }
 TIME_RE = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$")
 

@@ -196,6 +196,28 @@ static void test_listener_counts_its_queue_drops(void **state)
 	conn_table_free(t);
 }
 
+/* A drop still owned by its sending socket (netfilter output, a queue purged
+ * at a reset) never reached the receiver: out on the sender only. */
+static void test_sender_owned_drop_is_out_only(void **state)
+{
+	struct seen s;
+	struct conn_table *t = table(&s);
+	struct tt_drop purge = seg(200, 1, 0x10, 1, 104);
+
+	add(t, raw_state(CLIENT_SK, 1, 100, 1, TT_TCP_SYN_SENT, TT_TCP_ESTABLISHED));
+	add(t, raw_state(SERVER_SK, 2, 110, 0, TT_TCP_SYN_RECV, TT_TCP_ESTABLISHED));
+	purge.sk = CLIENT_SK;
+	conn_table_add_drop(t, &purge);
+	assert_int_equal(drops_of(&s, 1, NULL), 1);
+	assert_int_equal(drops_of(&s, 2, NULL), 0);
+	/* owned by the receiver (dropped after its socket was found): both */
+	purge.sk = SERVER_SK;
+	conn_table_add_drop(t, &purge);
+	assert_int_equal(drops_of(&s, 1, NULL), 2);
+	assert_int_equal(drops_of(&s, 2, NULL), 1);
+	conn_table_free(t);
+}
+
 static char out[8192];
 
 static void test_json_and_text(void **state)
@@ -297,6 +319,7 @@ int main(void)
 		cmocka_unit_test(test_both_ends_get_the_drop),
 		cmocka_unit_test(test_drop_before_tuple_known_waits),
 		cmocka_unit_test(test_listener_counts_its_queue_drops),
+		cmocka_unit_test(test_sender_owned_drop_is_out_only),
 		cmocka_unit_test(test_json_and_text),
 		cmocka_unit_test(test_names),
 		cmocka_unit_test(test_ladder_draws_drop),

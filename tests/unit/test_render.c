@@ -192,12 +192,15 @@ static void test_close(void **state)
 	ev.close.bytes_out = 29;
 	ev.close.retransmits = 0;
 	ev.close.keepalives = 1;
+	ev.close.srtt_us = 1234;
+	ev.close.min_rtt_us = TT_RTT_NONE;
 	HAS(json(&ev), "\"cause\":\"killed\",\"by_pid\":4121,\"by_comm\":\"demo-client\",\"signal\"");
 	ev.close.by.exiting = true;
 	ev.close.by.exit_code = SIGKILL;
 	HAS(json(&ev), "\"by_comm\":\"demo-client\",\"by_exit_status\":9,\"signal\"");
 	HAS(out, "\"signal\":\"SIGKILL\",\"exit_code\":null,\"duration_ms\":9872.000");
-	HAS(out, "\"bytes_in\":4,\"bytes_out\":29,\"retransmits\":0,\"keepalives\":1,\"drops\":0}");
+	HAS(out, "\"bytes_in\":4,\"bytes_out\":29,\"retransmits\":0,\"keepalives\":1,\"drops\":0,"
+		 "\"srtt_us\":1234,\"min_rtt_us\":null}");
 	HAS(text(&ev, false), "CLOSED: killed by SIGKILL");
 
 	ev.close.cause = CAUSE_PROCESS_EXIT;

@@ -1,0 +1,165 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/* Latency: the tt_rtt record before a socket's ESTABLISHED and CLOSE
+ * transitions becomes handshake_us on the state event and srtt_us /
+ * min_rtt_us on the close event; the JSON has them, null when unknown. */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <string.h>
+#include <cmocka.h>
+#include "conn_table.h"
+#include "decode.h"
+#include "raw_builder.h"
+#include "render.h"
+
+#define MAX_SEEN 32
+
+struct seen {
+	struct tl_event ev[MAX_SEEN];
+	int n;
+};
+
+static void sink(const struct tl_event *ev, const struct conn *c, void *ctx)
+{
+	struct seen *s = ctx;
+
+	if (s->n < MAX_SEEN)
+		s->ev[s->n++] = *ev;
+}
+
+static struct conn_table *table(struct seen *s)
+{
+	struct conn_table_opts o = {
+		.max_open = 16, .max_closed = 16, .kernel_reports_errors = true,
+		.sink = sink, .sink_ctx = s,
+	};
+
+	memset(s, 0, sizeof(*s));
+	return conn_table_new(&o);
+}
+
+static struct tt_rtt rtt(__u64 sk, __u64 birth, __u8 when, __u32 srtt, __u32 min)
+{
+	struct tt_rtt r;
+
+	memset(&r, 0, sizeof(r));
+	r.rec = TT_REC_RTT;
+	r.when = when;
+	r.sk = sk;
+	r.birth_ns = birth;
+	r.srtt_us = srtt;
+	r.min_rtt_us = min;
+	return r;
+}
+
+static void add(struct conn_table *t, struct tt_event e)
+{
+	conn_table_add_raw(t, &e);
+}
+
+static const struct tl_event *last_of(const struct seen *s, enum tl_kind k)
+{
+	for (int i = s->n - 1; i >= 0; i--)
+		if (s->ev[i].kind == k)
+			return &s->ev[i];
+	return NULL;
+}
+
+static void test_decode(void **state)
+{
+	struct tt_rtt r = rtt(CLIENT_SK, 1, TT_RTT_CLOSE, 10, 5), out;
+
+	assert_int_equal(decode_record_kind(&r, sizeof(r)), TT_RECORD_RTT);
+	assert_int_equal(decode_rtt(&r, sizeof(r), &out), 0);
+	assert_int_equal(out.srtt_us, 10);
+	r.when = 9;
+	assert_int_equal(decode_rtt(&r, sizeof(r), &out), -EINVAL);
+	r.when = TT_RTT_CLOSE;
+	assert_int_equal(decode_record_kind(&r, sizeof(r) + 1), TT_RECORD_BAD);
+}
+
+static void test_handshake_and_close(void **state)
+{
+	struct seen s;
+	struct conn_table *t = table(&s);
+	struct tt_rtt hs = rtt(CLIENT_SK, 1, TT_RTT_ESTABLISHED, 50123, 50123);
+	struct tt_rtt cl = rtt(CLIENT_SK, 1, TT_RTT_CLOSE, 50500, 50001);
+	const struct tl_event *e;
+
+	add(t, raw_state(CLIENT_SK, 1, 100, 1, TT_TCP_CLOSE, TT_TCP_SYN_SENT));
+	conn_table_add_rtt(t, &hs);
+	add(t, raw_state(CLIENT_SK, 1, 200, 1, TT_TCP_SYN_SENT, TT_TCP_ESTABLISHED));
+	e = last_of(&s, TL_STATE);
+	assert_int_equal(e->state.handshake_us, 50123);
+	/* not carried to a later transition */
+	add(t, raw_state(CLIENT_SK, 1, 300, 1, TT_TCP_ESTABLISHED, TT_TCP_FIN_WAIT1));
+	assert_int_equal(last_of(&s, TL_STATE)->state.handshake_us, TT_RTT_NONE);
+	conn_table_add_rtt(t, &cl);
+	add(t, raw_state(CLIENT_SK, 1, 400, 1, TT_TCP_FIN_WAIT1, TT_TCP_CLOSE));
+	e = last_of(&s, TL_CLOSE);
+	assert_int_equal(e->close.srtt_us, 50500);
+	assert_int_equal(e->close.min_rtt_us, 50001);
+	conn_table_free(t);
+}
+
+/* A record for another life of the same address, or none at all: unknown. */
+static void test_unknown_is_none(void **state)
+{
+	struct seen s;
+	struct conn_table *t = table(&s);
+	struct tt_rtt other = rtt(SERVER_SK, 99, TT_RTT_ESTABLISHED, 7, 7);
+
+	add(t, raw_state(SERVER_SK, 2, 100, 0, TT_TCP_LISTEN, TT_TCP_SYN_RECV));
+	conn_table_add_rtt(t, &other);
+	add(t, raw_state(SERVER_SK, 2, 200, 0, TT_TCP_SYN_RECV, TT_TCP_ESTABLISHED));
+	assert_int_equal(last_of(&s, TL_STATE)->state.handshake_us, TT_RTT_NONE);
+	add(t, raw_state(SERVER_SK, 2, 300, 0, TT_TCP_ESTABLISHED, TT_TCP_CLOSE));
+	assert_int_equal(last_of(&s, TL_CLOSE)->close.srtt_us, TT_RTT_NONE);
+	assert_int_equal(last_of(&s, TL_CLOSE)->close.min_rtt_us, TT_RTT_NONE);
+	conn_table_free(t);
+}
+
+static void test_json(void **state)
+{
+	static char out[4096];
+	struct render_opts o = { .start_ns = 0 };
+	struct tl_event ev;
+	FILE *f;
+
+	memset(&ev, 0, sizeof(ev));
+	ev.kind = TL_STATE;
+	ev.conn = 1;
+	ev.ep.family = 4;
+	ev.state.old_state = TT_TCP_SYN_SENT;
+	ev.state.new_state = TT_TCP_ESTABLISHED;
+	ev.state.handshake_us = 812;
+	f = fmemopen(out, sizeof(out), "w");
+	render_json(f, &ev, &o);
+	fclose(f);
+	assert_non_null(strstr(out, "\"handshake_us\":812}"));
+	ev.state.handshake_us = TT_RTT_NONE;
+	f = fmemopen(out, sizeof(out), "w");
+	render_json(f, &ev, &o);
+	fclose(f);
+	assert_non_null(strstr(out, "\"handshake_us\":null}"));
+	/* only entering ESTABLISHED */
+	ev.state.new_state = TT_TCP_FIN_WAIT1;
+	f = fmemopen(out, sizeof(out), "w");
+	render_json(f, &ev, &o);
+	fclose(f);
+	assert_null(strstr(out, "handshake_us"));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_decode),
+		cmocka_unit_test(test_handshake_and_close),
+		cmocka_unit_test(test_unknown_is_none),
+		cmocka_unit_test(test_json),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
