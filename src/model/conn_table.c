@@ -397,6 +397,9 @@ static void conn_account(struct conn *c, const struct tl_event *ev)
 	case TL_TRUNCATED: /* read back from a recording of a held story */
 		c->events_dropped += ev->truncated.count;
 		break;
+	case TL_DROP:
+		c->drops++;
+		break;
 	case TL_EXISTING:
 		c->existing = true;
 		c->state = ev->existing.state;
@@ -587,7 +590,6 @@ static void drop_emit(struct conn_table *t, struct conn *c, const struct tt_drop
 		memcpy(ev.drop.peer_addr, raw->saddr, 16);
 		ev.drop.peer_port = raw->sport;
 	}
-	c->drops++;
 	emit(t, c, &ev);
 }
 

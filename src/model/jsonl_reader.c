@@ -228,6 +228,22 @@ static bool parse_time(const char *s, int64_t *us)
 	return *us >= 0 && *us <= (1LL << 62) / 1000;
 }
 
+/* an optional count of microseconds: absent or null is TT_RTT_NONE */
+static bool get_us(struct line_ctx *lc, const char *key, uint32_t *out)
+{
+	long long v = 0;
+	bool none = false;
+
+	*out = TT_RTT_NONE;
+	if (!json_object_get(lc->obj, key))
+		return true;
+	if (!get_int(lc, key, 0, TT_RTT_NONE - 1, &v, &none))
+		return false;
+	if (!none)
+		*out = (uint32_t)v;
+	return true;
+}
+
 static bool parse_close(struct line_ctx *lc, struct tl_event *ev)
 {
 	const char *cause, *sig;
@@ -270,10 +286,41 @@ static bool parse_close(struct line_ctx *lc, struct tl_event *ev)
 		return bad(lc, "\"duration_ms\" is not a duration");
 	/* written rounded to the microsecond: read back to that microsecond */
 	ev->close.duration_ns = (uint64_t)(json_number_value(d) * 1000.0 + 0.5) * 1000;
-	return get_u64(lc, "bytes_in", &ev->close.bytes_in) &&
-	       get_u64(lc, "bytes_out", &ev->close.bytes_out) &&
-	       get_u32(lc, "retransmits", &ev->close.retransmits) &&
-	       get_u32(lc, "keepalives", &ev->close.keepalives);
+	if (!get_u64(lc, "bytes_in", &ev->close.bytes_in) ||
+	    !get_u64(lc, "bytes_out", &ev->close.bytes_out) ||
+	    !get_u32(lc, "retransmits", &ev->close.retransmits) ||
+	    !get_u32(lc, "keepalives", &ev->close.keepalives))
+		return false;
+	/* extensions, absent in older recordings */
+	if (json_object_get(lc->obj, "drops") && !get_u32(lc, "drops", &ev->close.drops))
+		return false;
+	return get_us(lc, "srtt_us", &ev->close.srtt_us) &&
+	       get_us(lc, "min_rtt_us", &ev->close.min_rtt_us);
+}
+
+static bool parse_drop(struct line_ctx *lc, struct tl_event *ev)
+{
+	const char *reason, *flags;
+	long long port = 0;
+	int f;
+
+	if (!get_dir(lc, &ev->drop.dir) || !get_str(lc, "reason", true, &reason) ||
+	    !get_str(lc, "flags", false, &flags) || !get_u32(lc, "bytes", &ev->drop.bytes))
+		return false;
+	/* names only: this machine's kernel (if any) may number them otherwise */
+	ev->drop.reason = reason ? drop_reason_by_name(reason) : TT_DROP_REASON_NONE;
+	f = tcp_flags_from_name(flags);
+	if (f < 0)
+		return bad(lc, "\"flags\" is \"%.20s\", not TCP flags", flags);
+	ev->drop.flags = (uint8_t)f;
+	ev->drop.listener = get_flag(lc, "listener");
+	if (ev->drop.listener) {
+		if (!get_addr(lc, "peer_addr", ev->ep.family, ev->drop.peer_addr) ||
+		    !get_int(lc, "peer_port", 0, 65535, &port, NULL))
+			return false;
+		ev->drop.peer_port = (uint16_t)port;
+	}
+	return !lc->bad;
 }
 
 static bool parse_kind(struct line_ctx *lc, struct tl_event *ev)
@@ -289,6 +336,8 @@ static bool parse_kind(struct line_ctx *lc, struct tl_event *ev)
 		    !get_segment(lc, "sent", &ev->state.sent) ||
 		    !get_segment(lc, "received", &ev->state.received) ||
 		    !get_task(lc, &ev->state.actor, false))
+			return false;
+		if (!get_us(lc, "handshake_us", &ev->state.handshake_us))
 			return false;
 		ev->state.time_wait = get_flag(lc, "time_wait");
 		ev->state.fin_wait2_dropped = get_flag(lc, "fin_wait2_dropped");
@@ -356,6 +405,8 @@ static bool parse_kind(struct line_ctx *lc, struct tl_event *ev)
 		return get_u64(lc, "count", &ev->lost.count);
 	case TL_TRUNCATED:
 		return get_u64(lc, "count", &ev->truncated.count);
+	case TL_DROP:
+		return parse_drop(lc, ev);
 	}
 	return false;
 }
@@ -428,10 +479,10 @@ enum jsonl_parse jsonl_parse_line(const char *line, size_t len, struct tl_event 
 	    !get_int(&lc, "ts_ns", 0, 1LL << 62, &ts, NULL))
 		goto out;
 	ev->ts_ns = (uint64_t)ts;
-	for (k = TL_STATE; k <= TL_TRUNCATED; k++)
+	for (k = TL_STATE; k <= TL_DROP; k++)
 		if (!strcmp(tl_kind_name((enum tl_kind)k), kind))
 			break;
-	if (k > TL_TRUNCATED) {
+	if (k > TL_DROP) {
 		ret = JSONL_UNKNOWN;
 		goto out;
 	}

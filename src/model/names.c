@@ -241,6 +241,22 @@ const char *drop_reason_name(uint32_t value)
 	return NULL;
 }
 
+uint32_t drop_reason_by_name(const char *name)
+{
+	uint32_t next = 0;
+
+	for (size_t i = 0; i < n_drop_reasons; i++) {
+		if (!strcmp(drop_reasons[i].name, name))
+			return drop_reasons[i].value;
+		if (drop_reasons[i].value >= next)
+			next = drop_reasons[i].value + 1;
+	}
+	if (n_drop_reasons == MAX_DROP_REASONS || next == TT_DROP_REASON_NONE)
+		return TT_DROP_REASON_NONE;
+	drop_reason_register(next, name);
+	return drop_reason_name(next) ? next : TT_DROP_REASON_NONE;
+}
+
 void drop_reasons_clear(void)
 {
 	for (size_t i = 0; i < n_drop_reasons; i++)
@@ -299,4 +315,12 @@ const char *tcp_flags_name(uint8_t flags)
 	unsigned idx = (flags & 0x07) | ((flags & 0x10) ? 8 : 0);
 
 	return names[idx];
+}
+
+int tcp_flags_from_name(const char *name)
+{
+	for (int f = 0; f < 0x20; f++)
+		if ((f & 0x08) == 0 && !strcmp(tcp_flags_name((uint8_t)f), name))
+			return f;
+	return -1;
 }

@@ -63,10 +63,15 @@ void rst_reasons_clear(void);
 void drop_reason_register(uint32_t value, const char *name);
 const char *drop_reason_name(uint32_t value);
 void drop_reasons_clear(void);
+/* The value registered for a name; a name not registered yet (a recording
+ * from another kernel) gets a value of its own. TT_DROP_REASON_NONE if full. */
+uint32_t drop_reason_by_name(const char *name);
 /* A few reasons in words for the ladder ("accept queue full"); NULL: none. */
 const char *drop_reason_words(const char *name);
 /* The flags of a TCP header byte, textbook style: "SYN", "FIN,ACK", "RST";
  * only SYN, FIN, RST and ACK are named ("" if none). */
 const char *tcp_flags_name(uint8_t flags);
+/* The other way: "FIN,ACK" -> 0x11; -1 if it is not such a name. */
+int tcp_flags_from_name(const char *name);
 
 #endif /* NAMES_H */

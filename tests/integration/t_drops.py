@@ -6,7 +6,7 @@ import re
 import subprocess
 import sys
 
-from harness import (Proc, Skip, check, check_contract, kernel_at_least, netns_peer,
+from harness import (Proc, check, check_contract, kernel_at_least, netns_peer,
                      of_conn, test, waiter_close)
 
 # a listener with backlog 0 that never accepts, and clients that connect at

@@ -15,6 +15,7 @@
 #include <cmocka.h>
 #include "conn_table.h"
 #include "decode.h"
+#include "jsonl_reader.h"
 #include "raw_builder.h"
 #include "render.h"
 #include "render_ladder.h"
@@ -254,6 +255,45 @@ static void test_json_and_text(void **state)
 	drop_reasons_clear();
 }
 
+/* A recording read back (-r) gives the same drop, a listener's too. */
+static void test_json_read_back(void **state)
+{
+	struct tl_event ev, back;
+	struct render_opts o = { .start_ns = 0 };
+	char why[128];
+	int64_t us;
+	FILE *f;
+
+	drop_reason_register(40, "TCP_LISTEN_OVERFLOW");
+	memset(&ev, 0, sizeof(ev));
+	ev.kind = TL_DROP;
+	ev.ts_ns = 77;
+	ev.conn = 2;
+	ev.ep.family = 4;
+	ev.drop.dir = TT_DIR_IN;
+	ev.drop.flags = 0x10;
+	ev.drop.reason = 40;
+	ev.drop.bytes = 3;
+	ev.drop.listener = true;
+	ev.drop.peer_addr[0] = 10;
+	ev.drop.peer_port = 4242;
+	f = fmemopen(out, sizeof(out), "w");
+	render_json(f, &ev, &o);
+	fclose(f);
+	drop_reasons_clear(); /* another machine: the name is what counts */
+	assert_int_equal(jsonl_parse_line(out, strlen(out), &back, &us, why, sizeof(why)),
+			 JSONL_EVENT);
+	assert_int_equal(back.kind, TL_DROP);
+	assert_int_equal(back.drop.dir, TT_DIR_IN);
+	assert_int_equal(back.drop.flags, 0x10);
+	assert_int_equal(back.drop.bytes, 3);
+	assert_string_equal(drop_reason_name(back.drop.reason), "TCP_LISTEN_OVERFLOW");
+	assert_true(back.drop.listener);
+	assert_int_equal(back.drop.peer_port, 4242);
+	assert_int_equal(back.drop.peer_addr[0], 10);
+	drop_reasons_clear();
+}
+
 static void test_names(void **state)
 {
 	assert_string_equal(tcp_flags_name(0x02), "SYN");
@@ -321,6 +361,7 @@ int main(void)
 		cmocka_unit_test(test_listener_counts_its_queue_drops),
 		cmocka_unit_test(test_sender_owned_drop_is_out_only),
 		cmocka_unit_test(test_json_and_text),
+		cmocka_unit_test(test_json_read_back),
 		cmocka_unit_test(test_names),
 		cmocka_unit_test(test_ladder_draws_drop),
 	};
