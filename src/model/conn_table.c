@@ -653,6 +653,27 @@ static void pending_drops_for(struct conn_table *t, struct conn *c)
 	pending_expire(t, c->last_ts);
 }
 
+/*
+ * Not a drop: since 5.17 tcp_rcv_state_process frees a segment it is done
+ * with in the closing states through its discard path, kfree_skb with
+ * NOT_SPECIFIED (tcp_drop_reason), although nothing was lost: a bare ACK that
+ * has been processed (the half-close demo's ACK of the server's data in
+ * CLOSE_WAIT). A bare ACK with that reason into a local end in such a state.
+ */
+static bool processed_ack(const struct conn_table *t, const struct tt_drop *raw)
+{
+	const char *name = raw->reason == TT_DROP_REASON_NONE ? NULL : drop_reason_name(raw->reason);
+	struct conn *c;
+
+	if (!name || strcmp(name, "NOT_SPECIFIED") || raw->bytes || (raw->flags & 0x07) ||
+	    !(raw->flags & 0x10))
+		return false;
+	c = find_open_end(t, raw->family, raw->daddr, raw->dport, raw->saddr, raw->sport);
+	return c && (c->state == TT_TCP_CLOSE_WAIT || c->state == TT_TCP_LAST_ACK ||
+		     c->state == TT_TCP_FIN_WAIT1 || c->state == TT_TCP_FIN_WAIT2 ||
+		     c->state == TT_TCP_CLOSING);
+}
+
 void conn_table_add_drop(struct conn_table *t, const struct tt_drop *raw)
 {
 	bool want_out = true, want_in = true;
@@ -664,6 +685,8 @@ void conn_table_add_drop(struct conn_table *t, const struct tt_drop *raw)
 	    !memcmp(owner->ep.laddr, raw->saddr, 16))
 		want_in = false;
 
+	if (processed_ack(t, raw))
+		return;
 	drop_match(t, raw, &want_out, &want_in);
 	if (want_in) {
 		/* for a connection its listener has not handed over yet */

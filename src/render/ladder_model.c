@@ -469,6 +469,17 @@ static void merge_drops(struct ladder *l)
 
 		if (d->kind != LADDER_SEG_DROP || !d->sent || d->row != -1)
 			continue;
+		/* answered by a reset (no socket there: a refused SYN): it arrived,
+		 * and the RST is the answer the diagram shows */
+		for (size_t j = 0; j < l->n_obs; j++) {
+			const struct ladder_obs *q = &l->obs[j];
+
+			if (q->kind == LADDER_SEG_RST && q->col == d->col && !q->sent &&
+			    q->ts >= d->ts && q->ts <= d->ts + DROP_MATCH_NS)
+				d->row = ROW_SUPPRESSED;
+		}
+		if (d->row == ROW_SUPPRESSED)
+			continue;
 		for (size_t j = 0; j < l->n_obs; j++) {
 			struct ladder_obs *q = &l->obs[j];
 

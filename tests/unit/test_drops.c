@@ -219,6 +219,31 @@ static void test_sender_owned_drop_is_out_only(void **state)
 	conn_table_free(t);
 }
 
+/* 5.17+ frees a bare ACK it has processed in the closing states with
+ * NOT_SPECIFIED: not a drop. Any other reason, or data, is one. */
+static void test_processed_ack_is_not_a_drop(void **state)
+{
+	struct seen s;
+	struct conn_table *t = table(&s);
+	struct tt_drop ack = seg(300, 1, 0x10, 0, 2);
+
+	drop_reason_register(2, "NOT_SPECIFIED");
+	drop_reason_register(12, "NETFILTER_DROP");
+	add(t, raw_state(CLIENT_SK, 1, 100, 1, TT_TCP_SYN_SENT, TT_TCP_ESTABLISHED));
+	add(t, raw_state(SERVER_SK, 2, 110, 0, TT_TCP_ESTABLISHED, TT_TCP_CLOSE_WAIT));
+	conn_table_add_drop(t, &ack);
+	assert_int_equal(drops_of(&s, 1, NULL) + drops_of(&s, 2, NULL), 0);
+	ack.bytes = 5;
+	conn_table_add_drop(t, &ack);
+	assert_int_equal(drops_of(&s, 2, NULL), 1);
+	ack.bytes = 0;
+	ack.reason = 12;
+	conn_table_add_drop(t, &ack);
+	assert_int_equal(drops_of(&s, 2, NULL), 2);
+	drop_reasons_clear();
+	conn_table_free(t);
+}
+
 static char out[8192];
 
 static void test_json_and_text(void **state)
@@ -360,6 +385,7 @@ int main(void)
 		cmocka_unit_test(test_drop_before_tuple_known_waits),
 		cmocka_unit_test(test_listener_counts_its_queue_drops),
 		cmocka_unit_test(test_sender_owned_drop_is_out_only),
+		cmocka_unit_test(test_processed_ack_is_not_a_drop),
 		cmocka_unit_test(test_json_and_text),
 		cmocka_unit_test(test_json_read_back),
 		cmocka_unit_test(test_names),
