@@ -147,7 +147,8 @@ static __always_inline bool sock_id_filter(struct sock_id *id, __u16 family, boo
 		id->family = 6;
 	else
 		return false;
-	if (filter_family && filter_family != id->family)
+	/* an IPv6 socket may carry IPv4 (dual-stack: family_of_packets) */
+	if (filter_family && filter_family != id->family && id->family != 6)
 		return false;
 	if (filter && filter_ports_on && !port_wanted(id->lport) && !port_wanted(id->rport))
 		return false;
@@ -158,6 +159,27 @@ static __always_inline bool sock_id_filter(struct sock_id *id, __u16 family, boo
  * sockets) and apply the family and port filters. False: not ours. skc must
  * be a tracepoint argument (a BTF pointer): these are plain loads, which is
  * what keeps the cost for sockets the filter excludes at a few instructions. */
+/* The family of the packets a socket sends: 4 for an IPv6 socket whose peer
+ * is IPv4-mapped (::ffff:a.b.c.d, a dual-stack socket with an IPv4 peer) or
+ * that listens on [::] or a mapped address (it accepts IPv4, unless
+ * IPV6_V6ONLY, which -4 then shows too); -4 and -6 select by it. */
+static __always_inline bool family_wanted(const struct sock_id *id)
+{
+	const __u32 *d = (const __u32 *)id->daddr, *s = (const __u32 *)id->saddr;
+
+	if (!filter_family)
+		return true;
+	if (id->family == 4)
+		return filter_family == 4;
+	if (!d[0] && !d[1] && d[2] == bpf_htonl(0xffff))
+		return filter_family == 4; /* an IPv4 peer */
+	if (!d[0] && !d[1] && !d[2] && !d[3] && !s[0] && !s[1] && !s[2] && !s[3])
+		return true; /* no peer, bound to [::]: a listener for both */
+	if (!s[0] && !s[1] && s[2] == bpf_htonl(0xffff))
+		return filter_family == 4; /* bound to an IPv4-mapped address */
+	return filter_family == 6;
+}
+
 static __always_inline bool read_sock_id_filtered(const struct sock_common *skc,
 						   struct sock_id *id, bool filter)
 {
@@ -174,7 +196,7 @@ static __always_inline bool read_sock_id_filtered(const struct sock_common *skc,
 		bpf_probe_read_kernel(id->saddr, 16, &skc->skc_v6_rcv_saddr);
 		bpf_probe_read_kernel(id->daddr, 16, &skc->skc_v6_daddr);
 	}
-	return true;
+	return family_wanted(id);
 }
 
 /* The same through probe reads, for a socket pointer that is not a
@@ -194,7 +216,7 @@ static __always_inline bool read_sock_id_probed(const struct sock *sk, struct so
 		bpf_core_read(id->saddr, 16, &skc->skc_v6_rcv_saddr);
 		bpf_core_read(id->daddr, 16, &skc->skc_v6_daddr);
 	}
-	return true;
+	return family_wanted(id);
 }
 
 static __always_inline bool read_sock_id(const struct sock_common *skc, struct sock_id *id)

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "conn_table.h"
+#include "addr.h"
 #include "names.h"
 
 struct conn_list {
@@ -147,6 +148,23 @@ void conn_table_free(struct conn_table *t)
 	free_list(&t->closed);
 	free(t->buckets);
 	free(t);
+}
+
+/* One address: an IPv4-mapped IPv6 address (::ffff:a.b.c.d, how a
+ * dual-stack socket sees an IPv4 peer) is that IPv4 address. */
+static bool same_addr(uint8_t fa, const uint8_t *a, uint8_t fb, const uint8_t *b)
+{
+	if (addr_is_v4mapped(fa, a)) {
+		fa = 4;
+		a += 12;
+	}
+	if (addr_is_v4mapped(fb, b)) {
+		fb = 4;
+		b += 12;
+	}
+	if (fa != fb)
+		return false;
+	return !memcmp(a, b, fa == 4 ? 4 : 16);
 }
 
 static bool hashed(const struct conn *c)
@@ -547,13 +565,22 @@ static struct conn *conn_for_raw(struct conn_table *t, const struct tt_event *ra
 
 /* --- dropped segments ------------------------------------------------------------------- */
 
+/* The end whose local side is (la, lp) and remote side (ra, rp), a
+ * dual-stack socket's IPv4-mapped addresses being the IPv4 ones. */
+static bool end_is(const struct conn *c, uint8_t family, const uint8_t *la, uint16_t lp,
+		   const uint8_t *ra, uint16_t rp)
+{
+	return c->ep.lport == lp && c->ep.rport == rp &&
+	       same_addr(c->ep.family, c->ep.laddr, family, la) &&
+	       same_addr(c->ep.family, c->ep.raddr, family, ra);
+}
+
 /* The open end whose local side is (la, lp) and remote side (ra, rp). */
 static struct conn *find_open_end(const struct conn_table *t, uint8_t family, const uint8_t *la,
 				  uint16_t lp, const uint8_t *ra, uint16_t rp)
 {
 	for (struct conn *c = t->open.tail; c; c = c->prev)
-		if (c->ep.family == family && c->ep.lport == lp && c->ep.rport == rp &&
-		    !memcmp(c->ep.laddr, la, 16) && !memcmp(c->ep.raddr, ra, 16))
+		if (end_is(c, family, la, lp, ra, rp))
 			return c;
 	return NULL;
 }
@@ -565,13 +592,16 @@ static bool addr_any(const uint8_t *a)
 	return !memcmp(a, zero, 16);
 }
 
-/* The open listener on (addr, port): bound to that address or to any. */
+/* The open listener on (addr, port): bound to that address or to any (an
+ * IPv6 listener on [::] takes IPv4 too unless IPV6_V6ONLY, which is not
+ * known here). */
 static struct conn *find_listener(const struct conn_table *t, uint8_t family, const uint8_t *addr,
 				  uint16_t port)
 {
 	for (struct conn *c = t->open.tail; c; c = c->prev)
-		if (c->state == TT_TCP_LISTEN && c->ep.family == family && c->ep.lport == port &&
-		    (addr_any(c->ep.laddr) || !memcmp(c->ep.laddr, addr, 16)))
+		if (c->state == TT_TCP_LISTEN && c->ep.lport == port &&
+		    (c->ep.family == family || (c->ep.family == 6 && family == 4)) &&
+		    (addr_any(c->ep.laddr) || same_addr(c->ep.family, c->ep.laddr, family, addr)))
 			return c;
 	return NULL;
 }
@@ -637,15 +667,13 @@ static void pending_drops_for(struct conn_table *t, struct conn *c)
 		struct pending_drop *p = &t->pending[i];
 		const struct tt_drop *d = &p->d;
 
-		if (d->family != c->ep.family || d->ts_ns < c->first_ts)
+		if (d->ts_ns < c->first_ts)
 			continue;
-		if (p->want_out && d->sport == c->ep.lport && d->dport == c->ep.rport &&
-		    !memcmp(d->saddr, c->ep.laddr, 16) && !memcmp(d->daddr, c->ep.raddr, 16)) {
+		if (p->want_out && end_is(c, d->family, d->saddr, d->sport, d->daddr, d->dport)) {
 			drop_emit(t, c, d, TT_DIR_OUT, false);
 			p->want_out = false;
 		}
-		if (p->want_in && d->dport == c->ep.lport && d->sport == c->ep.rport &&
-		    !memcmp(d->daddr, c->ep.laddr, 16) && !memcmp(d->saddr, c->ep.raddr, 16)) {
+		if (p->want_in && end_is(c, d->family, d->daddr, d->dport, d->saddr, d->sport)) {
 			drop_emit(t, c, d, TT_DIR_IN, false);
 			p->want_in = false;
 		}
@@ -681,8 +709,8 @@ void conn_table_add_drop(struct conn_table *t, const struct tt_drop *raw)
 
 	/* still owned by its sender (netfilter output, a queue purged at a
 	 * reset): it never left, the receiver has nothing to do with it */
-	if (owner && owner->ep.family == raw->family && owner->ep.lport == raw->sport &&
-	    !memcmp(owner->ep.laddr, raw->saddr, 16))
+	if (owner && owner->ep.lport == raw->sport &&
+	    same_addr(owner->ep.family, owner->ep.laddr, raw->family, raw->saddr))
 		want_in = false;
 
 	if (processed_ack(t, raw))
@@ -988,9 +1016,10 @@ bool conn_stateless(const struct conn *c)
 
 bool conn_is_mirror(const struct conn *a, const struct conn *b)
 {
-	return a != b && a->ep.family && a->ep.family == b->ep.family && a->ep.lport &&
-	       a->ep.rport && a->ep.lport == b->ep.rport && a->ep.rport == b->ep.lport &&
-	       !memcmp(a->ep.laddr, b->ep.raddr, 16) && !memcmp(a->ep.raddr, b->ep.laddr, 16);
+	return a != b && a->ep.family && b->ep.family && a->ep.lport && a->ep.rport &&
+	       a->ep.lport == b->ep.rport && a->ep.rport == b->ep.lport &&
+	       same_addr(a->ep.family, a->ep.laddr, b->ep.family, b->ep.raddr) &&
+	       same_addr(a->ep.family, a->ep.raddr, b->ep.family, b->ep.laddr);
 }
 
 const struct conn *conn_table_find_id(const struct conn_table *t, uint64_t id)

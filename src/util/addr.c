@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 #include <arpa/inet.h>
 #include <stdio.h>
+#include <string.h>
 #include "addr.h"
 
 /* "a.b.c.d" by hand: inet_ntop goes through sprintf, and every event
@@ -34,10 +35,25 @@ void addr_format(uint8_t family, const uint8_t addr[16], char *buf, size_t len)
 		snprintf(buf, len, "?");
 }
 
+int addr_is_v4mapped(uint8_t family, const uint8_t addr[16])
+{
+	static const uint8_t prefix[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
+
+	return family == 6 && !memcmp(addr, prefix, 12);
+}
+
 void endpoint_format(uint8_t family, const uint8_t addr[16], uint16_t port, char *buf, size_t len)
 {
 	char a[ADDR_STRLEN];
 
+	if (addr_is_v4mapped(family, addr)) {
+		uint8_t v4[16] = { 0 };
+
+		memcpy(v4, addr + 12, 4);
+		addr_format(4, v4, a, sizeof(a));
+		snprintf(buf, len, "%s:%u", a, port);
+		return;
+	}
 	addr_format(family, addr, a, sizeof(a));
 	snprintf(buf, len, family == 6 ? "[%s]:%u" : "%s:%u", a, port);
 }
