@@ -8,9 +8,12 @@ tests/docs/run.py [--tracer PATH] [--man PATH]
 Prints `PASS name` or `FAIL name: why` per test and ends with `N passed, N failed`.
 """
 import argparse
+import json
 import os
 import re
+import shutil
 import subprocess
+import tempfile
 import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -189,7 +192,59 @@ def test_completion_values(args):
         check("--port" not in opts, "an option of the traced command completes as ours")
 
 
-TESTS = [test_man_renders_clean, test_man_options_match_help, test_man_json_contract,
+
+def readme_jq_recipes():
+    """The jq one-liners in README's Record and replay section, in order."""
+    with open(os.path.join(ROOT, "README.md")) as f:
+        text = f.read()
+    m = re.search(r"Questions people ask of a recording.*?```\n(.*?)```", text, re.S)
+    check(m, "no jq recipes in README.md (Record and replay)")
+    cmds = [l for l in m.group(1).splitlines() if l.startswith("jq ")]
+    check(len(cmds) == 3, f"expected 3 jq recipes, found {len(cmds)}")
+    return cmds
+
+
+def run_recipe(cmd, lines):
+    """cmd as README prints it, rec.jsonl being these JSON lines."""
+    with tempfile.TemporaryDirectory() as d:
+        with open(os.path.join(d, "rec.jsonl"), "w") as f:
+            f.write("".join(json.dumps(e) + "\n" for e in lines))
+        p = subprocess.run(["sh", "-c", cmd], cwd=d, capture_output=True, text=True)
+    check(p.returncode == 0 and p.stderr == "", f"{cmd!r}: exit {p.returncode}: {p.stderr}")
+    return p.stdout
+
+
+def golden(name):
+    with open(os.path.join(ROOT, "tests", "unit", "golden", name + ".jsonl")) as f:
+        return [json.loads(line) for line in f]
+
+
+def test_readme_jq_recipes(args):
+    check(shutil.which("jq"), "jq not found: sudo make deps")
+    killed, resets, keepalive = readme_jq_recipes()
+    rec = golden("kill-client")
+    close = next(e for e in rec if e["event"] == "close" and e["cause"] == "killed")
+    out = run_recipe(killed, rec).splitlines()
+    check(out == [f"{close['comm']} {close['pid']} SIGKILL {close['laddr']}:{close['lport']} > "
+                  f"{close['raddr']}:{close['rport']}"], f"killed recipe printed {out}")
+    check(run_recipe(killed, golden("normal")) == "", "killed recipe found a kill in normal")
+    out = run_recipe(resets, rec).split()
+    n_in = sum(1 for e in rec if e["event"] == "rst" and e["dir"] == "in")
+    check(n_in >= 1 and out == [str(n_in), "127.0.0.1"], f"resets recipe printed {out}")
+    # keepalive timeouts: the normal recording's closes, two of them relabelled
+    rec = golden("normal")
+    closes = [e for e in rec if e["event"] == "close"]
+    check(len(closes) >= 2, "normal.jsonl has fewer than two closes")
+    for e in closes[:2]:
+        e["cause"] = "keepalive_timeout"
+    want = {}
+    for e in closes[:2]:
+        want[e["lport"]] = want.get(e["lport"], 0) + 1
+    out = run_recipe(keepalive, rec).split()
+    got = {int(out[i + 1]): int(out[i]) for i in range(0, len(out), 2)}
+    check(got == want, f"keepalive recipe printed {out}, want {want}")
+
+TESTS = [test_readme_jq_recipes, test_man_renders_clean, test_man_options_match_help, test_man_json_contract,
          test_completion_offers_every_option, test_completion_values]
 
 
