@@ -46,7 +46,7 @@ BUILD_TOOLS := CC=$(firstword $(CC)):gcc CLANG=$(firstword $(CLANG)):clang \
 BUILD_LIBS := libbpf:libbpf-dev libelf:libelf-dev zlib:zlib1g-dev jansson:libjansson-dev \
 	      libmicrohttpd:libmicrohttpd-dev
 UNIT_LIBS := cmocka:libcmocka-dev
-NO_BUILD_GOALS := deps check demo deb clean uninstall vm-setup lint print-build-deps
+NO_BUILD_GOALS := deps check demo deb clean uninstall vm-setup lint format print-build-deps
 ifneq ($(if $(MAKECMDGOALS),$(filter-out $(NO_BUILD_GOALS),$(MAKECMDGOALS)),all),)
 dep_word = $(word $(2),$(subst :, ,$(1)))
 # each missing item is one word, ~ for its spaces, so the list joins with commas
@@ -121,6 +121,10 @@ integration: tcptimeline
 # (2 s), which every landing runs, so that main stays clean
 lint:
 	$(Q)tests/lint.sh
+# make format: every C file git knows rewritten to .clang-format (what lint checks)
+.PHONY: format
+format:
+	$(Q)git ls-files '*.c' '*.h' | grep -v '^vmlinux/' | xargs -r -d '\n' clang-format -i
 unit: lint
 
 $(OUTPUT):

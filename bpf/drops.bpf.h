@@ -45,9 +45,9 @@ struct tt_wire_tcp {
 	__u16 window;
 };
 
-#define TT_ETH_P_IP_BE 0x0008   /* htons(ETH_P_IP) on a little-endian host */
+#define TT_ETH_P_IP_BE	 0x0008 /* htons(ETH_P_IP) on a little-endian host */
 #define TT_ETH_P_IPV6_BE 0xdd86 /* htons(ETH_P_IPV6) */
-#define TT_IP_OFFSET 0x1fff     /* fragment offset, host order */
+#define TT_IP_OFFSET	 0x1fff /* fragment offset, host order */
 
 static __always_inline struct tt_drop *drop_reserve(void)
 {
@@ -159,7 +159,8 @@ int kfree_skb(__u64 *ctx)
 	d->bytes = payload > hlen ? payload - hlen : 0;
 	d->seq = bpf_ntohl(th.seq);
 	bpf_ringbuf_submit(d, bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= wakeup_bytes ?
-				      BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP);
+				      BPF_RB_FORCE_WAKEUP :
+				      BPF_RB_NO_WAKEUP);
 	return 0;
 }
 

@@ -21,7 +21,7 @@ const volatile __u64 filter_cgroup_id = 0;
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, 65536);
-	__type(key, __u32);  /* tgid */
+	__type(key, __u32); /* tgid */
 	__type(value, __u8);
 } traced SEC(".maps");
 

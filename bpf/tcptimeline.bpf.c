@@ -37,25 +37,25 @@ struct sock_info {
 	__u64 birth_ns;
 	__u32 owner_pid;
 	char owner_comm[TT_COMM_LEN];
-	__u32 snd_seen;      /* snd_nxt already accounted as data out */
-	__u32 rcv_seen;      /* rcv_nxt already accounted as data in */
+	__u32 snd_seen;	     /* snd_nxt already accounted as data out */
+	__u32 rcv_seen;	     /* rcv_nxt already accounted as data in */
 	__u32 segs_out_seen; /* data_segs_out already accounted */
 	__u32 retrans_seen;  /* total_retrans already accounted */
 	__u64 pend_bytes;    /* the data run not yet emitted */
 	__u64 pend_ts;
 	__u32 pend_segs;
 	__u8 pend_dir;
-	__u8 pend_inferred;  /* the run's time is when it was noticed, not when it was sent/arrived */
-	__u8 seq_init;       /* snd_seen/rcv_seen are valid */
-	__u8 fin_in_seen;    /* the FIN's sequence number has been skipped */
-	__u8 folds;          /* fold_data calls without a clock read (tcp_probe) */
-	__u64 ka_sent_ts;    /* our unanswered keepalive probe, 0 if none */
-	__u64 ka_sent_j;     /* jiffies then (ka_infer_answer) */
-	__u64 held_ts;       /* a state event held back until the 4-tuple is known (flush_held_state) */
+	__u8 pend_inferred; /* the run's time is when it was noticed, not when it was sent/arrived */
+	__u8 seq_init;	    /* snd_seen/rcv_seen are valid */
+	__u8 fin_in_seen;   /* the FIN's sequence number has been skipped */
+	__u8 folds;	    /* fold_data calls without a clock read (tcp_probe) */
+	__u64 ka_sent_ts;   /* our unanswered keepalive probe, 0 if none */
+	__u64 ka_sent_j;    /* jiffies then (ka_infer_answer) */
+	__u64 held_ts; /* a state event held back until the 4-tuple is known (flush_held_state) */
 	__u8 held_old, held_new;
-	__u32 ka_in_n;       /* peer probes since its last data */
-	__u32 retrans;       /* retransmits so far */
-	__u64 last_ts;       /* the latest timestamp emitted for this socket */
+	__u32 ka_in_n; /* peer probes since its last data */
+	__u32 retrans; /* retransmits so far */
+	__u64 last_ts; /* the latest timestamp emitted for this socket */
 };
 
 struct {
@@ -115,7 +115,7 @@ struct sock_id {
  * typed tcp_sock from bpf_skc_to_tcp_sock and read it with plain loads; a
  * socket found any other way (tp NULL: from a timer) goes through probe
  * reads. The hot paths run several of these per event. */
-#define TP_READ(tp, sk, field)                                                                    \
+#define TP_READ(tp, sk, field) \
 	((tp) ? (tp)->field : BPF_CORE_READ((const struct tcp_sock *)(sk), field))
 
 static __always_inline const struct tcp_sock *tcp_sk_of(const struct sock *sk)
@@ -180,8 +180,8 @@ static __always_inline bool family_wanted(const struct sock_id *id)
 	return filter_family == 6;
 }
 
-static __always_inline bool read_sock_id_filtered(const struct sock_common *skc,
-						   struct sock_id *id, bool filter)
+static __always_inline bool read_sock_id_filtered(const struct sock_common *skc, struct sock_id *id,
+						  bool filter)
 {
 	id->lport = skc->skc_num;
 	id->rport = bpf_ntohs(skc->skc_dport);
@@ -645,8 +645,7 @@ static __always_inline void ka_infer_answer(const struct sock *sk, const struct 
 /* Before any control event: account for data, then emit the run, so the
  * stream keeps the order things happened in. */
 static __always_inline void settle_data(const struct sock *sk, const struct tcp_sock *tp,
-					const struct sock_id *id, struct sock_info *info,
-					__u64 now)
+					const struct sock_id *id, struct sock_info *info, __u64 now)
 {
 	flush_held_state(sk, id, info);
 	sync_out(sk, tp, id, info, now);
@@ -689,9 +688,9 @@ static __always_inline __u8 timer_ctx_of(const struct sock *sk)
 /* The start of an event about a full socket we follow (or adopt): data
  * settled first so the stream keeps its order, then the record reserved and
  * filled. NULL: nothing to emit. */
-static __always_inline struct tt_event *sock_event_begin(const struct sock *sk,
-							 struct sock_id *id, __u8 type,
-							 struct sock_info **infop, __u64 now)
+static __always_inline struct tt_event *sock_event_begin(const struct sock *sk, struct sock_id *id,
+							 __u8 type, struct sock_info **infop,
+							 __u64 now)
 {
 	const struct tcp_sock *tp = tcp_sk_of(sk);
 	struct sock_info *info = sock_info_get(sk, tp, now);
@@ -779,7 +778,8 @@ int BPF_PROG(inet_sock_set_state, const struct sock *sk, const int oldstate, con
 		return 0;
 
 	if (newstate == TCP_ESTABLISHED && !info->seq_init)
-		seq_init_from(info, sk, tp); /* the handshake's SYNs are behind us: count data from here */
+		seq_init_from(info, sk,
+			      tp); /* the handshake's SYNs are behind us: count data from here */
 	settle_data(sk, tp, &id, info, now);
 	if (is_fin_sent_transition(oldstate, newstate) && info->seq_init)
 		info->snd_seen += 1; /* our FIN, sent after this, takes one sequence number */
@@ -789,8 +789,8 @@ int BPF_PROG(inet_sock_set_state, const struct sock *sk, const int oldstate, con
 		sock_info_set_owner_current(info); /* the closer held it: it is an owner */
 
 	if (newstate == TCP_ESTABLISHED || newstate == TCP_CLOSE)
-		emit_rtt(sk, tp, info, newstate == TCP_ESTABLISHED ? TT_RTT_ESTABLISHED : TT_RTT_CLOSE,
-			 now);
+		emit_rtt(sk, tp, info,
+			 newstate == TCP_ESTABLISHED ? TT_RTT_ESTABLISHED : TT_RTT_CLOSE, now);
 	e = reserve(TT_EV_STATE, false);
 	if (e) {
 		fill_sock(e, sk, &id, info, now);
@@ -857,9 +857,8 @@ int BPF_PROG(tcp_probe, struct sock *sk, const struct sk_buff *skb)
 	/* the peer acknowledges data of ours we have not counted yet, or
 	 * acknowledges up to it while more is out (a duplicate ACK may trigger a
 	 * fast retransmit, which would overwrite the data's transmit time) */
-	if ((flags & TCPHDR_ACK) &&
-	    ((__s32)(ack - info->snd_seen) > 0 ||
-	     (ack == info->snd_seen && tp && tp->snd_nxt != ack)))
+	if ((flags & TCPHDR_ACK) && ((__s32)(ack - info->snd_seen) > 0 ||
+				     (ack == info->snd_seen && tp && tp->snd_nxt != ack)))
 		sync_out(sk, tp, &id, info, now);
 
 	if (info->ka_sent_ts) {
@@ -902,8 +901,8 @@ int BPF_PROG(tcp_probe, struct sock *sk, const struct sk_buff *skb)
 	info->ka_in_n = 0;
 	end = seq + len;
 	/* count only what is new and in order; the rest is caught up by sync_in */
-	if (seq == info->rcv_seen || ((__s32)(seq - info->rcv_seen) < 0 &&
-				      (__s32)(end - info->rcv_seen) > 0)) {
+	if (seq == info->rcv_seen ||
+	    ((__s32)(seq - info->rcv_seen) < 0 && (__s32)(end - info->rcv_seen) > 0)) {
 		fold_data(sk, &id, info, TT_DIR_IN, end - info->rcv_seen, 1, now, 0, 0);
 		info->rcv_seen = end;
 	}
@@ -1172,8 +1171,9 @@ static __always_inline void ka_timer_entry_answer(const struct sock *sk)
  * sends anything, counts the data with each skb's own first time. */
 static __always_inline void rtx_timer_entry_sync(const struct timer_list *timer)
 {
-	struct sock *sk = (struct sock *)((char *)timer - bpf_core_field_offset(
-		struct inet_connection_sock, icsk_retransmit_timer));
+	struct sock *sk =
+		(struct sock *)((char *)timer - bpf_core_field_offset(struct inet_connection_sock,
+								      icsk_retransmit_timer));
 	struct sock_id id = {};
 	__u64 key = (__u64)sk;
 	struct sock_info *info = bpf_map_lookup_elem(&socks, &key);

@@ -10,19 +10,19 @@
 #include <linux/types.h>
 #endif
 
-#define TT_COMM_LEN 16
+#define TT_COMM_LEN	  16
 #define TT_MAX_PORT_WORDS 1024 /* 65536 ports, one bit each */
 
 /* What happened: one BPF program per tracepoint emits one or more of these. */
 enum tt_event_type {
-	TT_EV_STATE = 1,   /* inet_sock_set_state */
-	TT_EV_DATA,        /* folded data segments, one direction (tcp_probe + sequence deltas) */
-	TT_EV_RETRANSMIT,  /* tcp_retransmit_skb, tcp_retransmit_synack */
-	TT_EV_KA_PROBE,    /* keepalive probe: out from timer_expire_*, in from tcp_probe */
-	TT_EV_KA_ACK,      /* the answer to our keepalive probe (tcp_probe) */
-	TT_EV_RST,         /* tcp_send_reset, tcp_receive_reset */
-	TT_EV_ERROR,       /* inet_sk_error_report */
-	TT_EV_DESTROY,     /* tcp_destroy_sock */
+	TT_EV_STATE = 1,  /* inet_sock_set_state */
+	TT_EV_DATA,	  /* folded data segments, one direction (tcp_probe + sequence deltas) */
+	TT_EV_RETRANSMIT, /* tcp_retransmit_skb, tcp_retransmit_synack */
+	TT_EV_KA_PROBE,	  /* keepalive probe: out from timer_expire_*, in from tcp_probe */
+	TT_EV_KA_ACK,	  /* the answer to our keepalive probe (tcp_probe) */
+	TT_EV_RST,	  /* tcp_send_reset, tcp_receive_reset */
+	TT_EV_ERROR,	  /* inet_sk_error_report */
+	TT_EV_DESTROY,	  /* tcp_destroy_sock */
 	TT_EV_TYPE_MAX,
 };
 
@@ -35,31 +35,31 @@ enum tt_dir {
 #define TT_ACTOR_EXITING (1u << 0) /* PF_EXITING: closing as part of exit() or a fatal signal */
 
 /* timer_ctx: the event happened inside this socket's timer handler */
-#define TT_TIMER_NONE 0
+#define TT_TIMER_NONE	   0
 #define TT_TIMER_KEEPALIVE 1
 
 struct tt_event {
-	__u64 ts_ns;    /* bpf_ktime_get_ns(): CLOCK_MONOTONIC */
-	__u64 sk;       /* struct sock address; with birth_ns it names one socket's life */
+	__u64 ts_ns;	/* bpf_ktime_get_ns(): CLOCK_MONOTONIC */
+	__u64 sk;	/* struct sock address; with birth_ns it names one socket's life */
 	__u64 birth_ns; /* when the BPF side first saw this socket life (0: not tracked) */
 	__u8 saddr[16]; /* local address; IPv4 in the first 4 bytes */
 	__u8 daddr[16]; /* remote address */
-	__u16 lport;    /* host order */
-	__u16 rport;    /* host order */
-	__u8 family;    /* 4 or 6 */
-	__u8 type;      /* enum tt_event_type */
+	__u16 lport;	/* host order */
+	__u16 rport;	/* host order */
+	__u8 family;	/* 4 or 6 */
+	__u8 type;	/* enum tt_event_type */
 	__u8 old_state; /* TCP_* (kernel numbering) at this event */
 	__u8 new_state;
-	__u32 owner_pid;      /* tgid recorded in process context; 0 unknown */
-	__u32 actor_pid;      /* tgid of the task in process context (socket lock owned); 0 if softirq */
+	__u32 owner_pid; /* tgid recorded in process context; 0 unknown */
+	__u32 actor_pid; /* tgid of the task in process context (socket lock owned); 0 if softirq */
 	char owner_comm[TT_COMM_LEN];
 	char actor_comm[TT_COMM_LEN];
-	__u32 actor_flags;    /* TT_ACTOR_* */
-	__s32 exit_code;      /* task->exit_code of an exiting actor: signal in low 7 bits, status << 8 */
-	__u32 sk_err;         /* sk->sk_err at this event */
-	__u8 timer_ctx;       /* TT_TIMER_* */
-	__u8 peer_fin;        /* the peer's FIN has been received (SOCK_DONE) */
-	__u8 linger2_neg;     /* TCP_LINGER2 < 0: an orphan in FIN_WAIT2 is dropped, not timewaited */
+	__u32 actor_flags; /* TT_ACTOR_* */
+	__s32 exit_code; /* task->exit_code of an exiting actor: signal in low 7 bits, status << 8 */
+	__u32 sk_err;	 /* sk->sk_err at this event */
+	__u8 timer_ctx;	 /* TT_TIMER_* */
+	__u8 peer_fin;	 /* the peer's FIN has been received (SOCK_DONE) */
+	__u8 linger2_neg; /* TCP_LINGER2 < 0: an orphan in FIN_WAIT2 is dropped, not timewaited */
 	__u8 pad;
 	union {
 		struct {
@@ -75,7 +75,7 @@ struct tt_event {
 			__u8 syn;    /* a SYN or SYN-ACK */
 		} retrans;
 		struct {
-			__u32 n;      /* unanswered probes so far */
+			__u32 n; /* unanswered probes so far */
 			__u8 dir;
 		} ka_probe;
 		struct {
@@ -91,7 +91,7 @@ struct tt_event {
 			__u32 err; /* errno */
 		} error;
 		struct {
-			__u64 bytes_acked;    /* tcp_sock totals, for cross-checking */
+			__u64 bytes_acked; /* tcp_sock totals, for cross-checking */
 			__u64 bytes_received;
 		} destroy;
 		__u8 raw[24];
@@ -105,34 +105,34 @@ struct tt_event {
  * record has (user space tells them apart by size, then checks `rec`), so
  * they stay independent of tt_event's layout.
  */
-#define TT_REC_DROP 0x504f5244u /* "DROP" */
+#define TT_REC_DROP	    0x504f5244u /* "DROP" */
 #define TT_DROP_REASON_NONE 0xffffffffu /* kernel before 5.17: no reason given */
 
 /* A TCP segment the kernel dropped (tp_btf/kfree_skb), as it was on the
  * wire: addresses and ports are the segment's own, not a socket's view.
  * User space matches it to the connection of each end on this host. */
 struct tt_drop {
-	__u32 rec;      /* TT_REC_DROP */
-	__u32 reason;   /* enum skb_drop_reason value, or TT_DROP_REASON_NONE */
-	__u64 ts_ns;    /* CLOCK_MONOTONIC */
-	__u64 sk;       /* skb->sk: the sending socket on output; 0 on input */
+	__u32 rec;	/* TT_REC_DROP */
+	__u32 reason;	/* enum skb_drop_reason value, or TT_DROP_REASON_NONE */
+	__u64 ts_ns;	/* CLOCK_MONOTONIC */
+	__u64 sk;	/* skb->sk: the sending socket on output; 0 on input */
 	__u8 saddr[16]; /* the segment's source; IPv4 in the first 4 bytes */
 	__u8 daddr[16]; /* its destination */
-	__u16 sport;    /* host order */
+	__u16 sport;	/* host order */
 	__u16 dport;
-	__u8 family;    /* 4 or 6 */
-	__u8 flags;     /* TCP header flags byte (FIN 0x01 SYN 0x02 RST 0x04 PSH 0x08 ACK 0x10) */
+	__u8 family; /* 4 or 6 */
+	__u8 flags;  /* TCP header flags byte (FIN 0x01 SYN 0x02 RST 0x04 PSH 0x08 ACK 0x10) */
 	__u16 pad;
-	__u32 bytes;    /* payload */
-	__u32 seq;      /* host order */
+	__u32 bytes; /* payload */
+	__u32 seq;   /* host order */
 };
 
 /* Counters the BPF side keeps in a per-CPU array: index by enum tt_counter. */
 enum tt_counter {
-	TT_CNT_LOST = 0,     /* ring buffer reservation failed: an event was lost */
-	TT_CNT_LOST_DATA,    /* of those, folded data records */
-	TT_CNT_MAP_FULL,     /* a socket could not be tracked (map update failed) */
-	TT_CNT_TRACED_FULL,  /* -x: a process of the command could not be followed (map full) */
+	TT_CNT_LOST = 0,    /* ring buffer reservation failed: an event was lost */
+	TT_CNT_LOST_DATA,   /* of those, folded data records */
+	TT_CNT_MAP_FULL,    /* a socket could not be tracked (map update failed) */
+	TT_CNT_TRACED_FULL, /* -x: a process of the command could not be followed (map full) */
 	TT_CNT_MAX,
 };
 
@@ -154,19 +154,19 @@ static inline __u32 tt_listener_key(__u8 family, __u16 port)
  * ESTABLISHED (the first sample is the handshake: SYN -> SYN,ACK for a
  * client, SYN,ACK -> ACK for an accepted socket) and entering CLOSE. Sent
  * just before that transition's tt_event, which it belongs to. */
-#define TT_REC_RTT 0x20545452u /* "RTT " */
+#define TT_REC_RTT	   0x20545452u /* "RTT " */
 #define TT_RTT_ESTABLISHED 1
-#define TT_RTT_CLOSE 2
-#define TT_RTT_NONE 0xffffffffu /* no sample */
+#define TT_RTT_CLOSE	   2
+#define TT_RTT_NONE	   0xffffffffu /* no sample */
 
 struct tt_rtt {
-	__u32 rec;        /* TT_REC_RTT */
-	__u8 when;        /* TT_RTT_ESTABLISHED or TT_RTT_CLOSE */
+	__u32 rec; /* TT_REC_RTT */
+	__u8 when; /* TT_RTT_ESTABLISHED or TT_RTT_CLOSE */
 	__u8 pad[3];
 	__u64 ts_ns;
-	__u64 sk;         /* with birth_ns, the socket life it belongs to */
+	__u64 sk; /* with birth_ns, the socket life it belongs to */
 	__u64 birth_ns;
-	__u32 srtt_us;    /* smoothed RTT (tcp_sock.srtt_us >> 3); TT_RTT_NONE: no sample yet */
+	__u32 srtt_us;	  /* smoothed RTT (tcp_sock.srtt_us >> 3); TT_RTT_NONE: no sample yet */
 	__u32 min_rtt_us; /* windowed minimum (tcp_sock.rtt_min); TT_RTT_NONE: none */
 };
 

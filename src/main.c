@@ -44,37 +44,37 @@
 #include "stats.h"
 #include "text.h"
 
-#define TICK_MS 50		 /* drain the ring buffer at least this often */
-#define COUNTER_EVERY_TICKS 10	 /* look at the loss counters every 500 ms */
-#define METRICS_EVERY_TICKS 5	 /* a fresh /metrics snapshot every 250 ms */
-#define HELD_MAX_EVENTS 4096	 /* events kept per connection for its diagram or filter */
-#define LADDER_HOLD_NS 2000000000ULL /* a closed end waits this long for its other end */
-#define LADDER_GRACE_NS 100000000ULL /* events that trail a close (the RST of an abort) */
+#define TICK_MS		    50		  /* drain the ring buffer at least this often */
+#define COUNTER_EVERY_TICKS 10		  /* look at the loss counters every 500 ms */
+#define METRICS_EVERY_TICKS 5		  /* a fresh /metrics snapshot every 250 ms */
+#define HELD_MAX_EVENTS	    4096	  /* events kept per connection for its diagram or filter */
+#define LADDER_HOLD_NS	    2000000000ULL /* a closed end waits this long for its other end */
+#define LADDER_GRACE_NS	    100000000ULL  /* events that trail a close (the RST of an abort) */
 
 struct app {
 	struct env env;
 	struct render_opts ropts;
 	struct conn_table *table;
 	struct loader loader;
-	bool ladder;		 /* ladders instead of the live stream */
-	FILE *write;		 /* -w: JSON Lines here too */
+	bool ladder; /* ladders instead of the live stream */
+	FILE *write; /* -w: JSON Lines here too */
 	struct ladder_queue *ladders;
-	struct html_page *html;	 /* --html: the page being gathered */
-	FILE *html_file;	 /* opened at start, so a bad path fails before tracing */
-	bool html_created;	 /* it did not exist before: removed if tracing never starts */
+	struct html_page *html; /* --html: the page being gathered */
+	FILE *html_file;	/* opened at start, so a bad path fails before tracing */
+	bool html_created;	/* it did not exist before: removed if tracing never starts */
 	uint64_t bad_records;
 	uint64_t lost_reported;
 	uint64_t map_full_reported;
-	int out_errno;		 /* stdout failed (write error, reader gone): stop, exit 1 */
-	struct stats *stats;	 /* --summary, --metrics */
+	int out_errno;	     /* stdout failed (write error, reader gone): stop, exit 1 */
+	struct stats *stats; /* --summary, --metrics */
 	struct metrics_http *http;
 	uint64_t next_summary_ns;
 	bool counters_unreadable; /* after --user on a kernel that wants CAP_BPF for it */
 	uint64_t traced_full_reported;
-	struct cgroup_sel cgroup;	 /* --cgroup, resolved */
-	struct exec_cmd cmd;		 /* -x: the command */
+	struct cgroup_sel cgroup; /* --cgroup, resolved */
+	struct exec_cmd cmd;	  /* -x: the command */
 	bool cmd_running;
-	int cmd_exit;			 /* its exit status once it ended (exec_cmd_exit_code) */
+	int cmd_exit; /* its exit status once it ended (exec_cmd_exit_code) */
 };
 
 static uint64_t now_ns(clockid_t clk)
@@ -96,7 +96,8 @@ static bool flush_stdout(struct app *app)
 	app->out_errno = output_error(stdout);
 	if (!app->out_errno)
 		return true;
-	fprintf(stderr, "tcptimeline: cannot write to stdout: %s: stopping (output lost from here)\n",
+	fprintf(stderr,
+		"tcptimeline: cannot write to stdout: %s: stopping (output lost from here)\n",
 		strerror(app->out_errno));
 	return false;
 }
@@ -336,7 +337,8 @@ static void check_counters(struct app *app, bool final)
 				strerror(-rc));
 		app->counters_unreadable = true;
 		if (final)
-			fprintf(stderr, "tcptimeline: lost events: unknown (counters unreadable)\n");
+			fprintf(stderr,
+				"tcptimeline: lost events: unknown (counters unreadable)\n");
 		return;
 	}
 	if (c[TT_CNT_LOST] > app->lost_reported) {
@@ -576,7 +578,8 @@ static int run(struct app *app)
 			} else if (evs[i].data.fd == STDOUT_FILENO &&
 				   (evs[i].events & (EPOLLERR | EPOLLHUP)) && !app->out_errno) {
 				app->out_errno = EPIPE;
-				fprintf(stderr, "tcptimeline: stdout: its reader went away: stopping\n");
+				fprintf(stderr,
+					"tcptimeline: stdout: its reader went away: stopping\n");
 				stop = true;
 			}
 		}
@@ -683,10 +686,13 @@ static int replay(struct app *app)
 			ret = 1;
 	}
 	if (st.unknown)
-		fprintf(stderr, "tcptimeline: warning: %llu events of kinds this version does "
-			"not know skipped in %s\n", (unsigned long long)st.unknown, name);
+		fprintf(stderr,
+			"tcptimeline: warning: %llu events of kinds this version does "
+			"not know skipped in %s\n",
+			(unsigned long long)st.unknown, name);
 	if (st.malformed) {
-		fprintf(stderr, "tcptimeline: %llu malformed line%s skipped in %s (the first: "
+		fprintf(stderr,
+			"tcptimeline: %llu malformed line%s skipped in %s (the first: "
 			"line %llu): what is drawn may be incomplete\n",
 			(unsigned long long)st.malformed, st.malformed == 1 ? "" : "s", name,
 			(unsigned long long)st.first_malformed_line);
@@ -903,7 +909,8 @@ int main(int argc, char **argv)
 	}
 	if (app.stats) {
 		publish_metrics(&app);
-		app.next_summary_ns = now_ns(CLOCK_MONOTONIC) + app.env.summary_secs * 1000000000ULL;
+		app.next_summary_ns =
+			now_ns(CLOCK_MONOTONIC) + app.env.summary_secs * 1000000000ULL;
 	}
 
 	describe_filters(&app, filters, sizeof(filters));

@@ -6,7 +6,7 @@ set -eu
 
 PKGS="make gcc clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev pkg-config libcmocka-dev \
 libjansson-dev python3 iproute2 nftables procps libbpf-tools jq scdoc man-db bash-completion \
-debhelper dpkg-dev fakeroot lintian shellcheck pyflakes3 libxml2-utils chromium fonts-dejavu-core \
+debhelper dpkg-dev fakeroot lintian shellcheck pyflakes3 clang-format libxml2-utils chromium fonts-dejavu-core \
 libclang-rt-dev libmicrohttpd-dev prometheus systemd tcpdump tshark"
 [ $# -gt 0 ] && PKGS="$PKGS $*"
 

@@ -1,7 +1,7 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
-# make lint: shellcheck on every shell script and pyflakes on every Python
-# file of the tree, found by name (*.sh, *.py), by their #! line or (sourced
+# make lint: shellcheck on every shell script, pyflakes on every Python
+# file and clang-format (.clang-format) on every C file of the tree, found by name (*.sh, *.py), by their #! line or (sourced
 # scripts) by a `# shellcheck shell=` line near the top, so a new
 # script is checked without being listed anywhere. One line per tool:
 # `PASS lint_shellcheck (N files)` or `FAIL lint_shellcheck: ...` (its
@@ -25,9 +25,11 @@ files() {
 
 # kind FILE: sh, py or nothing
 kind() {
+	case $1 in vmlinux/*) return ;; esac
 	case ${1##*/} in
 	*.sh) echo sh; return ;;
 	*.py) echo py; return ;;
+	*.c | *.h) echo c; return ;;
 	*.*) return ;; # another language's file (.c, .mk, .scd, ...)
 	esac
 	case $(head -n 1 "$1" 2>/dev/null) in
@@ -40,12 +42,14 @@ kind() {
 
 sh_files=$(mktemp)
 py_files=$(mktemp)
-trap 'rm -f "$sh_files" "$py_files"' EXIT
+c_files=$(mktemp)
+trap 'rm -f "$sh_files" "$py_files" "$c_files"' EXIT
 files | while IFS= read -r f; do
 	[ -f "$f" ] || continue
 	case $(kind "$f") in
 	sh) printf '%s\n' "$f" >>"$sh_files" ;;
 	py) printf '%s\n' "$f" >>"$py_files" ;;
+	c) printf '%s\n' "$f" >>"$c_files" ;;
 	esac
 done
 
@@ -71,4 +75,6 @@ run() {
 
 run lint_shellcheck shellcheck "$sh_files" --external-sources
 run lint_pyflakes pyflakes3 "$py_files"
+# the C code against .clang-format (kernel style); `make format` fixes it
+run lint_clang_format clang-format "$c_files" --dry-run -Werror
 exit "$failed"

@@ -118,8 +118,8 @@ int parse_port_spec(const char *spec, struct env *env)
 
 		if (dash) {
 			*dash = '\0';
-			if (parse_ulong(tok, 1, 65535, &lo) || parse_ulong(dash + 1, 1, 65535, &hi) ||
-			    lo > hi)
+			if (parse_ulong(tok, 1, 65535, &lo) ||
+			    parse_ulong(dash + 1, 1, 65535, &hi) || lo > hi)
 				return -1;
 		} else {
 			if (parse_ulong(tok, 1, 65535, &lo))
@@ -176,8 +176,20 @@ int parse_listen_addr(const char *spec, struct env *env)
 	return 0;
 }
 
-enum { OPT_MAX_CONNS = 1000, OPT_LADDER, OPT_LIVE, OPT_NO_COLOR, OPT_HTML, OPT_SUMMARY,
-       OPT_METRICS, OPT_USER, OPT_ABNORMAL, OPT_CAUSE, OPT_MAX_MEMORY, OPT_CGROUP };
+enum {
+	OPT_MAX_CONNS = 1000,
+	OPT_LADDER,
+	OPT_LIVE,
+	OPT_NO_COLOR,
+	OPT_HTML,
+	OPT_SUMMARY,
+	OPT_METRICS,
+	OPT_USER,
+	OPT_ABNORMAL,
+	OPT_CAUSE,
+	OPT_MAX_MEMORY,
+	OPT_CGROUP
+};
 
 static const struct option long_opts[] = {
 	{ "port", required_argument, NULL, 'P' },
@@ -230,7 +242,8 @@ enum parse_result parse_options(int argc, char **argv, struct env *env, FILE *ou
 		switch (c) {
 		case 'P':
 			if (parse_port_spec(optarg, env))
-				return usage_error(err,
+				return usage_error(
+					err,
 					"invalid port '%s': use 1-65535, a range like 9000-9010, or a comma list",
 					optarg);
 			if (env->port_desc[0])
@@ -241,8 +254,8 @@ enum parse_result parse_options(int argc, char **argv, struct env *env, FILE *ou
 			break;
 		case 'p':
 			if (parse_ulong(optarg, 1, INT_MAX, &v))
-				return usage_error(err, "invalid pid '%s': use a positive process id",
-						   optarg);
+				return usage_error(
+					err, "invalid pid '%s': use a positive process id", optarg);
 			env->pid = (uint32_t)v;
 			break;
 		case 'x':
@@ -250,13 +263,16 @@ enum parse_result parse_options(int argc, char **argv, struct env *env, FILE *ou
 			break;
 		case OPT_CGROUP:
 			if (!*optarg)
-				return usage_error(err, "%s", "--cgroup needs a cgroup v2 directory");
+				return usage_error(err, "%s",
+						   "--cgroup needs a cgroup v2 directory");
 			env->cgroup_path = optarg;
 			break;
 		case '4':
 		case '6':
 			if (env->family && env->family != (c == '4' ? 4 : 6))
-				return usage_error(err, "%s", "-4 and -6 exclude each other: give one or neither");
+				return usage_error(
+					err, "%s",
+					"-4 and -6 exclude each other: give one or neither");
 			env->family = c == '4' ? 4 : 6;
 			break;
 		case 'j':
@@ -281,13 +297,15 @@ enum parse_result parse_options(int argc, char **argv, struct env *env, FILE *ou
 			break;
 		case 'd':
 			if (parse_ulong(optarg, 1, 31536000, &v))
-				return usage_error(err,
-					"invalid duration '%s': use whole seconds, 1 or more", optarg);
+				return usage_error(
+					err, "invalid duration '%s': use whole seconds, 1 or more",
+					optarg);
 			env->duration_ms = (uint64_t)v * 1000;
 			break;
 		case 'b':
 			if (parse_ulong(optarg, 1, 1024, &v) || (v & (v - 1)))
-				return usage_error(err,
+				return usage_error(
+					err,
 					"invalid buffer size '%s': use a power of two from 1 to 1024 (MB)",
 					optarg);
 			env->ringbuf_mb = (uint32_t)v;
@@ -295,13 +313,16 @@ enum parse_result parse_options(int argc, char **argv, struct env *env, FILE *ou
 			break;
 		case 'r':
 			if (!*optarg)
-				return usage_error(err, "%s", "--read needs a file name (- for stdin)");
+				return usage_error(err, "%s",
+						   "--read needs a file name (- for stdin)");
 			env->read_path = optarg;
 			break;
 		case 'w':
 			if (!*optarg || !strcmp(optarg, "-"))
-				return usage_error(err, "invalid --write '%s': give a file name "
-						   "(--json writes to stdout)", optarg);
+				return usage_error(err,
+						   "invalid --write '%s': give a file name "
+						   "(--json writes to stdout)",
+						   optarg);
 			env->write_path = optarg;
 			break;
 		case OPT_ABNORMAL:
@@ -311,7 +332,8 @@ enum parse_result parse_options(int argc, char **argv, struct env *env, FILE *ou
 			char bad[64];
 
 			if (outcome_parse_causes(optarg, &env->outcome.causes, bad, sizeof(bad)))
-				return usage_error(err,
+				return usage_error(
+					err,
 					"unknown cause '%s' for --cause: use names of the JSON contract "
 					"(app_close, process_exit, killed, peer_close, rst_in, rst_out, "
 					"refused, keepalive_timeout, retransmit_timeout, syn_timeout, unknown)",
@@ -320,13 +342,15 @@ enum parse_result parse_options(int argc, char **argv, struct env *env, FILE *ou
 		}
 		case OPT_MAX_MEMORY:
 			if (parse_ulong(optarg, 4, 1048576, &v))
-				return usage_error(err,
-					"invalid --max-memory '%s': use MiB from 4 to 1048576", optarg);
+				return usage_error(
+					err, "invalid --max-memory '%s': use MiB from 4 to 1048576",
+					optarg);
 			env->max_memory_mb = (uint32_t)v;
 			break;
 		case OPT_MAX_CONNS:
 			if (parse_ulong(optarg, 16, 16777216, &v))
-				return usage_error(err,
+				return usage_error(
+					err,
 					"invalid --max-conns '%s': use a number from 16 to 16777216",
 					optarg);
 			env->max_conns = (uint32_t)v;
@@ -337,7 +361,8 @@ enum parse_result parse_options(int argc, char **argv, struct env *env, FILE *ou
 		case OPT_SUMMARY:
 			env->summary_secs = 10;
 			if (optarg && parse_ulong(optarg, 1, 86400, &v))
-				return usage_error(err,
+				return usage_error(
+					err,
 					"invalid --summary '%s': use whole seconds from 1 to 86400 "
 					"(--summary=30)",
 					optarg);
@@ -346,7 +371,8 @@ enum parse_result parse_options(int argc, char **argv, struct env *env, FILE *ou
 			break;
 		case OPT_METRICS:
 			if (parse_listen_addr(optarg, env))
-				return usage_error(err,
+				return usage_error(
+					err,
 					"invalid --metrics '%s': use ADDR:PORT with a numeric address, "
 					"like 127.0.0.1:9464, [::1]:9464 or :9464 for every address",
 					optarg);
@@ -375,39 +401,51 @@ enum parse_result parse_options(int argc, char **argv, struct env *env, FILE *ou
 	}
 	if (env->exec) {
 		if (optind >= argc)
-			return usage_error(err, "%s",
+			return usage_error(
+				err, "%s",
 				"-x needs a command: tcptimeline [OPTIONS] -x -- CMD [ARGS...]");
 		if (env->pid)
-			return usage_error(err, "%s",
+			return usage_error(
+				err, "%s",
 				"-x and -p exclude each other: -x traces the command it starts");
 		env->exec_argv = argv + optind;
 	} else if (optind < argc) {
-		return usage_error(err,
-			"unexpected argument '%s' (to trace a command: -x -- CMD [ARGS...])",
+		return usage_error(
+			err, "unexpected argument '%s' (to trace a command: -x -- CMD [ARGS...])",
 			argv[optind]);
 	}
 	if (env->json + env->ladder + env->live > 1)
-		return usage_error(err, "%s",
+		return usage_error(
+			err, "%s",
 			"--json, --ladder and --live choose the output: give one of them");
 	/* a recording is drawn as it was made: what the kernel was told to
 	 * filter or how long to run means nothing there */
 	if (env->read_path) {
-		const char *kernel_only = env->ports_on ? "-P" : env->pid ? "-p" :
-					  env->family ? (env->family == 4 ? "-4" : "-6") :
-					  env->duration_ms ? "-d" : env->ringbuf_set ? "-b" :
-					  env->metrics_on ? "--metrics" : env->user[0] ? "--user" :
-					  env->summary_secs ? "--summary" : env->exec ? "-x" :
-					  env->cgroup_path ? "--cgroup" : NULL;
+		const char *kernel_only = env->ports_on	    ? "-P" :
+					  env->pid	    ? "-p" :
+					  env->family	    ? (env->family == 4 ? "-4" : "-6") :
+					  env->duration_ms  ? "-d" :
+					  env->ringbuf_set  ? "-b" :
+					  env->metrics_on   ? "--metrics" :
+					  env->user[0]	    ? "--user" :
+					  env->summary_secs ? "--summary" :
+					  env->exec	    ? "-x" :
+					  env->cgroup_path  ? "--cgroup" :
+							      NULL;
 
 		if (kernel_only)
-			return usage_error(err, "%s is for tracing, not for --read: filter the "
-					   "recording with jq instead", kernel_only);
+			return usage_error(err,
+					   "%s is for tracing, not for --read: filter the "
+					   "recording with jq instead",
+					   kernel_only);
 	}
 	if (env->quiet && (env->ladder || env->live))
-		return usage_error(err, "%s",
+		return usage_error(
+			err, "%s",
 			"-q prints nothing per connection: give it without --ladder or --live");
 	if (env->quiet && outcome_filter_on(&env->outcome))
-		return usage_error(err, "%s",
+		return usage_error(
+			err, "%s",
 			"-q prints nothing per connection: --abnormal and --cause choose which "
 			"connections to print, give them without -q");
 	return PARSE_OK;

@@ -10,20 +10,20 @@
 #include "tcptimeline.h"
 
 struct env {
-	bool verbose;		/* -v: libbpf's own log */
-	bool version;		/* -V given: print the version report and exit */
-	bool json;		/* -j */
-	bool ladder;		/* --ladder: a diagram per connection (default on a terminal) */
-	bool live;		/* --live: one line per event (default when not a terminal) */
-	bool no_color;		/* --no-color (or NO_COLOR in the environment) */
-	bool timestamp;		/* -T: wall-clock time on text lines */
-	const char *html;	/* --html FILE: the ladders as one HTML page, written at the end */
-	uint8_t family;		/* 0 both, 4, 6 */
-	uint32_t pid;		/* 0: any */
-	bool exec;		/* -x: run a command and trace it and its descendants */
-	char **exec_argv;	/* -x: the command line (into argv), NULL-terminated */
+	bool verbose;		 /* -v: libbpf's own log */
+	bool version;		 /* -V given: print the version report and exit */
+	bool json;		 /* -j */
+	bool ladder;		 /* --ladder: a diagram per connection (default on a terminal) */
+	bool live;		 /* --live: one line per event (default when not a terminal) */
+	bool no_color;		 /* --no-color (or NO_COLOR in the environment) */
+	bool timestamp;		 /* -T: wall-clock time on text lines */
+	const char *html;	 /* --html FILE: the ladders as one HTML page, written at the end */
+	uint8_t family;		 /* 0 both, 4, 6 */
+	uint32_t pid;		 /* 0: any */
+	bool exec;		 /* -x: run a command and trace it and its descendants */
+	char **exec_argv;	 /* -x: the command line (into argv), NULL-terminated */
 	const char *cgroup_path; /* --cgroup PATH as given (into argv); NULL: any */
-	uint64_t cgroup_id;	/* its id, set by main once resolved (kernel/cgroup.c) */
+	uint64_t cgroup_id;	 /* its id, set by main once resolved (kernel/cgroup.c) */
 	bool ports_on;
 	uint64_t port_bits[TT_MAX_PORT_WORDS];
 	char port_desc[128];	/* "9000,9100-9110" as given, for the readiness line */
@@ -32,16 +32,16 @@ struct env {
 	uint32_t max_conns;	/* BPF socket map and connection table bound */
 	bool ringbuf_set;	/* -b given */
 	const char *read_path;	/* -r: replay this recording ("-" stdin) instead of tracing */
-	const char *write_path;	/* -w: also write JSON Lines here */
+	const char *write_path; /* -w: also write JSON Lines here */
 	bool quiet;		/* -q: nothing per connection (metrics, summaries only) */
 	uint32_t summary_secs;	/* --summary[=SECS]: a table every SECS; 0 none */
 	bool metrics_on;	/* --metrics ADDR:PORT */
-	uint8_t metrics_family;	/* 0: every address (":PORT"), 4, 6 */
+	uint8_t metrics_family; /* 0: every address (":PORT"), 4, 6 */
 	char metrics_addr[48];	/* numeric address as given, "" for every address */
 	uint16_t metrics_port;
-	char user[64];		/* --user NAME: drop to this user once attached; "" none */
+	char user[64];		       /* --user NAME: drop to this user once attached; "" none */
 	struct outcome_filter outcome; /* --abnormal, --cause */
-	uint32_t max_memory_mb;	/* --max-memory: what the tracer holds */
+	uint32_t max_memory_mb;	       /* --max-memory: what the tracer holds */
 };
 
 enum parse_result {

@@ -38,8 +38,8 @@ static int set_keepalive(int fd)
 		say("setsockopt(keepalive) -> %s", errname(errno));
 		return -1;
 	}
-	say("setsockopt() SO_KEEPALIVE=1 TCP_KEEPIDLE=%d TCP_KEEPINTVL=%d TCP_KEEPCNT=%d",
-	    idle, intvl, cnt);
+	say("setsockopt() SO_KEEPALIVE=1 TCP_KEEPIDLE=%d TCP_KEEPINTVL=%d TCP_KEEPCNT=%d", idle,
+	    intvl, cnt);
 	return 0;
 }
 
@@ -311,7 +311,8 @@ int main(int argc, char **argv)
 			n = recv_until_eof(fd, buf, sizeof(buf));
 			ok = n == (ssize_t)DEMO_REPLY_LEN;
 			if (!ok)
-				say("unexpected: wanted %zu bytes then EOF, got %zd", DEMO_REPLY_LEN, n);
+				say("unexpected: wanted %zu bytes then EOF, got %zd",
+				    DEMO_REPLY_LEN, n);
 		}
 		log_close(fd, "connection");
 		break;

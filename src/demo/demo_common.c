@@ -34,10 +34,12 @@ static const char *const scenario_help[SC_COUNT] = {
 	[SC_SERVER_FIRST] = "request/reply, the server close()s first",
 	[SC_CLIENT_EXIT] = "request/reply, the client exit()s with the socket open",
 	[SC_KILL_CLIENT] = "the client is SIGKILLed with unread data: its kernel sends RST",
-	[SC_KILL_SERVER_IDLE] = "the idle server is SIGKILLed (FIN); the client sends, gets RST, then EPIPE",
+	[SC_KILL_SERVER_IDLE] =
+		"the idle server is SIGKILLed (FIN); the client sends, gets RST, then EPIPE",
 	[SC_KEEPALIVE] = "the client's keepalive probes over an idle connection, answered by ACKs",
 	[SC_REFUSED] = "connect() to a port with no listener: RST, ECONNREFUSED",
-	[SC_HALF_CLOSE] = "the client shutdown(SHUT_WR)s after its request, the server replies after EOF",
+	[SC_HALF_CLOSE] =
+		"the client shutdown(SHUT_WR)s after its request, the server replies after EOF",
 };
 
 const char *demo_prog = "demo";
@@ -52,15 +54,17 @@ static void usage(FILE *f)
 	fprintf(f, "usage: %s [-p PORT] [-6] [--fast] SCENARIO\n", demo_prog);
 	fprintf(f, "  -p, --port PORT  TCP port on loopback (default 9000)\n");
 	fprintf(f, "  -6               IPv6 (::1) instead of 127.0.0.1\n");
-	fprintf(f, "  --fast           short timers (keepalive idle/interval 1 s instead of 6 s)\n");
+	fprintf(f,
+		"  --fast           short timers (keepalive idle/interval 1 s instead of 6 s)\n");
 	fprintf(f, "  -h, --help       this help\n");
 	fprintf(f, "scenarios:\n");
 	for (int i = 0; i < SC_COUNT; i++)
 		fprintf(f, "  %-17s %s\n", scenario_names[i], scenario_help[i]);
-	fprintf(f, "demo-server serves one connection and exits; it prints\n"
-		   "\"demo-server: listening on PORT\" once it listens (not in \"refused\", where it\n"
-		   "exits at once). Exit status: 0 when the scenario behaved as expected,\n"
-		   "1 otherwise, 2 on bad usage, 3 on timeout.\n");
+	fprintf(f,
+		"demo-server serves one connection and exits; it prints\n"
+		"\"demo-server: listening on PORT\" once it listens (not in \"refused\", where it\n"
+		"exits at once). Exit status: 0 when the scenario behaved as expected,\n"
+		"1 otherwise, 2 on bad usage, 3 on timeout.\n");
 }
 
 static void __attribute__((noreturn)) bad_usage(const char *fmt, const char *arg)
@@ -143,26 +147,46 @@ const char *errname(int e)
 	static char buf[32];
 
 	switch (e) {
-	case ECONNREFUSED: return "ECONNREFUSED";
-	case ECONNRESET: return "ECONNRESET";
-	case ECONNABORTED: return "ECONNABORTED";
-	case EPIPE: return "EPIPE";
-	case ETIMEDOUT: return "ETIMEDOUT";
-	case ENOTCONN: return "ENOTCONN";
-	case EAGAIN: return "EAGAIN";
-	case EINTR: return "EINTR";
-	case EADDRINUSE: return "EADDRINUSE";
-	case EADDRNOTAVAIL: return "EADDRNOTAVAIL";
-	case EAFNOSUPPORT: return "EAFNOSUPPORT";
-	case EHOSTUNREACH: return "EHOSTUNREACH";
-	case ENETUNREACH: return "ENETUNREACH";
-	case EINVAL: return "EINVAL";
-	case EBADF: return "EBADF";
-	case EACCES: return "EACCES";
-	case EPERM: return "EPERM";
-	case EMFILE: return "EMFILE";
-	case ENOBUFS: return "ENOBUFS";
-	case ENOMEM: return "ENOMEM";
+	case ECONNREFUSED:
+		return "ECONNREFUSED";
+	case ECONNRESET:
+		return "ECONNRESET";
+	case ECONNABORTED:
+		return "ECONNABORTED";
+	case EPIPE:
+		return "EPIPE";
+	case ETIMEDOUT:
+		return "ETIMEDOUT";
+	case ENOTCONN:
+		return "ENOTCONN";
+	case EAGAIN:
+		return "EAGAIN";
+	case EINTR:
+		return "EINTR";
+	case EADDRINUSE:
+		return "EADDRINUSE";
+	case EADDRNOTAVAIL:
+		return "EADDRNOTAVAIL";
+	case EAFNOSUPPORT:
+		return "EAFNOSUPPORT";
+	case EHOSTUNREACH:
+		return "EHOSTUNREACH";
+	case ENETUNREACH:
+		return "ENETUNREACH";
+	case EINVAL:
+		return "EINVAL";
+	case EBADF:
+		return "EBADF";
+	case EACCES:
+		return "EACCES";
+	case EPERM:
+		return "EPERM";
+	case EMFILE:
+		return "EMFILE";
+	case ENOBUFS:
+		return "ENOBUFS";
+	case ENOMEM:
+		return "ENOMEM";
 	default:
 		snprintf(buf, sizeof(buf), "errno %d", e);
 		return buf;
@@ -267,8 +291,7 @@ void arm_watchdog(unsigned int secs)
 
 	watchdog_child = 0;
 	n = snprintf(watchdog_msg, sizeof(watchdog_msg),
-		     "%s: pid %d: timeout after %u s, giving up\n",
-		     demo_prog, (int)getpid(), secs);
+		     "%s: pid %d: timeout after %u s, giving up\n", demo_prog, (int)getpid(), secs);
 	watchdog_len = n > 0 && (size_t)n < sizeof(watchdog_msg) ? (size_t)n : 0;
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_alarm;

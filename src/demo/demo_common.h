@@ -20,31 +20,31 @@ enum scenario {
 };
 
 struct demo_opts {
-	int port;      /* default 9000 */
-	int ipv6;      /* -6: ::1 instead of 127.0.0.1 */
-	int fast;      /* --fast: short keepalive timers */
+	int port; /* default 9000 */
+	int ipv6; /* -6: ::1 instead of 127.0.0.1 */
+	int fast; /* --fast: short keepalive timers */
 	enum scenario sc;
 };
 
 /* The application payloads: a 29-byte request and a 4-byte reply. */
-#define DEMO_REQUEST "GET /tcptimeline HTTP/1.0\r\n\r\n"
+#define DEMO_REQUEST	 "GET /tcptimeline HTTP/1.0\r\n\r\n"
 #define DEMO_REQUEST_LEN (sizeof(DEMO_REQUEST) - 1)
-#define DEMO_REPLY "OK\r\n"
-#define DEMO_REPLY_LEN (sizeof(DEMO_REPLY) - 1)
+#define DEMO_REPLY	 "OK\r\n"
+#define DEMO_REPLY_LEN	 (sizeof(DEMO_REPLY) - 1)
 
 /* Keepalive settings of the keepalive scenario (seconds). */
-#define KA_IDLE 6
-#define KA_INTVL 6
-#define KA_IDLE_FAST 1
+#define KA_IDLE	      6
+#define KA_INTVL      6
+#define KA_IDLE_FAST  1
 #define KA_INTVL_FAST 1
-#define KA_CNT 9
-#define KA_PROBES 3 /* how many probes the client waits for */
+#define KA_CNT	      9
+#define KA_PROBES     3 /* how many probes the client waits for */
 
 /* Exit statuses. */
-#define EXIT_OK 0         /* the scenario behaved as expected */
+#define EXIT_OK		0 /* the scenario behaved as expected */
 #define EXIT_UNEXPECTED 1 /* something other than the expected happened */
-#define EXIT_USAGE 2
-#define EXIT_TIMEOUT 3    /* the watchdog fired */
+#define EXIT_USAGE	2
+#define EXIT_TIMEOUT	3 /* the watchdog fired */
 
 extern const char *demo_prog; /* "demo-server" / "demo-client" */
 

@@ -66,9 +66,8 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
 		pthread_mutex_unlock(&m->mu);
 		if (!ready) {
 			/* bound before the programs are loaded: nothing to say yet */
-			resp = MHD_create_response_from_buffer(sizeof(starting) - 1,
-							       (void *)starting,
-							       MHD_RESPMEM_PERSISTENT);
+			resp = MHD_create_response_from_buffer(
+				sizeof(starting) - 1, (void *)starting, MHD_RESPMEM_PERSISTENT);
 			if (!resp)
 				return MHD_NO;
 			ret = MHD_queue_response(conn, MHD_HTTP_SERVICE_UNAVAILABLE, resp);
@@ -148,8 +147,8 @@ static int listen_on(uint8_t family, const char *addr, uint16_t port, char *err,
 	return fd;
 }
 
-struct metrics_http *metrics_http_start(uint8_t family, const char *addr, uint16_t port,
-					char *err, size_t errlen)
+struct metrics_http *metrics_http_start(uint8_t family, const char *addr, uint16_t port, char *err,
+					size_t errlen)
 {
 	struct metrics_http *m = calloc(1, sizeof(*m));
 	int fd;

@@ -15,8 +15,8 @@ struct metrics_http;
 
 /* family 0: every address (IPv6 and IPv4, or IPv4 alone where there is no
  * IPv6); 4 or 6 with a numeric addr. NULL with a one-line reason in err. */
-struct metrics_http *metrics_http_start(uint8_t family, const char *addr, uint16_t port,
-					char *err, size_t errlen);
+struct metrics_http *metrics_http_start(uint8_t family, const char *addr, uint16_t port, char *err,
+					size_t errlen);
 /* Takes ownership of text (malloc'd, len bytes). */
 void metrics_http_publish(struct metrics_http *m, char *text, size_t len);
 /* Scrapes served so far. */

@@ -35,7 +35,8 @@ static void cgroup2_mount(char *buf, size_t len)
 
 		if (!sep || sscanf(sep + 3, "%63s", fstype) != 1 || strcmp(fstype, "cgroup2"))
 			continue;
-		if (sscanf(line, "%*s %*s %*s %4095s %4095s", root, mnt) == 2 && !strcmp(root, "/")) {
+		if (sscanf(line, "%*s %*s %*s %4095s %4095s", root, mnt) == 2 &&
+		    !strcmp(root, "/")) {
 			snprintf(buf, len, "%s", mnt);
 			break;
 		}
@@ -63,20 +64,25 @@ int cgroup_resolve(const char *path, struct cgroup_sel *sel, char *err, size_t e
 
 	memset(sel, 0, sizeof(*sel));
 	cgroup2_mount(mnt, sizeof(mnt));
-	if ((size_t)(path[0] == '/' ? snprintf(full, sizeof(full), "%s", path) :
-			   snprintf(full, sizeof(full), "%s/%s", mnt, path)) >= sizeof(full)) {
+	if ((size_t)(path[0] == '/' ?
+			     snprintf(full, sizeof(full), "%s", path) :
+			     snprintf(full, sizeof(full), "%s/%s", mnt, path)) >= sizeof(full)) {
 		snprintf(err, errlen, "--cgroup: the path is too long");
 		return -ENAMETOOLONG;
 	}
 	if (!realpath(full, real) || stat(real, &st)) {
 		e = errno;
-		snprintf(err, errlen, "--cgroup %s: %s: give a cgroup v2 directory such as "
-			 "/sys/fs/cgroup/system.slice/NAME.service", full, strerror(e));
+		snprintf(err, errlen,
+			 "--cgroup %s: %s: give a cgroup v2 directory such as "
+			 "/sys/fs/cgroup/system.slice/NAME.service",
+			 full, strerror(e));
 		return -e;
 	}
 	if (!S_ISDIR(st.st_mode) || !is_cgroup2(real)) {
-		snprintf(err, errlen, "--cgroup %s: not a cgroup v2 directory (cgroup v2 is "
-			 "mounted on %s)", full, mnt);
+		snprintf(err, errlen,
+			 "--cgroup %s: not a cgroup v2 directory (cgroup v2 is "
+			 "mounted on %s)",
+			 full, mnt);
 		return -ENOTDIR;
 	}
 	/* the id the kernel uses is the kernfs node id, which the cgroup's file

@@ -8,8 +8,8 @@
 #include <stdint.h>
 
 struct cgroup_sel {
-	uint64_t id;	   /* the cgroup's id: what bpf_get_current_cgroup_id returns */
-	char path[4096];   /* as /proc/PID/cgroup names it: "/system.slice/x.service" */
+	uint64_t id;	 /* the cgroup's id: what bpf_get_current_cgroup_id returns */
+	char path[4096]; /* as /proc/PID/cgroup names it: "/system.slice/x.service" */
 };
 
 /* PATH absolute, or relative to the cgroup v2 mount (/sys/fs/cgroup):

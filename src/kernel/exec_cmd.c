@@ -60,9 +60,10 @@ int exec_cmd_prepare(struct exec_cmd *c, char *const argv[], char *err, size_t e
 
 		ngroups = MAX_GROUPS;
 		if (!pw || getgrouplist(pw->pw_name, gid, groups, &ngroups) < 0) {
-			snprintf(err, errlen,
-				 "cannot look up the groups of SUDO_UID %u (the user sudo was run by)",
-				 (unsigned)uid);
+			snprintf(
+				err, errlen,
+				"cannot look up the groups of SUDO_UID %u (the user sudo was run by)",
+				(unsigned)uid);
 			return -ENOENT;
 		}
 		drop = true;

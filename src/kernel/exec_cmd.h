@@ -7,9 +7,9 @@
 #include <sys/types.h>
 
 struct exec_cmd {
-	pid_t pid;	/* the command, forked and waiting to exec; 0 none */
-	int go_fd;	/* write end: a byte lets it exec */
-	int err_fd;	/* read end: errno if its exec failed, EOF once it ran */
+	pid_t pid;  /* the command, forked and waiting to exec; 0 none */
+	int go_fd;  /* write end: a byte lets it exec */
+	int err_fd; /* read end: errno if its exec failed, EOF once it ran */
 };
 
 /* Fork the command, stopped before exec until exec_cmd_start. Under sudo

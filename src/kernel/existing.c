@@ -17,21 +17,23 @@
 #define MAX_SOCKS 65536
 
 /* Every state but TIME_WAIT (no owner, no future) and the request socks. */
-#define STATES_WANTED                                                                        \
-	((1u << TT_TCP_ESTABLISHED) | (1u << TT_TCP_SYN_SENT) | (1u << TT_TCP_SYN_RECV) |     \
-	 (1u << TT_TCP_FIN_WAIT1) | (1u << TT_TCP_FIN_WAIT2) | (1u << TT_TCP_CLOSE_WAIT) |   \
+#define STATES_WANTED                                                                      \
+	((1u << TT_TCP_ESTABLISHED) | (1u << TT_TCP_SYN_SENT) | (1u << TT_TCP_SYN_RECV) |  \
+	 (1u << TT_TCP_FIN_WAIT1) | (1u << TT_TCP_FIN_WAIT2) | (1u << TT_TCP_CLOSE_WAIT) | \
 	 (1u << TT_TCP_LAST_ACK) | (1u << TT_TCP_LISTEN) | (1u << TT_TCP_CLOSING))
 
-static int dump_family(int fd, uint8_t af, const struct env *env, struct existing_sock *out,
-		       int n, int max)
+static int dump_family(int fd, uint8_t af, const struct env *env, struct existing_sock *out, int n,
+		       int max)
 {
 	struct {
 		struct nlmsghdr nlh;
 		struct inet_diag_req_v2 req;
 	} msg = {
-		.nlh = { .nlmsg_len = sizeof(msg), .nlmsg_type = SOCK_DIAG_BY_FAMILY,
+		.nlh = { .nlmsg_len = sizeof(msg),
+			 .nlmsg_type = SOCK_DIAG_BY_FAMILY,
 			 .nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP },
-		.req = { .sdiag_family = af, .sdiag_protocol = IPPROTO_TCP,
+		.req = { .sdiag_family = af,
+			 .sdiag_protocol = IPPROTO_TCP,
 			 .idiag_states = STATES_WANTED },
 	};
 	struct sockaddr_nl sa = { .nl_family = AF_NETLINK };

@@ -98,17 +98,18 @@ static void register_drop_reasons(const struct btf *btf)
 	}
 }
 
-int loader_start(struct loader *l, const struct env *env, ring_buffer_sample_fn on_event,
-		 void *ctx, FILE *warn_out, char *err, size_t errlen)
+int loader_start(struct loader *l, const struct env *env, ring_buffer_sample_fn on_event, void *ctx,
+		 FILE *warn_out, char *err, size_t errlen)
 {
 	struct btf *btf = NULL;
 	int ret;
 
 	memset(l, 0, sizeof(*l));
 	if (access("/sys/kernel/btf/vmlinux", R_OK)) {
-		snprintf(err, errlen,
-			 "this kernel has no BTF (/sys/kernel/btf/vmlinux): tcptimeline needs Linux 5.8+ "
-			 "built with CONFIG_DEBUG_INFO_BTF=y");
+		snprintf(
+			err, errlen,
+			"this kernel has no BTF (/sys/kernel/btf/vmlinux): tcptimeline needs Linux 5.8+ "
+			"built with CONFIG_DEBUG_INFO_BTF=y");
 		return -ENOENT;
 	}
 	btf = btf__load_vmlinux_btf();
@@ -121,12 +122,14 @@ int loader_start(struct loader *l, const struct env *env, ring_buffer_sample_fn 
 	}
 	if (libbpf_probe_bpf_map_type(BPF_MAP_TYPE_RINGBUF, NULL) != 1) {
 		if (geteuid() != 0) {
-			snprintf(err, errlen,
-				 "permission denied: run as root (sudo tcptimeline ...) or with CAP_BPF and CAP_PERFMON");
+			snprintf(
+				err, errlen,
+				"permission denied: run as root (sudo tcptimeline ...) or with CAP_BPF and CAP_PERFMON");
 			ret = -EPERM;
 		} else {
-			snprintf(err, errlen,
-				 "this kernel has no BPF ring buffer: tcptimeline needs Linux 5.8 or newer");
+			snprintf(
+				err, errlen,
+				"this kernel has no BPF ring buffer: tcptimeline needs Linux 5.8 or newer");
 			ret = -EOPNOTSUPP;
 		}
 		goto cleanup;
@@ -171,9 +174,10 @@ int loader_start(struct loader *l, const struct env *env, ring_buffer_sample_fn 
 			continue;
 		}
 		if (!hooks[i].optional) {
-			snprintf(err, errlen,
-				 "kernel too old: tracepoint %s is missing (tcptimeline needs Linux 5.8+ with BTF)",
-				 hooks[i].tp);
+			snprintf(
+				err, errlen,
+				"kernel too old: tracepoint %s is missing (tcptimeline needs Linux 5.8+ with BTF)",
+				hooks[i].tp);
 			ret = -EOPNOTSUPP;
 			goto cleanup;
 		}
@@ -202,17 +206,20 @@ int loader_start(struct loader *l, const struct env *env, ring_buffer_sample_fn 
 	ret = tcptimeline_bpf__load(l->skel);
 	if (ret) {
 		if (ret == -EPERM || ret == -EACCES)
-			snprintf(err, errlen,
-				 "permission denied loading BPF programs: run as root (sudo) or with CAP_BPF and CAP_PERFMON");
+			snprintf(
+				err, errlen,
+				"permission denied loading BPF programs: run as root (sudo) or with CAP_BPF and CAP_PERFMON");
 		else
-			snprintf(err, errlen,
-				 "the kernel refused the BPF programs (%s): run with -v to see the verifier's log",
-				 strerror(-ret));
+			snprintf(
+				err, errlen,
+				"the kernel refused the BPF programs (%s): run with -v to see the verifier's log",
+				strerror(-ret));
 		goto cleanup;
 	}
 	ret = tcptimeline_bpf__attach(l->skel);
 	if (ret) {
-		snprintf(err, errlen, "cannot attach to the tracepoints (%s): run with -v for details",
+		snprintf(err, errlen,
+			 "cannot attach to the tracepoints (%s): run with -v for details",
 			 strerror(-ret));
 		goto cleanup;
 	}
@@ -240,8 +247,8 @@ int loader_read_counters(struct loader *l, uint64_t out[TT_CNT_MAX])
 
 	for (uint32_t i = 0; i < TT_CNT_MAX; i++) {
 		out[i] = 0;
-		if (bpf_map__lookup_elem(l->skel->maps.counters, &i, sizeof(i), vals,
-					 sizeof(vals), 0))
+		if (bpf_map__lookup_elem(l->skel->maps.counters, &i, sizeof(i), vals, sizeof(vals),
+					 0))
 			return -errno;
 		for (int c = 0; c < l->ncpus; c++)
 			out[i] += vals[c];

@@ -22,8 +22,8 @@ struct loader {
 /* Load and attach everything. On failure returns -errno and writes a
  * one-line explanation of what to do into err. Warnings (features this
  * kernel lacks) go to warn_out. */
-int loader_start(struct loader *l, const struct env *env, ring_buffer_sample_fn on_event,
-		 void *ctx, FILE *warn_out, char *err, size_t errlen);
+int loader_start(struct loader *l, const struct env *env, ring_buffer_sample_fn on_event, void *ctx,
+		 FILE *warn_out, char *err, size_t errlen);
 /* Sum of the per-CPU counters. */
 int loader_read_counters(struct loader *l, uint64_t out[TT_CNT_MAX]);
 /* Tell the kernel side who owns a listener found at start. */

@@ -99,11 +99,13 @@ static void type_str(const struct btf *btf, __u32 id, char *buf, size_t len)
 		return;
 	}
 	const char *name = btf__name_by_offset(btf, t->name_off);
-	const char *kind = btf_is_struct(t) ? "struct " : btf_is_union(t) ? "union " :
-			   btf_is_any_enum(t) ? "enum " : "";
+	const char *kind = btf_is_struct(t)   ? "struct " :
+			   btf_is_union(t)    ? "union " :
+			   btf_is_any_enum(t) ? "enum " :
+						"";
 
-	snprintf(buf, len, "%s%s%s%s%.*s", quals, kind, name && *name ? name : "?",
-		 ptrs ? " " : "", ptrs, "****************");
+	snprintf(buf, len, "%s%s%s%s%.*s", quals, kind, name && *name ? name : "?", ptrs ? " " : "",
+		 ptrs, "****************");
 }
 
 /* "(const struct sock *, int, int)": the tracepoint's own arguments, from the
@@ -122,7 +124,7 @@ static bool tracepoint_args(const struct btf *btf, const char *tp, char *buf, si
 	if (id <= 0)
 		return false;
 	t = btf__type_by_id(btf, id);
-	t = t ? btf__type_by_id(btf, t->type) : NULL;	 /* the pointer */
+	t = t ? btf__type_by_id(btf, t->type) : NULL; /* the pointer */
 	t = t && btf_is_ptr(t) ? btf__type_by_id(btf, t->type) : NULL;
 	if (!t || !btf_is_func_proto(t))
 		return true;
@@ -165,7 +167,8 @@ static void report_tracepoints(FILE *out, const struct btf *btf)
 			continue;
 		}
 		found = tracepoint_args(btf, sec, args, sizeof(args));
-		fprintf(out, "  %s: %s%s%s", sec, found ? "yes" : "missing", *args ? " " : "", args);
+		fprintf(out, "  %s: %s%s%s", sec, found ? "yes" : "missing", *args ? " " : "",
+			args);
 		for (size_t i = 0; found && i < sizeof(newer_args) / sizeof(newer_args[0]); i++) {
 			char sname[128];
 
@@ -204,16 +207,20 @@ int version_report(FILE *out, const char *btf_path)
 	if (btf)
 		fprintf(out, "BTF %s: yes (%u types)\n", path, btf__type_cnt(btf));
 	else
-		fprintf(out, "BTF %s: missing (%s): tcptimeline needs a kernel built with "
-			"CONFIG_DEBUG_INFO_BTF=y\n", path, strerror(err));
+		fprintf(out,
+			"BTF %s: missing (%s): tcptimeline needs a kernel built with "
+			"CONFIG_DEBUG_INFO_BTF=y\n",
+			path, strerror(err));
 
 	/* the ring buffer's struct is in BTF from 5.8 on; creating one needs root */
 	fprintf(out, "BPF ring buffer: %s",
 		!btf ? "unknown (no BTF)" :
-		btf__find_by_name_kind(btf, "bpf_ringbuf", BTF_KIND_STRUCT) > 0 ? "yes" : "no");
+		btf__find_by_name_kind(btf, "bpf_ringbuf", BTF_KIND_STRUCT) > 0 ? "yes" :
+										  "no");
 	if (geteuid() == 0)
 		fprintf(out, "; creating one: %s",
-			libbpf_probe_bpf_map_type(BPF_MAP_TYPE_RINGBUF, NULL) == 1 ? "works" : "fails");
+			libbpf_probe_bpf_map_type(BPF_MAP_TYPE_RINGBUF, NULL) == 1 ? "works" :
+										     "fails");
 	else
 		fprintf(out, "; creating one: not tried (needs root)");
 	fputc('\n', out);
@@ -228,13 +235,15 @@ int version_report(FILE *out, const char *btf_path)
 		fprintf(out, "keepalive timer: %s\n",
 			struct_has_member(btf, "inet_connection_sock", "icsk_keepalive_timer") ?
 				"inet_connection_sock.icsk_keepalive_timer" :
-			struct_has_member(btf, "sock", "sk_timer") ? "sock.sk_timer" : "unknown");
+			struct_has_member(btf, "sock", "sk_timer") ? "sock.sk_timer" :
+								     "unknown");
 		fprintf(out, "tcp_skb_cb.tcp_flags: %d byte(s)\n",
 			member_size(btf, "tcp_skb_cb", "tcp_flags"));
 		if (t)
 			fprintf(out, "enum sk_rst_reason: %d names\n", btf_vlen(t));
 		else
-			fprintf(out, "enum sk_rst_reason: missing (no reset reasons before 6.10)\n");
+			fprintf(out,
+				"enum sk_rst_reason: missing (no reset reasons before 6.10)\n");
 	}
 	btf__free(btf);
 	return 0;

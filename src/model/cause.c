@@ -138,18 +138,12 @@ const char *cause_name(enum tl_cause cause)
 const char *tl_kind_name(enum tl_kind kind)
 {
 	static const char *const names[] = {
-		[TL_STATE] = "state",
-		[TL_DATA] = "data",
-		[TL_RETRANSMIT] = "retransmit",
-		[TL_KA_PROBE] = "keepalive_probe",
-		[TL_KA_ACK] = "keepalive_ack",
-		[TL_RST] = "rst",
-		[TL_ERROR] = "error",
-		[TL_CLOSE] = "close",
-		[TL_EXISTING] = "existing",
-		[TL_LOST] = "lost",
-		[TL_TRUNCATED] = "truncated",
-		[TL_DROP] = "drop",
+		[TL_STATE] = "state",		[TL_DATA] = "data",
+		[TL_RETRANSMIT] = "retransmit", [TL_KA_PROBE] = "keepalive_probe",
+		[TL_KA_ACK] = "keepalive_ack",	[TL_RST] = "rst",
+		[TL_ERROR] = "error",		[TL_CLOSE] = "close",
+		[TL_EXISTING] = "existing",	[TL_LOST] = "lost",
+		[TL_TRUNCATED] = "truncated",	[TL_DROP] = "drop",
 	};
 
 	if ((unsigned)kind < sizeof(names) / sizeof(names[0]))

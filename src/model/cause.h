@@ -13,18 +13,18 @@ enum end_kind {
 	END_LOCAL_CLOSE, /* a task closed it (FIN out, or abort straight to CLOSE) */
 	END_FIN_IN,	 /* the peer's FIN came first */
 	END_RST_IN,
-	END_RST_OUT,	 /* a reset we sent, not from a task's close */
-	END_TIMEOUT,	 /* ETIMEDOUT reported */
+	END_RST_OUT, /* a reset we sent, not from a task's close */
+	END_TIMEOUT, /* ETIMEDOUT reported */
 };
 
 struct cause_facts {
 	enum end_kind first_end;
-	struct tl_task closer;	 /* the task behind END_LOCAL_CLOSE, if seen */
-	bool end_in_keepalive;	 /* the end happened inside the keepalive timer */
-	bool established;	 /* reached ESTABLISHED (or was found established) */
-	bool syn_sent;		 /* was in SYN_SENT when it ended */
-	bool rst_in;		 /* any reset received */
-	int32_t last_err;	 /* last error reported (errno), 0 none */
+	struct tl_task closer; /* the task behind END_LOCAL_CLOSE, if seen */
+	bool end_in_keepalive; /* the end happened inside the keepalive timer */
+	bool established;      /* reached ESTABLISHED (or was found established) */
+	bool syn_sent;	       /* was in SYN_SENT when it ended */
+	bool rst_in;	       /* any reset received */
+	int32_t last_err;      /* last error reported (errno), 0 none */
 	uint32_t ka_probes_out;
 };
 

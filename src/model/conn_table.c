@@ -13,7 +13,7 @@ struct conn_list {
 };
 
 /* Drops that matched no end yet, kept this long for a late 4-tuple. */
-#define PENDING_DROPS 64
+#define PENDING_DROPS	64
 #define PENDING_DROP_NS 3000000000ULL
 
 struct pending_drop {
@@ -690,7 +690,8 @@ static void pending_drops_for(struct conn_table *t, struct conn *c)
  */
 static bool processed_ack(const struct conn_table *t, const struct tt_drop *raw)
 {
-	const char *name = raw->reason == TT_DROP_REASON_NONE ? NULL : drop_reason_name(raw->reason);
+	const char *name = raw->reason == TT_DROP_REASON_NONE ? NULL :
+								drop_reason_name(raw->reason);
 	struct conn *c;
 
 	if (!name || strcmp(name, "NOT_SPECIFIED") || raw->bytes || (raw->flags & 0x07) ||
@@ -792,8 +793,8 @@ void conn_table_add_raw(struct conn_table *t, const struct tt_event *raw)
 		 * which takes the peer's FIN later. No error, no reset: aborts
 		 * (linger2 < 0 aside) reset or set sk_err. */
 		fw2_orphan_close = raw->new_state == TT_TCP_CLOSE &&
-				   raw->old_state == TT_TCP_FIN_WAIT2 && !fin_in &&
-				   !raw->sk_err && !c->rst_seen;
+				   raw->old_state == TT_TCP_FIN_WAIT2 && !fin_in && !raw->sk_err &&
+				   !c->rst_seen;
 		/* ... unless TCP_LINGER2 < 0 drops it there (tcp_done, no reset) */
 		ev.state.tw_fin_wait2 = fw2_orphan_close && !raw->linger2_neg;
 		ev.state.fin_wait2_dropped = fw2_orphan_close && raw->linger2_neg;
@@ -808,7 +809,8 @@ void conn_table_add_raw(struct conn_table *t, const struct tt_event *raw)
 		task_from(&ev.state.actor, raw);
 		if (raw->sk_err)
 			c->last_sk_err = raw->sk_err;
-		if (raw->new_state == TT_TCP_CLOSE && raw->sk_err && !t->opts.kernel_reports_errors) {
+		if (raw->new_state == TT_TCP_CLOSE && raw->sk_err &&
+		    !t->opts.kernel_reports_errors) {
 			struct tl_event err = { .kind = TL_ERROR, .ts_ns = raw->ts_ns };
 
 			err.error.err = (int32_t)raw->sk_err;

@@ -36,7 +36,7 @@ struct conn {
 	bool existing; /* open before tracing began */
 	bool closed;   /* the close event has been emitted */
 	bool destroyed;
-	bool rst_seen; /* a reset either way */
+	bool rst_seen;	     /* a reset either way */
 	enum tl_cause cause; /* once closed (cause_known) */
 	bool cause_known;    /* closed with a close event (not a lone reset) */
 	uint32_t seen;	     /* CONN_SAW_*: what happened, kept when events are cut */
@@ -45,12 +45,13 @@ struct conn {
 	struct cause_facts facts;
 	uint64_t bytes_in, bytes_out;
 	uint32_t retransmits, keepalives;
-	uint32_t drops;		 /* dropped segments matched to this end (a listener: for its queue) */
+	uint32_t drops; /* dropped segments matched to this end (a listener: for its queue) */
 	bool drops_checked;
 	/* the latest tt_rtt for this socket, for the state change it precedes */
 	uint8_t rtt_when;
-	uint32_t rtt_srtt_us, rtt_min_us;	 /* looked for in the unmatched drops once its 4-tuple was known */
-	uint32_t last_sk_err;	 /* the socket's error at its last state change */
+	uint32_t rtt_srtt_us,
+		rtt_min_us;   /* looked for in the unmatched drops once its 4-tuple was known */
+	uint32_t last_sk_err; /* the socket's error at its last state change */
 	uint32_t n_state_events;
 	/* every event of this connection, for diagrams drawn at close and for
 	 * the outcome filters: consecutive data records of one direction are
@@ -60,23 +61,23 @@ struct conn {
 	size_t n_events, cap_events;
 	uint64_t events_dropped; /* events of this connection not kept */
 	/* table links */
-	struct conn *hnext;	       /* hash chain by sk */
-	struct conn *prev, *next;      /* age order, oldest first */
+	struct conn *hnext;	  /* hash chain by sk */
+	struct conn *prev, *next; /* age order, oldest first */
 };
 
 /* conn.seen: what a connection went through (outcome filters) */
 #define CONN_SAW_RETRANSMIT (1u << 0) /* a retransmit, failed or not */
-#define CONN_SAW_RST (1u << 1)	      /* a reset, either way */
-#define CONN_SAW_ERROR (1u << 2)      /* an error reported to the application */
+#define CONN_SAW_RST	    (1u << 1) /* a reset, either way */
+#define CONN_SAW_ERROR	    (1u << 2) /* an error reported to the application */
 
 /* Receives every event, in order. */
 typedef void (*tl_sink_fn)(const struct tl_event *ev, const struct conn *c, void *ctx);
 
 struct conn_table_opts {
-	uint32_t max_open;	     /* connections followed at once */
-	uint32_t max_closed;	     /* closed ones kept for late events and pairing */
+	uint32_t max_open;	      /* connections followed at once */
+	uint32_t max_closed;	      /* closed ones kept for late events and pairing */
 	uint32_t max_events_per_conn; /* 0: do not keep events */
-	bool kernel_reports_errors;  /* false: infer `error` from sk_err at close (5.10) */
+	bool kernel_reports_errors;   /* false: infer `error` from sk_err at close (5.10) */
 	tl_sink_fn sink;
 	void *sink_ctx;
 	/* called when a connection closes, after its close event (ladders) */

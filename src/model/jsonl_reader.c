@@ -278,11 +278,11 @@ static bool parse_close(struct line_ctx *lc, struct tl_event *ev)
 		ev->close.by.exiting = true;
 		ev->close.by.exit_code = ev->close.cause == CAUSE_KILLED ?
 						 ev->close.signal :
-						 (ev->close.exit_code > 0 ? ev->close.exit_code : 0) << 8;
+						 (ev->close.exit_code > 0 ? ev->close.exit_code : 0)
+							 << 8;
 	}
 	d = json_object_get(lc->obj, "duration_ms");
-	if (!d || !json_is_number(d) || json_number_value(d) < 0 ||
-	    json_number_value(d) > 1e13)
+	if (!d || !json_is_number(d) || json_number_value(d) < 0 || json_number_value(d) > 1e13)
 		return bad(lc, "\"duration_ms\" is not a duration");
 	/* written rounded to the microsecond: read back to that microsecond */
 	ev->close.duration_ns = (uint64_t)(json_number_value(d) * 1000.0 + 0.5) * 1000;
@@ -458,8 +458,8 @@ enum jsonl_parse jsonl_parse_line(const char *line, size_t len, struct tl_event 
 	*time_us = INT64_MIN;
 	if (why_len)
 		why[0] = '\0';
-	for (i = 0; i < len && (line[i] == ' ' || line[i] == '\t' || line[i] == '\r' ||
-				line[i] == '\n');
+	for (i = 0;
+	     i < len && (line[i] == ' ' || line[i] == '\t' || line[i] == '\r' || line[i] == '\n');
 	     i++)
 		;
 	if (i == len)
@@ -475,8 +475,7 @@ enum jsonl_parse jsonl_parse_line(const char *line, size_t len, struct tl_event 
 	}
 	/* CLOCK_MONOTONIC: 2^62 ns is 146 years of uptime; the bound keeps
 	 * ts_ns plus the realtime offset inside 64 bits */
-	if (!get_str(&lc, "event", false, &kind) ||
-	    !get_int(&lc, "ts_ns", 0, 1LL << 62, &ts, NULL))
+	if (!get_str(&lc, "event", false, &kind) || !get_int(&lc, "ts_ns", 0, 1LL << 62, &ts, NULL))
 		goto out;
 	ev->ts_ns = (uint64_t)ts;
 	for (k = TL_STATE; k <= TL_DROP; k++)
@@ -546,7 +545,8 @@ int jsonl_read(FILE *in, const struct jsonl_reader_opts *o, struct jsonl_reader_
 				fprintf(o->err, "tcptimeline: %s:%llu: %s%s\n", name,
 					(unsigned long long)st->lines, why,
 					line[len ? len - 1 : 0] != '\n' && feof(in) ?
-						" (the recording ends in this line: cut short?)" : "");
+						" (the recording ends in this line: cut short?)" :
+						"");
 			continue;
 		}
 		if (r == JSONL_UNKNOWN)

@@ -26,10 +26,10 @@
 #define JSONL_MAX_NAMED 10
 
 enum jsonl_parse {
-	JSONL_EVENT = 0,   /* *ev filled */
-	JSONL_BLANK,	   /* an empty line: nothing */
-	JSONL_UNKNOWN,	   /* a well-formed event of a kind this build does not know */
-	JSONL_MALFORMED,   /* not JSON, not an object, a field missing or of the wrong type */
+	JSONL_EVENT = 0, /* *ev filled */
+	JSONL_BLANK,	 /* an empty line: nothing */
+	JSONL_UNKNOWN,	 /* a well-formed event of a kind this build does not know */
+	JSONL_MALFORMED, /* not JSON, not an object, a field missing or of the wrong type */
 };
 
 /*

@@ -14,16 +14,25 @@
 /* Handshakes on loopback take tens of µs, across an ocean hundreds of ms,
  * a lost SYN costs 1 s; durations run from a refused connect to days. */
 const uint64_t stats_hs_bounds_ns[STATS_HS_BUCKETS] = {
-	100000ULL,     250000ULL,     500000ULL,     1000000ULL,
-	2500000ULL,    5000000ULL,    10000000ULL,   25000000ULL,
-	50000000ULL,   100000000ULL,  250000000ULL,  500000000ULL,
+	100000ULL,     250000ULL,     500000ULL,     1000000ULL,     2500000ULL,   5000000ULL,
+	10000000ULL,   25000000ULL,   50000000ULL,   100000000ULL,   250000000ULL, 500000000ULL,
 	1000000000ULL, 2500000000ULL, 5000000000ULL, 10000000000ULL,
 };
 const uint64_t stats_dur_bounds_ns[STATS_DUR_BUCKETS] = {
-	1000000ULL,	       10000000ULL,	      100000000ULL,	    500000000ULL,
-	1000000000ULL,	       5000000000ULL,	      10000000000ULL,	    30000000000ULL,
-	60000000000ULL,	       300000000000ULL,	      900000000000ULL,	    3600000000000ULL,
-	14400000000ULL * 1000, 86400000000ULL * 1000,
+	1000000ULL,
+	10000000ULL,
+	100000000ULL,
+	500000000ULL,
+	1000000000ULL,
+	5000000000ULL,
+	10000000000ULL,
+	30000000000ULL,
+	60000000000ULL,
+	300000000000ULL,
+	900000000000ULL,
+	3600000000000ULL,
+	14400000000ULL * 1000,
+	86400000000ULL * 1000,
 };
 
 static bool bit(const uint64_t *bits, uint16_t p)
@@ -168,8 +177,8 @@ static uint32_t log_bucket(uint64_t ns)
 	uint32_t e, sub;
 
 	if (us < STATS_LOG_SUB)
-		return (uint32_t)us; /* exact below 8 µs */
-	e = 63 - (uint32_t)__builtin_clzll(us);	      /* 2^e <= us < 2^(e+1), e >= 3 */
+		return (uint32_t)us;				 /* exact below 8 µs */
+	e = 63 - (uint32_t)__builtin_clzll(us);			 /* 2^e <= us < 2^(e+1), e >= 3 */
 	sub = (uint32_t)((us >> (e - 3)) & (STATS_LOG_SUB - 1)); /* the next three bits */
 	e = (e - 2) * STATS_LOG_SUB + sub;
 	return e < STATS_LOG_BUCKETS ? e : STATS_LOG_BUCKETS - 1;
@@ -292,8 +301,8 @@ void stats_event(struct stats *s, const struct tl_event *ev, const struct conn *
 	}
 	if (!c)
 		return;
-	if (c->role == CONN_ROLE_LISTENER || (ev->kind == TL_EXISTING &&
-					      ev->existing.state == TT_TCP_LISTEN)) {
+	if (c->role == CONN_ROLE_LISTENER ||
+	    (ev->kind == TL_EXISTING && ev->existing.state == TT_TCP_LISTEN)) {
 		/* a listener is not a connection: it only tells which end the
 		 * sockets on its port are */
 		s->listening[c->ep.lport >> 6] |= 1ULL << (c->ep.lport & 63);
@@ -310,7 +319,8 @@ void stats_event(struct stats *s, const struct tl_event *ev, const struct conn *
 		 * SYN in to the final ACK in. */
 		if (ev->state.new_state == TT_TCP_ESTABLISHED && !c->existing &&
 		    (ev->state.old_state == TT_TCP_SYN_SENT ||
-		     ev->state.old_state == TT_TCP_SYN_RECV) && ev->ts_ns >= c->first_ts)
+		     ev->state.old_state == TT_TCP_SYN_RECV) &&
+		    ev->ts_ns >= c->first_ts)
 			handshake_ns = ev->ts_ns - c->first_ts;
 	}
 	/* a connection's first event counts towards its port's label */
@@ -322,8 +332,8 @@ void stats_event(struct stats *s, const struct tl_event *ev, const struct conn *
 	if (opened)
 		s->cells[pi][ci].opened++;
 	if (ev->kind == TL_CLOSE)
-		s->cells[pi][ci].closed[ev->close.cause < STATS_N_CAUSES ? ev->close.cause
-									  : CAUSE_UNKNOWN]++;
+		s->cells[pi][ci].closed[ev->close.cause < STATS_N_CAUSES ? ev->close.cause :
+									   CAUSE_UNKNOWN]++;
 }
 
 static void hist_sum(struct stats_hist *to, const struct stats_hist *from)

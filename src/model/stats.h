@@ -15,25 +15,25 @@
 #include "conn_table.h"
 #include "timeline.h"
 
-#define STATS_MAX_PORTS 16	/* ports with their own label; the rest are "other" */
-#define STATS_MAX_COMMS 16	/* process names with their own label; the rest "[other]" */
+#define STATS_MAX_PORTS 16 /* ports with their own label; the rest are "other" */
+#define STATS_MAX_COMMS 16 /* process names with their own label; the rest "[other]" */
 /* Without -P, a port (or a process name) gets its own label once it has
  * carried this many connections: a port scan or a burst of one-off
  * connections cannot use the labels up. Ports given with -P get theirs at
  * once. */
-#define STATS_PROMOTE_AFTER 4
+#define STATS_PROMOTE_AFTER   4
 #define STATS_COMM_CANDIDATES 256 /* process names counted towards a label */
-#define STATS_MAX_REASONS 32	/* distinct reset reasons per port row and direction */
-#define STATS_MAX_ERRORS 16	/* distinct errnos per port row */
+#define STATS_MAX_REASONS     32  /* distinct reset reasons per port row and direction */
+#define STATS_MAX_ERRORS      16  /* distinct errnos per port row */
 
-#define STATS_N_CAUSES (CAUSE_SYN_TIMEOUT + 1)
+#define STATS_N_CAUSES	      (CAUSE_SYN_TIMEOUT + 1)
 
 /* Prometheus bucket bounds, in ns (le="0.0001" ...), and the fine log2
  * buckets the summary's percentiles come from (8 per power of two of µs:
  * within 9%). */
-#define STATS_HS_BUCKETS 16
+#define STATS_HS_BUCKETS  16
 #define STATS_DUR_BUCKETS 14
-#define STATS_LOG_SUB 8
+#define STATS_LOG_SUB	  8
 #define STATS_LOG_BUCKETS (42 * STATS_LOG_SUB)
 extern const uint64_t stats_hs_bounds_ns[STATS_HS_BUCKETS];
 extern const uint64_t stats_dur_bounds_ns[STATS_DUR_BUCKETS];
@@ -55,10 +55,10 @@ struct stats_row {
 	bool used;
 	uint64_t opened;
 	uint64_t closed[STATS_N_CAUSES];
-	uint64_t resets[2];		 /* by enum tt_dir */
+	uint64_t resets[2];			       /* by enum tt_dir */
 	struct stats_kv reasons[2][STATS_MAX_REASONS]; /* key: kernel reason, TT_RST_REASON_NONE */
 	uint32_t n_reasons[2];
-	uint64_t reasons_other[2];	 /* resets whose reason did not fit */
+	uint64_t reasons_other[2]; /* resets whose reason did not fit */
 	uint64_t retransmits;
 	uint64_t ka_probes[2];
 	struct stats_kv errors[STATS_MAX_ERRORS]; /* key: errno */
@@ -92,11 +92,11 @@ struct stats_comm_cache {
 };
 
 struct stats {
-	bool ports_given;		/* -P: only these ports get labels, at once */
-	uint64_t port_wanted[1024];	/* the -P set, one bit per port */
-	uint8_t port_slot[65536];	/* 0: none, else index + 1 */
-	uint8_t port_seen[65536];	/* connections counted towards a label, saturating */
-	uint64_t listening[1024];	/* ports seen in LISTEN: tells the end of unknown sockets */
+	bool ports_given;	    /* -P: only these ports get labels, at once */
+	uint64_t port_wanted[1024]; /* the -P set, one bit per port */
+	uint8_t port_slot[65536];   /* 0: none, else index + 1 */
+	uint8_t port_seen[65536];   /* connections counted towards a label, saturating */
+	uint64_t listening[1024];   /* ports seen in LISTEN: tells the end of unknown sockets */
 	uint16_t ports[STATS_MAX_PORTS];
 	uint32_t n_ports;
 	char comms[STATS_MAX_COMMS][TT_COMM_LEN];
@@ -108,11 +108,11 @@ struct stats {
 	struct stats_row comm_rows[STATS_MAX_COMMS + 2]; /* + [other], [unknown] */
 	struct stats_cell cells[STATS_MAX_PORTS + 1][STATS_MAX_COMMS + 2];
 	uint64_t lost;
-	uint64_t tracked;		/* sockets followed now (set by the caller) */
-	uint64_t events;		/* every event folded in */
+	uint64_t tracked; /* sockets followed now (set by the caller) */
+	uint64_t events;  /* every event folded in */
 };
 
-#define STATS_COMM_OTHER STATS_MAX_COMMS
+#define STATS_COMM_OTHER   STATS_MAX_COMMS
 #define STATS_COMM_UNKNOWN (STATS_MAX_COMMS + 1)
 
 /* ports: the -P set (1024 words, one bit per port) or NULL for none. */

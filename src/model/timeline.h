@@ -64,10 +64,10 @@ struct tl_task {
 
 struct tl_event {
 	enum tl_kind kind;
-	uint64_t ts_ns;	 /* CLOCK_MONOTONIC */
-	uint64_t conn;	 /* connection id; 0: none (lost) */
+	uint64_t ts_ns; /* CLOCK_MONOTONIC */
+	uint64_t conn;	/* connection id; 0: none (lost) */
 	struct tl_endpoints ep;
-	uint32_t pid;	 /* the socket's owner; 0 unknown */
+	uint32_t pid; /* the socket's owner; 0 unknown */
 	char comm[TT_COMM_LEN];
 	union {
 		struct {
@@ -107,7 +107,7 @@ struct tl_event {
 		struct {
 			uint8_t dir;
 			uint64_t rtt_ns; /* 0 unknown */
-			bool inferred;	 /* from socket fields at a later event (not seen arriving) */
+			bool inferred; /* from socket fields at a later event (not seen arriving) */
 		} ka_ack;
 		struct {
 			uint8_t dir;

@@ -28,18 +28,18 @@
 /* a receiver may record a segment a little before its sender does (the
  * sender's record is written after the send returns) */
 #define MATCH_BEFORE_NS 100000000ULL
-#define MATCH_AFTER_NS 2000000000ULL
+#define MATCH_AFTER_NS	2000000000ULL
 
 /* one segment as one end saw it */
 struct ladder_obs {
 	uint64_t ts;
-	int col;	  /* the end that saw it: 0 client (left), 1 server (right) */
-	bool sent;	  /* it sent it; otherwise it received it */
+	int col;   /* the end that saw it: 0 client (left), 1 server (right) */
+	bool sent; /* it sent it; otherwise it received it */
 	enum ladder_seg kind;
 	const char *label; /* LADDER_SEG_CTRL: "SYN", "FIN,ACK", ... */
-	size_t ev;	  /* index into the end's events */
-	int sub;	  /* 0 received, 1 sent, for a state change that does both */
-	uint64_t bytes;	  /* LADDER_SEG_DATA */
+	size_t ev;	   /* index into the end's events */
+	int sub;	   /* 0 received, 1 sent, for a state change that does both */
+	uint64_t bytes;	   /* LADDER_SEG_DATA */
 	uint32_t segs;
 	uint64_t off;	  /* LADDER_SEG_DATA: offset of the first byte in its direction */
 	int row;	  /* the row drawing it; -1 none yet, ROW_SUPPRESSED */
@@ -208,7 +208,8 @@ static void observe(struct ladder *l, int col)
 				"KEEPALIVE", 0);
 			break;
 		case TL_KA_ACK:
-			obs_add(l, col, i, e, e->ka_ack.dir == TT_DIR_OUT, LADDER_SEG_KA_ACK, "ACK", 0);
+			obs_add(l, col, i, e, e->ka_ack.dir == TT_DIR_OUT, LADDER_SEG_KA_ACK, "ACK",
+				0);
 			break;
 		case TL_RST:
 			obs_add(l, col, i, e, e->rst.dir == TT_DIR_OUT, LADDER_SEG_RST, "RST", 0);
@@ -354,8 +355,8 @@ static void data_arrows(struct ladder *l, int from)
 		for (size_t j = 0; j < l->n_obs; j++) {
 			struct ladder_obs *q = &l->obs[j];
 
-			if (q->kind == LADDER_SEG_DATA && q->col == to && !q->sent && q->off <= o->off &&
-			    o->off < q->off + q->bytes) {
+			if (q->kind == LADDER_SEG_DATA && q->col == to && !q->sent &&
+			    q->off <= o->off && o->off < q->off + q->bytes) {
 				if (q->off == o->off)
 					row_earlier(r, q);
 				q->row = o->row;
@@ -368,8 +369,8 @@ static void data_arrows(struct ladder *l, int from)
 		for (size_t j = 0; j < l->n_obs; j++) {
 			struct ladder_obs *q = &l->obs[j];
 
-			if (q->kind == LADDER_SEG_DATA && q->col == to && !q->sent && q->row == -1 &&
-			    q->off > o->off && q->off < o->off + o->bytes)
+			if (q->kind == LADDER_SEG_DATA && q->col == to && !q->sent &&
+			    q->row == -1 && q->off > o->off && q->off < o->off + o->bytes)
 				q->row = o->row;
 		}
 	}
@@ -752,7 +753,8 @@ static void notes_state(struct ladder *l, int col, size_t i, bool rst_in_seen)
 	}
 	if (e->state.fin_wait2_dropped) {
 		snprintf(buf, sizeof(buf),
-			 "%s socket dropped in FIN_WAIT2 (TCP_LINGER2 < 0): no TIME_WAIT", ladder_role[col]);
+			 "%s socket dropped in FIN_WAIT2 (TCP_LINGER2 < 0): no TIME_WAIT",
+			 ladder_role[col]);
 		note_event(l, col, i, 1, buf);
 	}
 	/* a task closing: close(), shutdown(), exit or a fatal signal */
@@ -867,13 +869,14 @@ static void notes_end(struct ladder *l, int col)
 				char why[48];
 
 				ladder_close_text(e, why, sizeof(why));
-				snprintf(buf, sizeof(buf), "%s gives up: %s", ladder_role[col], why);
+				snprintf(buf, sizeof(buf), "%s gives up: %s", ladder_role[col],
+					 why);
 				note_row(l, col, e, i, buf);
 			}
 			break;
 		case TL_EXISTING:
-			snprintf(buf, sizeof(buf), "%s already %s when tracing began", ladder_role[col],
-				 tcp_state_name(e->existing.state));
+			snprintf(buf, sizeof(buf), "%s already %s when tracing began",
+				 ladder_role[col], tcp_state_name(e->existing.state));
 			note_row(l, col, e, i, buf);
 			break;
 		case TL_RETRANSMIT:
@@ -922,11 +925,14 @@ static void notes_rows(struct ladder *l)
 			note_add(r->note, buf);
 		} else if (r->dropped) {
 			const char *name = r->drop_reason == TT_DROP_REASON_NONE ?
-						   NULL : drop_reason_name(r->drop_reason);
+						   NULL :
+						   drop_reason_name(r->drop_reason);
 			const char *words = drop_reason_words(name);
 
 			snprintf(buf, sizeof(buf), "dropped: %s",
-				 words ? words : name ? name : "reason unknown");
+				 words ? words :
+				 name  ? name :
+					 "reason unknown");
 			note_add(r->note, buf);
 		} else if (r->seg == LADDER_SEG_RST && r->rst_reason != TT_RST_REASON_NONE) {
 			const char *name = rst_reason_name(r->rst_reason);
@@ -976,9 +982,9 @@ static void fold_data(struct ladder *l)
 	for (size_t i = 0; i < l->n_rows; i++) {
 		struct ladder_row *r = &l->rows[i];
 
-		if (prev && r->kind == LADDER_ROW_ARROW && r->seg == LADDER_SEG_DATA && prev->seg == LADDER_SEG_DATA &&
-		    prev->kind == LADDER_ROW_ARROW && prev->from == r->from && !r->note[0] &&
-		    !r->not_kept) {
+		if (prev && r->kind == LADDER_ROW_ARROW && r->seg == LADDER_SEG_DATA &&
+		    prev->seg == LADDER_SEG_DATA && prev->kind == LADDER_ROW_ARROW &&
+		    prev->from == r->from && !r->note[0] && !r->not_kept) {
 			prev->bytes += r->bytes;
 			prev->segs += r->segs;
 			r->dead = true;
@@ -1083,9 +1089,9 @@ static void endpoints(struct ladder *l)
 	}
 }
 
-#define item(l, ...)                                                                               \
-	((l)->n_summary < LADDER_SUMMARY_MAX ?                                                     \
-		 snprintf((l)->summary[(l)->n_summary++], LADDER_TEXT_MAX, __VA_ARGS__) :          \
+#define item(l, ...)                                                                      \
+	((l)->n_summary < LADDER_SUMMARY_MAX ?                                            \
+		 snprintf((l)->summary[(l)->n_summary++], LADDER_TEXT_MAX, __VA_ARGS__) : \
 		 0)
 
 /* "812 us", "50.1 ms" */
@@ -1224,12 +1230,14 @@ static void summary(struct ladder *l)
 		} else if (conn_stateless(c)) {
 			snprintf(l->fate[col], LADDER_TEXT_MAX, "no socket, the kernel answered");
 		} else {
-			snprintf(l->fate[col], LADDER_TEXT_MAX, "still %s", tcp_state_name(c->state));
+			snprintf(l->fate[col], LADDER_TEXT_MAX, "still %s",
+				 tcp_state_name(c->state));
 		}
 		summary_fate(l, col);
 		summary_latency(l, col);
 		if (c->events_dropped)
-			item(l, "%" PRIu64 " %s events not kept", c->events_dropped, ladder_role[col]);
+			item(l, "%" PRIu64 " %s events not kept", c->events_dropped,
+			     ladder_role[col]);
 	}
 }
 

@@ -14,20 +14,20 @@
 #include <stdint.h>
 #include "conn_table.h"
 
-#define LADDER_IDLE_NS 2000000000ULL /* gaps longer than this (and 10% of the whole) are folded */
-#define LADDER_NOTE_MAX 200
-#define LADDER_TEXT_MAX 160 /* an endpoint, a summary item */
+#define LADDER_IDLE_NS	   2000000000ULL /* gaps longer than this (and 10% of the whole) are folded */
+#define LADDER_NOTE_MAX	   200
+#define LADDER_TEXT_MAX	   160 /* an endpoint, a summary item */
 #define LADDER_SUMMARY_MAX 12
 
 /* what a segment is, which is also how it is coloured */
 enum ladder_seg {
-	LADDER_SEG_CTRL,     /* handshake and teardown: SYN, FIN, ACK, ... */
+	LADDER_SEG_CTRL, /* handshake and teardown: SYN, FIN, ACK, ... */
 	LADDER_SEG_DATA,
 	LADDER_SEG_KA_PROBE,
 	LADDER_SEG_KA_ACK,
 	LADDER_SEG_RST,
 	LADDER_SEG_RETRANS,
-	LADDER_SEG_DROP,     /* a segment the kernel dropped, with no row of its own sender's */
+	LADDER_SEG_DROP, /* a segment the kernel dropped, with no row of its own sender's */
 };
 
 enum ladder_row_kind { LADDER_ROW_ARROW, LADDER_ROW_NOTE };
@@ -43,14 +43,14 @@ struct ladder_row {
 	 * when none */
 	uint64_t not_kept;
 	int not_kept_col;
-	int from;	  /* ROW_ARROW: the sender's column (0 client, 1 server); ROW_NOTE: whose note */
+	int from; /* ROW_ARROW: the sender's column (0 client, 1 server); ROW_NOTE: whose note */
 	enum ladder_seg seg;
-	char label[32];	  /* ROW_ARROW: "SYN", "FIN,ACK", "DATA", "KEEPALIVE", ... */
+	char label[32]; /* ROW_ARROW: "SYN", "FIN,ACK", "DATA", "KEEPALIVE", ... */
 	uint64_t bytes, rtt_ns;
 	bool inferred; /* LADDER_SEG_KA_ACK: read from the socket later, not seen arriving */
 	uint32_t segs;
-	int32_t err;	  /* LADDER_SEG_RETRANS: failed with this */
-	uint32_t rcount;  /* LADDER_SEG_RETRANS: nth retransmit */
+	int32_t err;	 /* LADDER_SEG_RETRANS: failed with this */
+	uint32_t rcount; /* LADDER_SEG_RETRANS: nth retransmit */
 	uint32_t rst_reason;
 	/* the segment never arrived: the kernel dropped it (drawn stopping
 	 * short, "SYN ----x"); drop_reason: enum skb_drop_reason or
@@ -71,7 +71,7 @@ struct ladder_obs;
 struct ladder {
 	const struct conn *end[2]; /* by column; NULL: not on this host */
 	bool paired;
-	uint64_t t0, t1; /* first and last event of either end */
+	uint64_t t0, t1;	 /* first and last event of either end */
 	struct ladder_row *rows; /* in time order, folded rows removed */
 	size_t n_rows;
 	/* events not kept after the last row, by end (a cut with nothing

@@ -21,8 +21,7 @@ struct ladder_queue {
 	size_t drawn_next;
 };
 
-struct ladder_queue *ladder_queue_new(const struct conn_table *t,
-				      const struct ladder_queue_opts *o)
+struct ladder_queue *ladder_queue_new(const struct conn_table *t, const struct ladder_queue_opts *o)
 {
 	struct ladder_queue *q = calloc(1, sizeof(*q));
 

@@ -19,16 +19,16 @@
 #include "text.h"
 
 /* geometry (px): time at the left, lifelines, notes at the right */
-#define SVG_W 960
-#define TIME_X 12
-#define LEFT_X 200
-#define RIGHT_X 520
-#define NOTE_X 544
+#define SVG_W	   960
+#define TIME_X	   12
+#define LEFT_X	   200
+#define RIGHT_X	   520
+#define NOTE_X	   544
 #define NOTE_CHARS 60 /* a note line: ~410 px of 12 px sans */
-#define TOP_Y 58      /* first row */
-#define ROW_H 30
-#define LINE_H 15     /* each further line of a note */
-#define IDLE_H 30
+#define TOP_Y	   58 /* first row */
+#define ROW_H	   30
+#define LINE_H	   15 /* each further line of a note */
+#define IDLE_H	   30
 
 enum kind { K_HANDSHAKE, K_TEARDOWN, K_DATA, K_KEEPALIVE, K_RESET, K_RETRANSMIT, K_DROP, K_N };
 
@@ -46,8 +46,8 @@ static const struct {
 	[K_DROP] = { "drop", "#616161", "a retransmit that failed: never left (✕)" },
 };
 
-#define NOTE_COLOR "#37474f"
-#define DIM_COLOR "#757575"
+#define NOTE_COLOR     "#37474f"
+#define DIM_COLOR      "#757575"
 #define LIFELINE_COLOR "#b0bec5"
 
 struct entry {
@@ -159,8 +159,7 @@ static int note_lines(const struct ladder_row *r, char *buf, size_t len, const c
 	return wrap(buf, MAX_NOTE_LINES, starts, lens);
 }
 
-static void put_note(FILE *f, int y, int n, const char **starts, const int *lens,
-		     const char *color)
+static void put_note(FILE *f, int y, int n, const char **starts, const int *lens, const char *color)
 {
 	if (!n)
 		return;
@@ -194,8 +193,9 @@ static void arrow(FILE *f, const struct ladder_row *r, enum kind k, int y)
 			"<path d=\"M%d %dl10 10m0 -10l-10 10\" stroke=\"%s\" stroke-width=\"2\"/>",
 			mid - 5, y - 5, c);
 	} else {
-		fprintf(f, "<line x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\" stroke=\"%s\" "
-			   "stroke-width=\"2\"%s/>",
+		fprintf(f,
+			"<line x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\" stroke=\"%s\" "
+			"stroke-width=\"2\"%s/>",
 			from, y, tip - dir * 8, y, c,
 			k == K_RETRANSMIT ? " stroke-dasharray=\"6 4\"" : "");
 		fprintf(f, "<path d=\"M%d %dl%d -5v10z\" fill=\"%s\"/>", tip, y, -dir * 10, c);
@@ -214,8 +214,9 @@ static void idle_band(FILE *f, uint64_t idle_ns, int y)
 
 	snprintf(text, sizeof(text), "… %.1f s idle …", (double)idle_ns / 1e9);
 	/* the lifelines broken by the gap */
-	fprintf(f, "<g class=\"idle\"><rect x=\"%d\" y=\"%d\" width=\"%d\" height=\"%d\" "
-		   "fill=\"#ffffff\"/>",
+	fprintf(f,
+		"<g class=\"idle\"><rect x=\"%d\" y=\"%d\" width=\"%d\" height=\"%d\" "
+		"fill=\"#ffffff\"/>",
 		LEFT_X - 12, y + 6, RIGHT_X - LEFT_X + 24, IDLE_H - 12);
 	for (int x = LEFT_X; x <= RIGHT_X; x += RIGHT_X - LEFT_X)
 		fprintf(f,
@@ -232,8 +233,9 @@ static void idle_band(FILE *f, uint64_t idle_ns, int y)
 
 static void put_time(FILE *f, uint64_t off, int y)
 {
-	fprintf(f, "<text x=\"%d\" y=\"%d\" fill=\"%s\" font-family=\"DejaVu Sans Mono, monospace\" "
-		   "font-size=\"11\">%.6f</text>\n",
+	fprintf(f,
+		"<text x=\"%d\" y=\"%d\" fill=\"%s\" font-family=\"DejaVu Sans Mono, monospace\" "
+		"font-size=\"11\">%.6f</text>\n",
 		TIME_X, y + 4, DIM_COLOR, (double)off / 1e9);
 }
 
@@ -290,7 +292,8 @@ static void svg(FILE *f, const struct ladder *l, size_t n)
 		fprintf(f,
 			"<line x1=\"%d\" y1=\"34\" x2=\"%d\" y2=\"%d\" stroke=\"%s\" "
 			"stroke-width=\"3\"%s/>\n",
-			x, x, h - 8, LIFELINE_COLOR, l->end[col] ? "" : " stroke-dasharray=\"2 4\"");
+			x, x, h - 8, LIFELINE_COLOR,
+			l->end[col] ? "" : " stroke-dasharray=\"2 4\"");
 	}
 	for (size_t i = 0; i < rows_drawn(l); i++) {
 		const struct ladder_row *r = &l->rows[i];
@@ -323,8 +326,8 @@ static void svg(FILE *f, const struct ladder *l, size_t n)
 		fprintf(f,
 			"<text x=\"%d\" y=\"%d\" text-anchor=\"middle\" fill=\"%s\" "
 			"font-weight=\"bold\">… %zu more rows not drawn (a ladder keeps %d) …</text>\n",
-			(LEFT_X + RIGHT_X) / 2, y + 4, kinds[K_RESET].color, l->n_rows - rows_drawn(l),
-			HTML_MAX_ROWS);
+			(LEFT_X + RIGHT_X) / 2, y + 4, kinds[K_RESET].color,
+			l->n_rows - rows_drawn(l), HTML_MAX_ROWS);
 	}
 	fputs("</svg>\n", f);
 }
@@ -352,7 +355,8 @@ static void index_row(FILE *f, const struct ladder *l, size_t n)
 
 static void section(FILE *f, const struct ladder *l, size_t n)
 {
-	fprintf(f, "<section class=\"conn\" id=\"ladder-%zu\">\n<h2><a href=\"#ladder-%zu\">%zu</a> ",
+	fprintf(f,
+		"<section class=\"conn\" id=\"ladder-%zu\">\n<h2><a href=\"#ladder-%zu\">%zu</a> ",
 		n, n, n);
 	esc(f, l->endpoint[0]);
 	fputs(" <span class=\"both\">⇄</span> ", f);

@@ -17,7 +17,7 @@
 #include "conn_table.h"
 
 #define HTML_MAX_LADDERS 1000
-#define HTML_MAX_ROWS 2000
+#define HTML_MAX_ROWS	 2000
 
 struct html_page;
 

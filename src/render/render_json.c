@@ -17,7 +17,7 @@
 #include "render.h"
 
 /* ,"key": (k is a string literal: its length is known when compiling) */
-#define key(b, k) jb_mem((b), ",\"" k "\":", sizeof(",\"" k "\":") - 1)
+#define key(b, k)    jb_mem((b), ",\"" k "\":", sizeof(",\"" k "\":") - 1)
 #define jb_lit(b, s) jb_mem((b), s, sizeof(s) - 1)
 
 static void string_or_null(struct jbuf *b, const char *s)
@@ -38,7 +38,7 @@ static void name_value(struct jbuf *b, const char *s)
 }
 #define name_field(b, k, s) (key(b, k), name_value((b), (s)))
 
-#define u64_field(b, k, v) (key(b, k), jb_u64((b), (v)))
+#define u64_field(b, k, v)  (key(b, k), jb_u64((b), (v)))
 
 /* ,"key":N, or null for TT_RTT_NONE (k with its comma and colon) */
 static void us_or_null_(struct jbuf *b, const char *k, size_t klen, uint32_t us)
@@ -193,8 +193,9 @@ void render_json(FILE *f, const struct tl_event *ev, const struct render_opts *o
 		jb_str(&b, ev->retrans.syn ? "true" : "false");
 		u64_field(&b, "count", ev->retrans.count);
 		if (ev->retrans.err)
-			str_or_null(&b, "failed", errno_name(-ev->retrans.err) ?
-							  errno_name(-ev->retrans.err) : "error");
+			str_or_null(&b, "failed",
+				    errno_name(-ev->retrans.err) ? errno_name(-ev->retrans.err) :
+								   "error");
 		break;
 	case TL_KA_PROBE:
 		name_field(&b, "dir", dir_name(ev->ka_probe.dir));
@@ -215,8 +216,9 @@ void render_json(FILE *f, const struct tl_event *ev, const struct render_opts *o
 		break;
 	case TL_RST:
 		name_field(&b, "dir", dir_name(ev->rst.dir));
-		str_or_null(&b, "reason", ev->rst.reason == TT_RST_REASON_NONE ?
-						  NULL : rst_reason_name(ev->rst.reason));
+		str_or_null(&b, "reason",
+			    ev->rst.reason == TT_RST_REASON_NONE ? NULL :
+								   rst_reason_name(ev->rst.reason));
 		/* extension: the task that sent it (an abort in close()) */
 		actor_fields(&b, &ev->rst.actor);
 		break;
@@ -249,8 +251,10 @@ void render_json(FILE *f, const struct tl_event *ev, const struct render_opts *o
 		break;
 	case TL_DROP:
 		name_field(&b, "dir", dir_name(ev->drop.dir));
-		str_or_null(&b, "reason", ev->drop.reason == TT_DROP_REASON_NONE ?
-						  NULL : drop_reason_name(ev->drop.reason));
+		str_or_null(&b, "reason",
+			    ev->drop.reason == TT_DROP_REASON_NONE ?
+				    NULL :
+				    drop_reason_name(ev->drop.reason));
 		name_field(&b, "flags", tcp_flags_name(ev->drop.flags));
 		u64_field(&b, "bytes", ev->drop.bytes);
 		if (ev->drop.listener) {

@@ -134,7 +134,6 @@ static void draw_row(FILE *f, const struct geom *g, const struct ladder_row *r, 
 		fputc('\n', f);
 }
 
-
 static void header(FILE *f, const struct ladder *l, const struct geom *g,
 		   const struct render_opts *o)
 {
@@ -187,8 +186,7 @@ static void not_kept_line(FILE *f, const struct geom *g, uint64_t n, int col,
 		LABEL_W + 1 + (int)strlen(text), text, o->color ? C_RESET : "");
 }
 
-void render_ladder(FILE *f, const struct conn *a, const struct conn *b,
-		   const struct render_opts *o)
+void render_ladder(FILE *f, const struct conn *a, const struct conn *b, const struct render_opts *o)
 {
 	struct ladder l;
 	struct geom g = { .time_w = 8 };
@@ -237,7 +235,8 @@ void render_ladder_late(FILE *f, const struct conn *c, const struct render_opts 
 	endpoint_format(c->ep.family, c->ep.laddr, c->ep.lport, ep, sizeof(ep));
 	if (c->pid)
 		text_sanitize(c->comm, TT_COMM_LEN, comm, sizeof(comm));
-	fprintf(f, "%s#%" PRIu64 " %s (%s %u) closed after %.6f s, after its diagram was drawn: "
+	fprintf(f,
+		"%s#%" PRIu64 " %s (%s %u) closed after %.6f s, after its diagram was drawn: "
 		"%s [%s]%s\n\n",
 		o->color ? C_BOLD : "", c->id, ep, comm, c->pid,
 		(double)(c->last_ts - c->first_ts) / 1e9, why,

@@ -13,7 +13,7 @@
 #include "ladder_model.h"
 #include "render.h"
 
-#define LADDER_WIDTH 100	    /* no line is wider than this (in characters) */
+#define LADDER_WIDTH 100 /* no line is wider than this (in characters) */
 
 /*
  * Draw a connection. b: the other end of the same connection when it is on

@@ -92,9 +92,9 @@ static void family(FILE *f, const char *name, const char *type, const char *help
 }
 
 /* Rows in label order: the labelled ports, then "other". */
-#define for_port_rows(s, i, r)                                                   \
-	for (uint32_t i = 0; i <= STATS_MAX_PORTS; i++)                               \
-		if (i < (s)->n_ports || i == STATS_OTHER)                                  \
+#define for_port_rows(s, i, r)                            \
+	for (uint32_t i = 0; i <= STATS_MAX_PORTS; i++)   \
+		if (i < (s)->n_ports || i == STATS_OTHER) \
 			for (const struct stats_row *r = &(s)->port_rows[i]; r && r->used; r = NULL)
 
 static void port_label(FILE *f, const struct stats *s, uint32_t i)
@@ -134,7 +134,8 @@ static void histogram(FILE *f, const struct stats *s, const char *name, bool han
 	const uint64_t *bounds = handshake ? stats_hs_bounds_ns : stats_dur_bounds_ns;
 	uint32_t nb = handshake ? STATS_HS_BUCKETS : STATS_DUR_BUCKETS;
 
-	for_port_rows(s, i, r) {
+	for_port_rows(s, i, r)
+	{
 		const struct stats_hist *h = handshake ? &r->handshake : &r->duration;
 		uint64_t cum = 0;
 
@@ -167,20 +168,21 @@ static void cell_labels(FILE *f, const struct stats *s, uint32_t p, uint32_t c)
 	fputc('"', f);
 }
 
-#define for_cells(s, p, c, cell)                                                     \
-	for (uint32_t p = 0; p <= STATS_MAX_PORTS; p++)                                    \
-		if (p < (s)->n_ports || p == STATS_OTHER)                                  \
-			for (uint32_t c = 0; c < STATS_MAX_COMMS + 2; c++)                 \
-				if (c < (s)->n_comms || c >= STATS_COMM_OTHER)             \
-					for (const struct stats_cell *cell = &(s)->cells[p][c]; cell; \
-					     cell = NULL)
+#define for_cells(s, p, c, cell)                                                                \
+	for (uint32_t p = 0; p <= STATS_MAX_PORTS; p++)                                         \
+		if (p < (s)->n_ports || p == STATS_OTHER)                                       \
+			for (uint32_t c = 0; c < STATS_MAX_COMMS + 2; c++)                      \
+				if (c < (s)->n_comms || c >= STATS_COMM_OTHER)                  \
+					for (const struct stats_cell *cell = &(s)->cells[p][c]; \
+					     cell; cell = NULL)
 
 void render_metrics(FILE *f, const struct stats *s, const char *version)
 {
 	family(f, "connections_opened_total", "counter",
 	       "Connections begun while tracing: a SYN sent by connect(), or one received by a "
 	       "listener.");
-	for_cells(s, p, c, cell) {
+	for_cells(s, p, c, cell)
+	{
 		if (!cell->opened)
 			continue;
 		fputs(P "connections_opened_total{", f);
@@ -189,7 +191,8 @@ void render_metrics(FILE *f, const struct stats *s, const char *version)
 	}
 	family(f, "connections_closed_total", "counter",
 	       "Connections ended, by close cause (the JSON close event's cause).");
-	for_cells(s, p, c, cell) {
+	for_cells(s, p, c, cell)
+	{
 		for (int k = 0; k < STATS_N_CAUSES; k++) {
 			if (!cell->closed[k])
 				continue;
@@ -200,7 +203,8 @@ void render_metrics(FILE *f, const struct stats *s, const char *version)
 	}
 	family(f, "resets_total", "counter",
 	       "TCP resets sent (out) and received (in), by the kernel's reset reason.");
-	for_port_rows(s, i, r) {
+	for_port_rows(s, i, r)
+	{
 		for (int d = 0; d < 2; d++) {
 			for (uint32_t k = 0; k < r->n_reasons[d]; k++) {
 				fputs(P "resets_total{", f);
@@ -212,29 +216,31 @@ void render_metrics(FILE *f, const struct stats *s, const char *version)
 			if (r->reasons_other[d]) {
 				fputs(P "resets_total{", f);
 				port_label(f, s, i);
-				fprintf(f, ",dir=\"%s\",reason=\"other\"} %" PRIu64 "\n", dir_name(d),
-					r->reasons_other[d]);
+				fprintf(f, ",dir=\"%s\",reason=\"other\"} %" PRIu64 "\n",
+					dir_name(d), r->reasons_other[d]);
 			}
 		}
 	}
 	family(f, "retransmits_total", "counter", "Segments retransmitted (data, SYN, SYN-ACK).");
-	for_port_rows(s, i, r) {
+	for_port_rows(s, i, r)
+	{
 		fputs(P "retransmits_total{", f);
 		port_label(f, s, i);
 		fprintf(f, "} %" PRIu64 "\n", r->retransmits);
 	}
 	family(f, "keepalive_probes_total", "counter",
 	       "Keepalive probes: out, sent by this host; in, received from the peer.");
-	for_port_rows(s, i, r) {
+	for_port_rows(s, i, r)
+	{
 		for (int d = 0; d < 2; d++) {
 			fputs(P "keepalive_probes_total{", f);
 			port_label(f, s, i);
 			fprintf(f, ",dir=\"%s\"} %" PRIu64 "\n", dir_name(d), r->ka_probes[d]);
 		}
 	}
-	family(f, "errors_total", "counter",
-	       "Errors reported to the application, by errno name.");
-	for_port_rows(s, i, r) {
+	family(f, "errors_total", "counter", "Errors reported to the application, by errno name.");
+	for_port_rows(s, i, r)
+	{
 		for (uint32_t k = 0; k < r->n_errors; k++) {
 			fputs(P "errors_total{", f);
 			port_label(f, s, i);
@@ -249,7 +255,8 @@ void render_metrics(FILE *f, const struct stats *s, const char *version)
 		}
 	}
 	family(f, "bytes_total", "counter", "Payload bytes: in, received; out, sent.");
-	for_port_rows(s, i, r) {
+	for_port_rows(s, i, r)
+	{
 		for (int d = 0; d < 2; d++) {
 			fputs(P "bytes_total{", f);
 			port_label(f, s, i);
@@ -324,14 +331,15 @@ static void text_row(FILE *f, const char *label, const struct stats_row *r)
 	bool any = false;
 
 	fmt_dur(hs50, sizeof(hs50), stats_hist_quantile_ns(&r->handshake, 0.5), r->handshake.count);
-	fmt_dur(hs99, sizeof(hs99), stats_hist_quantile_ns(&r->handshake, 0.99), r->handshake.count);
+	fmt_dur(hs99, sizeof(hs99), stats_hist_quantile_ns(&r->handshake, 0.99),
+		r->handshake.count);
 	fmt_dur(d50, sizeof(d50), stats_hist_quantile_ns(&r->duration, 0.5), r->duration.count);
 	fmt_dur(d99, sizeof(d99), stats_hist_quantile_ns(&r->duration, 0.99), r->duration.count);
 	fmt_bytes(bin, sizeof(bin), r->bytes[0]);
 	fmt_bytes(bout, sizeof(bout), r->bytes[1]);
 	fprintf(f,
-		"  %-16s %7" PRIu64 " %7" PRIu64 " %6" PRIu64 " %6" PRIu64 " %7" PRIu64
-		" %6" PRIu64 " %6" PRIu64 " %7s %7s %7s %7s %7s %7s\n",
+		"  %-16s %7" PRIu64 " %7" PRIu64 " %6" PRIu64 " %6" PRIu64 " %7" PRIu64 " %6" PRIu64
+		" %6" PRIu64 " %7s %7s %7s %7s %7s %7s\n",
 		label, r->opened, closed_sum(r), r->resets[0], r->resets[1], r->retransmits,
 		r->closed[CAUSE_KEEPALIVE_TIMEOUT], errors_sum(r), hs50, hs99, d50, d99, bin, bout);
 	for (int k = 0; k < STATS_N_CAUSES; k++) {
@@ -357,19 +365,20 @@ static void text_row(FILE *f, const char *label, const struct stats_row *r)
 		fputc('\n', f);
 }
 
-static const char table_head[] =
-	"  %-16s %7s %7s %6s %6s %7s %6s %6s %7s %7s %7s %7s %7s %7s\n";
+static const char table_head[] = "  %-16s %7s %7s %6s %6s %7s %6s %6s %7s %7s %7s %7s %7s %7s\n";
 
 void render_summary_text(FILE *f, const struct stats *s, uint64_t elapsed_ns, bool final)
 {
 	char label[TT_COMM_LEN * 4];
 
-	fprintf(f, "tcptimeline: summary%s after %.1f s (counts since start; handshake and "
-		   "duration p50/p99)\n",
+	fprintf(f,
+		"tcptimeline: summary%s after %.1f s (counts since start; handshake and "
+		"duration p50/p99)\n",
 		final ? " at exit" : "", (double)elapsed_ns / 1e9);
 	fprintf(f, table_head, "port", "opened", "closed", "rst_in", "rstout", "retrans", "ka_tmo",
 		"errors", "hs_p50", "hs_p99", "dur_p50", "dur_p99", "B_in", "B_out");
-	for_port_rows(s, i, r) {
+	for_port_rows(s, i, r)
+	{
 		char buf[8];
 
 		text_row(f, stats_port_label(s, i, buf, sizeof(buf)), r);
@@ -391,7 +400,8 @@ static void json_quantiles(FILE *f, const char *key, const struct stats_hist *h,
 	fprintf(f, ",\"%s\":{\"count\":%" PRIu64, key, h->count);
 	if (h->count)
 		fprintf(f, ",\"p50\":%" PRIu64 ",\"p99\":%" PRIu64 "}",
-			stats_hist_quantile_ns(h, 0.5) / div, stats_hist_quantile_ns(h, 0.99) / div);
+			stats_hist_quantile_ns(h, 0.5) / div,
+			stats_hist_quantile_ns(h, 0.99) / div);
 	else
 		fputs(",\"p50\":null,\"p99\":null}", f);
 }
@@ -408,9 +418,10 @@ static void json_row(FILE *f, const struct stats_row *r)
 		fprintf(f, "%s\"%s\":%" PRIu64, any ? "," : "", cause_name(k), r->closed[k]);
 		any = true;
 	}
-	fprintf(f, "},\"rst_in\":%" PRIu64 ",\"rst_out\":%" PRIu64 ",\"retransmits\":%" PRIu64
-		   ",\"keepalive_probes_out\":%" PRIu64 ",\"keepalive_probes_in\":%" PRIu64
-		   ",\"keepalive_timeouts\":%" PRIu64 ",\"errors\":{",
+	fprintf(f,
+		"},\"rst_in\":%" PRIu64 ",\"rst_out\":%" PRIu64 ",\"retransmits\":%" PRIu64
+		",\"keepalive_probes_out\":%" PRIu64 ",\"keepalive_probes_in\":%" PRIu64
+		",\"keepalive_timeouts\":%" PRIu64 ",\"errors\":{",
 		r->resets[0], r->resets[1], r->retransmits, r->ka_probes[1], r->ka_probes[0],
 		r->closed[CAUSE_KEEPALIVE_TIMEOUT]);
 	any = false;
@@ -446,7 +457,8 @@ void render_summary_json(FILE *f, const struct stats *s, uint64_t ts_ns, uint64_
 		"\"pid\":null,\"comm\":null,\"final\":%s,\"elapsed_ms\":%" PRIu64
 		",\"lost\":%" PRIu64 ",\"tracked\":%" PRIu64 ",\"ports\":[",
 		ts_ns, when, final ? "true" : "false", elapsed_ns / 1000000, s->lost, s->tracked);
-	for_port_rows(s, i, r) {
+	for_port_rows(s, i, r)
+	{
 		if (i == STATS_OTHER)
 			fprintf(f, "%s{\"port\":\"other\"", first ? "" : ",");
 		else

@@ -104,11 +104,12 @@ void render_text(FILE *f, const struct tl_event *ev, const struct render_opts *o
 			ev->data.bytes, ev->data.segs, ev->data.segs == 1 ? "" : "s");
 		break;
 	case TL_RETRANSMIT:
-		fprintf(f, "RETRANSMIT #%u %sseq %u", ev->retrans.count, ev->retrans.syn ? "SYN " : "",
-			ev->retrans.seq);
+		fprintf(f, "RETRANSMIT #%u %sseq %u", ev->retrans.count,
+			ev->retrans.syn ? "SYN " : "", ev->retrans.seq);
 		if (ev->retrans.err)
-			fprintf(f, " (failed: %s)", errno_name(-ev->retrans.err) ?
-							    errno_name(-ev->retrans.err) : "error");
+			fprintf(f, " (failed: %s)",
+				errno_name(-ev->retrans.err) ? errno_name(-ev->retrans.err) :
+							       "error");
 		break;
 	case TL_KA_PROBE:
 		fprintf(f, "KEEPALIVE probe %s #%u", dir_arrow(ev->ka_probe.dir), ev->ka_probe.n);
@@ -122,7 +123,8 @@ void render_text(FILE *f, const struct tl_event *ev, const struct render_opts *o
 		break;
 	case TL_RST: {
 		const char *reason = ev->rst.reason == TT_RST_REASON_NONE ?
-					     NULL : rst_reason_name(ev->rst.reason);
+					     NULL :
+					     rst_reason_name(ev->rst.reason);
 
 		fprintf(f, "RST %s", ev->rst.dir == TT_DIR_OUT ? "sent" : "received");
 		if (reason)
@@ -150,9 +152,10 @@ void render_text(FILE *f, const struct tl_event *ev, const struct render_opts *o
 		fprintf(f,
 			" after %.3f s: %" PRIu64 " B out, %" PRIu64 " B in, %u retransmit%s, "
 			"%u keepalive%s",
-			(double)ev->close.duration_ns / 1e9, ev->close.bytes_out, ev->close.bytes_in,
-			ev->close.retransmits, ev->close.retransmits == 1 ? "" : "s",
-			ev->close.keepalives, ev->close.keepalives == 1 ? "" : "s");
+			(double)ev->close.duration_ns / 1e9, ev->close.bytes_out,
+			ev->close.bytes_in, ev->close.retransmits,
+			ev->close.retransmits == 1 ? "" : "s", ev->close.keepalives,
+			ev->close.keepalives == 1 ? "" : "s");
 		if (ev->close.drops)
 			fprintf(f, ", %u dropped segment%s", ev->close.drops,
 				ev->close.drops == 1 ? "" : "s");
@@ -166,7 +169,8 @@ void render_text(FILE *f, const struct tl_event *ev, const struct render_opts *o
 		break;
 	case TL_DROP: {
 		const char *reason = ev->drop.reason == TT_DROP_REASON_NONE ?
-					     NULL : drop_reason_name(ev->drop.reason);
+					     NULL :
+					     drop_reason_name(ev->drop.reason);
 
 		fprintf(f, "DROP %s %s", dir_arrow(ev->drop.dir), tcp_flags_name(ev->drop.flags));
 		if (ev->drop.bytes)

@@ -30,8 +30,10 @@ void addr_format(uint8_t family, const uint8_t addr[16], char *buf, size_t len)
 		ipv4_format(addr, buf);
 		return;
 	}
-	if (!inet_ntop(family == 4 ? AF_INET : family == 6 ? AF_INET6 : AF_UNSPEC, addr, buf,
-		       (socklen_t)len))
+	if (!inet_ntop(family == 4 ? AF_INET :
+		       family == 6 ? AF_INET6 :
+				     AF_UNSPEC,
+		       addr, buf, (socklen_t)len))
 		snprintf(buf, len, "?");
 }
 

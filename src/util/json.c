@@ -90,7 +90,8 @@ void jb_json_string(struct jbuf *b, const char *s, size_t n)
 			/* the common case: a run of plain printable ASCII */
 			size_t j = i + 1;
 
-			while (j < len && p[j] >= 0x20 && p[j] < 0x7f && p[j] != '"' && p[j] != '\\')
+			while (j < len && p[j] >= 0x20 && p[j] < 0x7f && p[j] != '"' &&
+			       p[j] != '\\')
 				j++;
 			jb_mem(b, s + i, j - i);
 			i = j;
@@ -142,9 +143,8 @@ static const char *rfc3339_secs(time_t secs)
 		struct tm tm;
 
 		gmtime_r(&secs, &tm);
-		snprintf(cached, sizeof(cached), "%04d-%02d-%02dT%02d:%02d:%02d",
-			 tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min,
-			 tm.tm_sec);
+		snprintf(cached, sizeof(cached), "%04d-%02d-%02dT%02d:%02d:%02d", tm.tm_year + 1900,
+			 tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
 		cached_secs = secs;
 	}
 	return cached;

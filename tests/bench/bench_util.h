@@ -8,8 +8,7 @@
 #include <stdlib.h>
 
 /* A whole number in [min, max] for option `what`, or exit 2 with one line. */
-static inline long parse_long(const char *prog, const char *s, long min, long max,
-			      const char *what)
+static inline long parse_long(const char *prog, const char *s, long min, long max, const char *what)
 {
 	char *end;
 	long v;

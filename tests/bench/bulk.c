@@ -36,8 +36,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#define MAX_WRITE	(1 << 20)
-#define READ_BUF	(256 << 10)
+#define MAX_WRITE (1 << 20)
+#define READ_BUF  (256 << 10)
 
 static int port = 7778;
 static size_t write_size = 256;
@@ -45,7 +45,7 @@ static double duration = 5.0;
 static bool nodelay = true;
 static int tx_cpu = -1, rx_cpu = -1;
 
-static int server_fd = -1;	/* receiver's accepted socket */
+static int server_fd = -1; /* receiver's accepted socket */
 static uint64_t rx_bytes;
 static int rx_errno;
 static double rx_end;
@@ -57,8 +57,8 @@ static double cpu_secs(void)
 
 	if (getrusage(RUSAGE_SELF, &ru))
 		return 0;
-	return ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 +
-	       ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6;
+	return ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 + ru.ru_stime.tv_sec +
+	       ru.ru_stime.tv_usec / 1e6;
 }
 
 static double now(void)
@@ -142,15 +142,13 @@ int main(int argc, char **argv)
 			port = (int)parse_long("bulk", optarg, 1, 65535, "port");
 			break;
 		case 's':
-			write_size = (size_t)parse_long("bulk", optarg, 1, MAX_WRITE,
-							"write size");
+			write_size = (size_t)parse_long("bulk", optarg, 1, MAX_WRITE, "write size");
 			break;
 		case 'd':
 			errno = 0;
 			duration = strtod(optarg, &end);
 			if (errno || *end || duration <= 0 || duration > 3600) {
-				fprintf(stderr, "bulk: bad duration '%s'\n",
-					optarg);
+				fprintf(stderr, "bulk: bad duration '%s'\n", optarg);
 				return 2;
 			}
 			break;
@@ -158,10 +156,9 @@ int main(int argc, char **argv)
 			nodelay = false;
 			break;
 		case 'C':
-			if (sscanf(optarg, "%d,%d", &tx_cpu, &rx_cpu) != 2 ||
-			    tx_cpu < 0 || rx_cpu < 0) {
-				fprintf(stderr, "bulk: bad -C '%s' (TX,RX)\n",
-					optarg);
+			if (sscanf(optarg, "%d,%d", &tx_cpu, &rx_cpu) != 2 || tx_cpu < 0 ||
+			    rx_cpu < 0) {
+				fprintf(stderr, "bulk: bad -C '%s' (TX,RX)\n", optarg);
 				return 2;
 			}
 			break;
@@ -191,8 +188,7 @@ int main(int argc, char **argv)
 	}
 	setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
 	if (bind(lfd, (struct sockaddr *)&sa, sizeof(sa)) || listen(lfd, 1)) {
-		fprintf(stderr, "bulk: bind/listen 127.0.0.1:%d: %s\n", port,
-			strerror(errno));
+		fprintf(stderr, "bulk: bind/listen 127.0.0.1:%d: %s\n", port, strerror(errno));
 		return 1;
 	}
 	cfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -243,13 +239,11 @@ int main(int argc, char **argv)
 	}
 
 	secs = rx_end - t0;
-	printf("# bulk 127.0.0.1:%d write=%zu nodelay=%d\n", port, write_size,
-	       nodelay ? 1 : 0);
+	printf("# bulk 127.0.0.1:%d write=%zu nodelay=%d\n", port, write_size, nodelay ? 1 : 0);
 	printf("bulk bytes=%llu secs=%.3f gbps=%.3f writes=%llu errors=%llu "
 	       "cpu=%.3f\n",
 	       (unsigned long long)rx_bytes, secs, rx_bytes * 8 / secs / 1e9,
-	       (unsigned long long)writes, (unsigned long long)errors,
-	       cpu_secs());
+	       (unsigned long long)writes, (unsigned long long)errors, cpu_secs());
 	free(buf);
 	return 0;
 }

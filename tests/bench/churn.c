@@ -60,13 +60,13 @@
 #include <time.h>
 #include <unistd.h>
 
-#define REQ_LEN		64
-#define REPLY_LEN	16
-#define MAX_THREADS	256
+#define REQ_LEN	    64
+#define REPLY_LEN   16
+#define MAX_THREADS 256
 
 static int port = 7777;
 static int workers = 4;
-static int servers;		/* 0: same as workers */
+static int servers; /* 0: same as workers */
 static double duration = 5.0;
 static bool client_closes_first;
 
@@ -89,8 +89,8 @@ static double cpu_secs(void)
 
 	if (getrusage(RUSAGE_SELF, &ru))
 		return 0;
-	return ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 +
-	       ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6;
+	return ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 + ru.ru_stime.tv_sec +
+	       ru.ru_stime.tv_usec / 1e6;
 }
 
 static double now(void)
@@ -175,8 +175,7 @@ static void *server_main(void *arg)
 			w->last_errno = errno;
 			continue;
 		}
-		if (read_full(fd, req, sizeof(req)) ||
-		    write_all(fd, reply, sizeof(reply)) ||
+		if (read_full(fd, req, sizeof(req)) || write_all(fd, reply, sizeof(reply)) ||
 		    (client_closes_first && read_eof(fd))) {
 			if (!atomic_load(&stop_servers)) {
 				w->errors++;
@@ -213,8 +212,7 @@ static void *client_main(void *arg)
 			continue;
 		}
 		if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) ||
-		    write_all(fd, req, sizeof(req)) ||
-		    read_full(fd, reply, sizeof(reply)))
+		    write_all(fd, req, sizeof(req)) || read_full(fd, reply, sizeof(reply)))
 			err = errno;
 		else if (!client_closes_first && read_eof(fd))
 			err = errno;
@@ -269,19 +267,16 @@ int main(int argc, char **argv)
 			port = (int)parse_long("churn", optarg, 1, 65535, "port");
 			break;
 		case 'w':
-			workers = (int)parse_long("churn", optarg, 1, MAX_THREADS,
-						  "workers");
+			workers = (int)parse_long("churn", optarg, 1, MAX_THREADS, "workers");
 			break;
 		case 's':
-			servers = (int)parse_long("churn", optarg, 1, MAX_THREADS,
-						  "servers");
+			servers = (int)parse_long("churn", optarg, 1, MAX_THREADS, "servers");
 			break;
 		case 'd':
 			errno = 0;
 			duration = strtod(optarg, &end);
 			if (errno || *end || duration <= 0 || duration > 3600) {
-				fprintf(stderr, "churn: bad duration '%s'\n",
-					optarg);
+				fprintf(stderr, "churn: bad duration '%s'\n", optarg);
 				return 2;
 			}
 			break;
@@ -309,15 +304,12 @@ int main(int argc, char **argv)
 	}
 	setsockopt(listen_fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
 	sa.sin_port = htons((uint16_t)port);
-	if (bind(listen_fd, (struct sockaddr *)&sa, sizeof(sa)) ||
-	    listen(listen_fd, 4096)) {
-		fprintf(stderr, "churn: bind/listen 127.0.0.1:%d: %s\n", port,
-			strerror(errno));
+	if (bind(listen_fd, (struct sockaddr *)&sa, sizeof(sa)) || listen(listen_fd, 4096)) {
+		fprintf(stderr, "churn: bind/listen 127.0.0.1:%d: %s\n", port, strerror(errno));
 		return 1;
 	}
 
-	if (pthread_barrier_init(&start_barrier, NULL,
-				 (unsigned int)(workers + servers + 1))) {
+	if (pthread_barrier_init(&start_barrier, NULL, (unsigned int)(workers + servers + 1))) {
 		fprintf(stderr, "churn: pthread_barrier_init failed\n");
 		return 1;
 	}
@@ -328,8 +320,7 @@ int main(int argc, char **argv)
 		}
 	}
 	for (i = 0; i < workers; i++) {
-		if (pthread_create(&clients[i].thread, NULL, client_main,
-				   &clients[i])) {
+		if (pthread_create(&clients[i].thread, NULL, client_main, &clients[i])) {
 			fprintf(stderr, "churn: pthread_create failed\n");
 			return 1;
 		}
@@ -374,8 +365,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "churn: last error: %s\n", strerror(last_errno));
 	printf("# churn 127.0.0.1:%d workers=%d servers=%d close=%s "
 	       "server_conns=%llu server_errors=%llu\n",
-	       port, workers, servers,
-	       client_closes_first ? "client-first" : "server-first",
+	       port, workers, servers, client_closes_first ? "client-first" : "server-first",
 	       (unsigned long long)srv_conns, (unsigned long long)srv_errors);
 	printf("churn conns=%llu secs=%.3f rate=%.1f errors=%llu cpu=%.3f\n",
 	       (unsigned long long)conns, secs, conns / secs,

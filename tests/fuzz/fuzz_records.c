@@ -24,12 +24,12 @@
 #define STEP 32
 
 enum op {
-	OP_RECORD = 0,	 /* a whole record */
-	OP_SHORT,	 /* a record cut short: decode must refuse it */
-	OP_EXISTING,	 /* a socket open when tracing began */
-	OP_LOST,	 /* the kernel lost events */
-	OP_TICK,	 /* the main loop's tick */
-	OP_DROP,	 /* a dropped segment (tt_drop), either way, maybe cut short */
+	OP_RECORD = 0, /* a whole record */
+	OP_SHORT,      /* a record cut short: decode must refuse it */
+	OP_EXISTING,   /* a socket open when tracing began */
+	OP_LOST,       /* the kernel lost events */
+	OP_TICK,       /* the main loop's tick */
+	OP_DROP,       /* a dropped segment (tt_drop), either way, maybe cut short */
 	OP_MAX,
 };
 
@@ -105,7 +105,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 			memcpy(ep.laddr, e.saddr, 16);
 			memcpy(ep.raddr, e.daddr, 16);
-			conn_table_add_existing(a.t, &ep, e.new_state, e.owner_pid, e.owner_comm, ts);
+			conn_table_add_existing(a.t, &ep, e.new_state, e.owner_pid, e.owner_comm,
+						ts);
 			break;
 		}
 		case OP_LOST:

@@ -44,8 +44,7 @@ static inline void raw_actor(struct tt_event *e, __u32 pid, const char *comm, in
 	e->exit_code = exit_code;
 }
 
-static inline struct tt_event raw_state(__u64 sk, __u64 birth, __u64 ts, int client, int o,
-					int n)
+static inline struct tt_event raw_state(__u64 sk, __u64 birth, __u64 ts, int client, int o, int n)
 {
 	struct tt_event e = raw_base(sk, birth, TT_EV_STATE, ts, client);
 

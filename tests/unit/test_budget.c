@@ -33,8 +33,13 @@ static void sink(const struct tl_event *ev, const struct conn *c, void *ctx)
 static struct conn_table *table(uint32_t per_conn, size_t budget, struct seen *s)
 {
 	struct conn_table_opts o = {
-		.max_open = 256, .max_closed = 256, .max_events_per_conn = per_conn,
-		.kernel_reports_errors = true, .max_memory = budget, .sink = sink, .sink_ctx = s,
+		.max_open = 256,
+		.max_closed = 256,
+		.max_events_per_conn = per_conn,
+		.kernel_reports_errors = true,
+		.max_memory = budget,
+		.sink = sink,
+		.sink_ctx = s,
 	};
 
 	return conn_table_new(&o);

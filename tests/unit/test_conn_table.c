@@ -37,9 +37,14 @@ static void on_close(const struct conn *c, void *ctx)
 static struct conn_table *table(struct seen *s, uint32_t max_open, uint32_t max_closed)
 {
 	struct conn_table_opts o = {
-		.max_open = max_open, .max_closed = max_closed, .max_events_per_conn = 100,
-		.kernel_reports_errors = true, .sink = sink, .sink_ctx = s,
-		.on_close = on_close, .on_close_ctx = s,
+		.max_open = max_open,
+		.max_closed = max_closed,
+		.max_events_per_conn = 100,
+		.kernel_reports_errors = true,
+		.sink = sink,
+		.sink_ctx = s,
+		.on_close = on_close,
+		.on_close_ctx = s,
 	};
 
 	memset(s, 0, sizeof(*s));
@@ -81,7 +86,7 @@ static void test_client_lifecycle(void **state)
 	add(t, raw_state(CLIENT_SK, 1000, 6000, 1, TT_TCP_FIN_WAIT1, TT_TCP_FIN_WAIT2));
 	e = raw_state(CLIENT_SK, 1000, 9872000000ULL, 1, TT_TCP_FIN_WAIT2, TT_TCP_CLOSE);
 	e.peer_fin = 1; /* the peer's FIN arrived: into TIME_WAIT */
-	e.lport = 0;	   /* released by close */
+	e.lport = 0;	/* released by close */
 	add(t, e);
 
 	assert_int_equal(s.n, 8);

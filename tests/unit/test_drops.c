@@ -49,9 +49,14 @@ static void on_close(const struct conn *c, void *ctx)
 static struct conn_table *table(struct seen *s)
 {
 	struct conn_table_opts o = {
-		.max_open = 16, .max_closed = 16, .max_events_per_conn = 100,
-		.kernel_reports_errors = true, .sink = sink, .sink_ctx = s,
-		.on_close = on_close, .on_close_ctx = s,
+		.max_open = 16,
+		.max_closed = 16,
+		.max_events_per_conn = 100,
+		.kernel_reports_errors = true,
+		.sink = sink,
+		.sink_ctx = s,
+		.on_close = on_close,
+		.on_close_ctx = s,
 	};
 
 	memset(s, 0, sizeof(*s));
@@ -265,8 +270,9 @@ static void test_json_and_text(void **state)
 	render_json(f, &ev, &o);
 	fclose(f);
 	assert_non_null(strstr(out, "\"event\":\"drop\""));
-	assert_non_null(
-		strstr(out, "\"dir\":\"out\",\"reason\":\"NETFILTER_DROP\",\"flags\":\"SYN\",\"bytes\":0}"));
+	assert_non_null(strstr(
+		out,
+		"\"dir\":\"out\",\"reason\":\"NETFILTER_DROP\",\"flags\":\"SYN\",\"bytes\":0}"));
 	ev.drop.reason = TT_DROP_REASON_NONE;
 	ev.drop.flags = 0x11;
 	f = fmemopen(out, sizeof(out), "w");

@@ -20,7 +20,8 @@
 
 static struct conn_table *table(void)
 {
-	struct conn_table_opts o = { .max_open = 2048, .max_closed = 2048,
+	struct conn_table_opts o = { .max_open = 2048,
+				     .max_closed = 2048,
 				     .max_events_per_conn = 8192 };
 	struct conn_table *t = conn_table_new(&o);
 
@@ -96,9 +97,14 @@ static void test_xml_escape(void **state)
 	FILE *f = open_memstream(&buf, &len);
 
 	/* controls and invalid UTF-8 become U+FFFD; valid UTF-8 passes */
-	xml_write_escaped(f, "a\001b\xff" "caf\xc3\xa9<", 64);
+	xml_write_escaped(f,
+			  "a\001b\xff"
+			  "caf\xc3\xa9<",
+			  64);
 	fclose(f);
-	assert_string_equal(buf, "a\xef\xbf\xbd" "b\xef\xbf\xbd" "caf\xc3\xa9&lt;");
+	assert_string_equal(buf, "a\xef\xbf\xbd"
+				 "b\xef\xbf\xbd"
+				 "caf\xc3\xa9&lt;");
 	free(buf);
 }
 
@@ -155,8 +161,8 @@ static void test_rows_bounded(void **state)
 	html_page_add(p, conn_table_find_id(t, 1), NULL);
 	page = page_of(p);
 	/* three handshake rows (SYN, SYN,ACK, ACK) and n probes: all but HTML_MAX_ROWS cut */
-	snprintf(want, sizeof(want), "… %d more rows not drawn (a ladder keeps %d) …", n + 3 - HTML_MAX_ROWS,
-		 HTML_MAX_ROWS);
+	snprintf(want, sizeof(want), "… %d more rows not drawn (a ladder keeps %d) …",
+		 n + 3 - HTML_MAX_ROWS, HTML_MAX_ROWS);
 	assert_non_null(strstr(page, want));
 	assert_int_equal(count(page, "<g class=\"keepalive\">"), HTML_MAX_ROWS - 3);
 	/* the summary still counts every probe */
@@ -181,7 +187,8 @@ static void test_ladders_bounded(void **state)
 	}
 	page = page_of(p);
 	assert_int_equal(count(page, "<svg "), HTML_MAX_LADDERS);
-	snprintf(want, sizeof(want), "7 connections not drawn: the page keeps %d", HTML_MAX_LADDERS);
+	snprintf(want, sizeof(want), "7 connections not drawn: the page keeps %d",
+		 HTML_MAX_LADDERS);
 	assert_non_null(strstr(page, want));
 	snprintf(want, sizeof(want), "tcptimeline: %d connections", n);
 	assert_non_null(strstr(page, want));
@@ -224,12 +231,9 @@ static void test_empty(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_escaped),
-		cmocka_unit_test(test_xml_escape),
-		cmocka_unit_test(test_idle_and_kinds),
-		cmocka_unit_test(test_rows_bounded),
-		cmocka_unit_test(test_ladders_bounded),
-		cmocka_unit_test(test_late),
+		cmocka_unit_test(test_escaped),		cmocka_unit_test(test_xml_escape),
+		cmocka_unit_test(test_idle_and_kinds),	cmocka_unit_test(test_rows_bounded),
+		cmocka_unit_test(test_ladders_bounded), cmocka_unit_test(test_late),
 		cmocka_unit_test(test_empty),
 	};
 

@@ -52,7 +52,10 @@ static void test_utf8(void **state)
 	assert_string_equal(json_of("\xed\xa0\x80", 16), "\"\\ufffd\\ufffd\\ufffd\"");
 	assert_string_equal(json_of("ab\xe2\x82", 16), "\"ab\\ufffd\\ufffd\"");
 	/* C1 control U+009B (CSI) is escaped */
-	assert_string_equal(json_of("\xc2\x9b" "2J", 16), "\"\\u009b2J\"");
+	assert_string_equal(json_of("\xc2\x9b"
+				    "2J",
+				    16),
+			    "\"\\u009b2J\"");
 }
 
 static void test_sanitize(void **state)
@@ -63,7 +66,9 @@ static void test_sanitize(void **state)
 	assert_string_equal(out, "?[2Jevil?");
 	text_sanitize("ok-name", 16, out, sizeof(out));
 	assert_string_equal(out, "ok-name");
-	text_sanitize("\xc2\x9b" "x", 16, out, sizeof(out));
+	text_sanitize("\xc2\x9b"
+		      "x",
+		      16, out, sizeof(out));
 	assert_string_equal(out, "?x");
 	text_sanitize("caf\xc3\xa9", 16, out, sizeof(out));
 	assert_string_equal(out, "caf\xc3\xa9");

@@ -206,8 +206,9 @@ static enum jsonl_parse parse(const char *line, struct tl_event *ev, char *why)
 	return jsonl_parse_line(line, strlen(line), ev, &t, why, 160);
 }
 
-#define HEAD "\"ts_ns\":5,\"conn\":2,\"family\":4,\"laddr\":\"127.0.0.1\",\"lport\":9000," \
-	     "\"raddr\":\"127.0.0.1\",\"rport\":4000,\"pid\":null,\"comm\":null"
+#define HEAD                                                                          \
+	"\"ts_ns\":5,\"conn\":2,\"family\":4,\"laddr\":\"127.0.0.1\",\"lport\":9000," \
+	"\"raddr\":\"127.0.0.1\",\"rport\":4000,\"pid\":null,\"comm\":null"
 
 static void test_malformed_lines(void **state)
 {
@@ -219,29 +220,35 @@ static void test_malformed_lines(void **state)
 		{ "{\"event\":7," HEAD "}", "\"event\"" },
 		{ "{\"event\":\"data\"," HEAD ",\"dir\":\"in\",\"bytes\":\"1\",\"segments\":1}",
 		  "\"bytes\"" },
-		{ "{\"event\":\"data\"," HEAD ",\"dir\":\"up\",\"bytes\":1,\"segments\":1}", "\"dir\"" },
+		{ "{\"event\":\"data\"," HEAD ",\"dir\":\"up\",\"bytes\":1,\"segments\":1}",
+		  "\"dir\"" },
 		{ "{\"event\":\"data\"," HEAD ",\"dir\":\"in\",\"bytes\":-1,\"segments\":1}",
 		  "\"bytes\"" },
 		{ "{\"event\":\"data\"," HEAD ",\"dir\":\"in\",\"bytes\":1}", "\"segments\"" },
 		{ "{\"event\":\"state\"," HEAD ",\"old\":\"ESTABLISHED\",\"new\":\"HAPPY\","
-		  "\"sent\":null,\"received\":null,\"by_pid\":null,\"by_comm\":null}", "\"new\"" },
+		  "\"sent\":null,\"received\":null,\"by_pid\":null,\"by_comm\":null}",
+		  "\"new\"" },
 		{ "{\"event\":\"state\"," HEAD ",\"old\":\"ESTABLISHED\",\"new\":\"CLOSE\","
-		  "\"sent\":\"PSH\",\"received\":null,\"by_pid\":null,\"by_comm\":null}", "\"sent\"" },
+		  "\"sent\":\"PSH\",\"received\":null,\"by_pid\":null,\"by_comm\":null}",
+		  "\"sent\"" },
 		{ "{\"event\":\"close\"," HEAD ",\"cause\":\"boredom\"}", "\"cause\"" },
 		{ "{\"event\":\"rst\",\"ts_ns\":5,\"conn\":0,\"family\":4}", "\"conn\"" },
 		{ "{\"event\":\"rst\",\"ts_ns\":5,\"conn\":1,\"family\":5}", "\"family\"" },
 		{ "{\"event\":\"rst\",\"ts_ns\":5,\"conn\":1,\"family\":4,\"laddr\":\"::1\"}",
 		  "\"laddr\"" },
-		{ "{\"event\":\"lost\",\"ts_ns\":5,\"time\":\"yesterday\",\"count\":1}", "\"time\"" },
+		{ "{\"event\":\"lost\",\"ts_ns\":5,\"time\":\"yesterday\",\"count\":1}",
+		  "\"time\"" },
 		{ "{\"event\":\"data\",\"ts_ns\":5,\"ts_ns\":6}", "not JSON" }, /* duplicate key */
 		{ "{\"event\":\"lost\",\"ts_ns\":5}", "\"count\"" },
 		/* found by fuzz_jsonl: a time whose nanoseconds overflow 64 bits,
 		 * and a ts_ns that would overflow when the offset is added */
 		{ "{\"event\":\"lost\",\"ts_ns\":5,\"time\":\"2436-11-24T04:20:29.012775Z\","
-		  "\"count\":1}", "\"time\"" },
+		  "\"count\":1}",
+		  "\"time\"" },
 		{ "{\"event\":\"lost\",\"ts_ns\":9223372036854775807,\"count\":1}", "\"ts_ns\"" },
 		{ "{\"event\":\"lost\",\"ts_ns\":5,\"time\":\"1969-12-31T23:59:59.000000Z\","
-		  "\"count\":1}", "\"time\"" },
+		  "\"count\":1}",
+		  "\"time\"" },
 	};
 	struct tl_event ev;
 	char why[160];
@@ -265,14 +272,16 @@ static void test_unknown_kinds_and_fields(void **state)
 			 JSONL_UNKNOWN);
 	/* a newer tracer's field: ignored */
 	assert_int_equal(parse("{\"event\":\"data\"," HEAD ",\"dir\":\"in\",\"bytes\":3,"
-			       "\"segments\":1,\"ecn\":true}", &ev, why),
+			       "\"segments\":1,\"ecn\":true}",
+			       &ev, why),
 			 JSONL_EVENT);
 	assert_int_equal(ev.data.bytes, 3);
 	assert_int_equal(ev.conn, 2);
 	assert_int_equal(ev.ep.rport, 4000);
 	/* an old recording's rst, before it named its task */
 	assert_int_equal(parse("{\"event\":\"rst\"," HEAD ",\"dir\":\"out\",\"reason\":"
-			       "\"NOT_SPECIFIED\"}", &ev, why),
+			       "\"NOT_SPECIFIED\"}",
+			       &ev, why),
 			 JSONL_EVENT);
 	assert_int_equal(ev.rst.actor.pid, 0);
 	assert_string_equal(rst_reason_name(ev.rst.reason), "NOT_SPECIFIED");
@@ -285,7 +294,7 @@ struct pipeline {
 	struct conn_table *table;
 	struct ladder_queue *queue;
 	struct render_opts ro;
-	FILE *json;	/* the sink's JSON, when recording */
+	FILE *json; /* the sink's JSON, when recording */
 	FILE *ladders;
 	char *json_buf, *ladder_buf;
 	size_t json_len, ladder_len;
@@ -335,13 +344,21 @@ static size_t p_tick(uint64_t now, void *ctx)
 static void p_start(struct pipeline *p, bool record)
 {
 	struct conn_table_opts to = {
-		.max_open = 64, .max_closed = 64, .max_events_per_conn = 4096,
-		.kernel_reports_errors = true, .sink = p_sink, .sink_ctx = p,
-		.on_close = p_on_close, .on_close_ctx = p,
+		.max_open = 64,
+		.max_closed = 64,
+		.max_events_per_conn = 4096,
+		.kernel_reports_errors = true,
+		.sink = p_sink,
+		.sink_ctx = p,
+		.on_close = p_on_close,
+		.on_close_ctx = p,
 	};
 	struct ladder_queue_opts qo = {
-		.hold_ns = 2000000000ULL, .grace_ns = 100000000ULL,
-		.draw = p_draw, .late = p_late, .ctx = p,
+		.hold_ns = 2000000000ULL,
+		.grace_ns = 100000000ULL,
+		.draw = p_draw,
+		.late = p_late,
+		.ctx = p,
 	};
 
 	memset(p, 0, sizeof(*p));
@@ -375,9 +392,13 @@ static struct jsonl_reader_stats replay(struct pipeline *p, const char *text, FI
 {
 	FILE *in = fmemopen((void *)text, strlen(text), "r");
 	struct jsonl_reader_opts o = {
-		.table = p->table, .name = "rec.jsonl", .err = err,
-		.realtime_offset_ns = &p->ro.realtime_offset_ns, .start_ns = &p->ro.start_ns,
-		.tick = p_tick, .ctx = p,
+		.table = p->table,
+		.name = "rec.jsonl",
+		.err = err,
+		.realtime_offset_ns = &p->ro.realtime_offset_ns,
+		.start_ns = &p->ro.start_ns,
+		.tick = p_tick,
+		.ctx = p,
 	};
 	struct jsonl_reader_stats st;
 
@@ -528,10 +549,12 @@ static void test_replay_draws_the_live_ladders(void **state)
 	p_free(&rp);
 }
 
-#define CLI "\"conn\":2,\"family\":4,\"laddr\":\"127.0.0.1\",\"lport\":40000," \
-	    "\"raddr\":\"127.0.0.1\",\"rport\":9000,\"pid\":10,\"comm\":\"cli\","
-#define SRV "\"conn\":3,\"family\":4,\"laddr\":\"127.0.0.1\",\"lport\":9000," \
-	    "\"raddr\":\"127.0.0.1\",\"rport\":40000,\"pid\":20,\"comm\":\"srv\","
+#define CLI                                                                \
+	"\"conn\":2,\"family\":4,\"laddr\":\"127.0.0.1\",\"lport\":40000," \
+	"\"raddr\":\"127.0.0.1\",\"rport\":9000,\"pid\":10,\"comm\":\"cli\","
+#define SRV                                                               \
+	"\"conn\":3,\"family\":4,\"laddr\":\"127.0.0.1\",\"lport\":9000," \
+	"\"raddr\":\"127.0.0.1\",\"rport\":40000,\"pid\":20,\"comm\":\"srv\","
 #define NOBODY ",\"by_pid\":null,\"by_comm\":null}\n"
 
 static void test_replay_builds_connections_out_of_order(void **state)
@@ -571,7 +594,8 @@ static void test_replay_builds_connections_out_of_order(void **state)
 	p_finish(&p);
 	/* open at the end of the recording: drawn once, both ends, as at the
 	 * end of a live run; the data in time order, not line order */
-	assert_non_null(strstr(p.ladder_buf, "#2 127.0.0.1:40000 (cli 10)  <->  #3 127.0.0.1:9000"));
+	assert_non_null(
+		strstr(p.ladder_buf, "#2 127.0.0.1:40000 (cli 10)  <->  #3 127.0.0.1:9000"));
 	assert_non_null(strstr(p.ladder_buf, "still open after 0.000003 s"));
 	assert_true(strstr(p.ladder_buf, "DATA 4 B") < strstr(p.ladder_buf, "DATA 29 B"));
 	assert_null(strstr(strstr(p.ladder_buf, "still open") + 1, "still open"));

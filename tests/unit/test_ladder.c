@@ -265,24 +265,54 @@ static void scenario(const char *name)
 	free(buf);
 }
 
-static void test_normal(void **state) { scenario("normal"); }
-static void test_server_first(void **state) { scenario("server-first"); }
+static void test_normal(void **state)
+{
+	scenario("normal");
+}
+static void test_server_first(void **state)
+{
+	scenario("server-first");
+}
 /* recorded with peer.py (record.sh): the server closes first and the client
  * only 0.2 s later, so the client's delayed ACK of the server's FIN leaves
  * alone and the server's orphan is handed to a timewait socket in FIN_WAIT2,
  * which takes the client's FIN */
-static void test_server_first_fin_wait2(void **state) { scenario("server-first-fw2"); }
+static void test_server_first_fin_wait2(void **state)
+{
+	scenario("server-first-fw2");
+}
 /* recorded with peer.py: the client sets TCP_LINGER2 -1, sends 10 B and
  * closes; the server ACKs the FIN late (delayed ACK) and keeps its end open:
  * the client's socket is dropped in FIN_WAIT2 and its kernel answers that
  * ACK with a reset */
-static void test_fin_wait2_dropped(void **state) { scenario("fin-wait2-dropped"); }
-static void test_client_exit(void **state) { scenario("client-exit"); }
-static void test_kill_client(void **state) { scenario("kill-client"); }
-static void test_kill_server_idle(void **state) { scenario("kill-server-idle"); }
-static void test_keepalive(void **state) { scenario("keepalive"); }
-static void test_refused(void **state) { scenario("refused"); }
-static void test_half_close(void **state) { scenario("half-close"); }
+static void test_fin_wait2_dropped(void **state)
+{
+	scenario("fin-wait2-dropped");
+}
+static void test_client_exit(void **state)
+{
+	scenario("client-exit");
+}
+static void test_kill_client(void **state)
+{
+	scenario("kill-client");
+}
+static void test_kill_server_idle(void **state)
+{
+	scenario("kill-server-idle");
+}
+static void test_keepalive(void **state)
+{
+	scenario("keepalive");
+}
+static void test_refused(void **state)
+{
+	scenario("refused");
+}
+static void test_half_close(void **state)
+{
+	scenario("half-close");
+}
 
 /* --- the same scenarios as one HTML page ------------------------------------------------- */
 
@@ -294,9 +324,9 @@ static void test_html_page(void **state)
 	/* keepalive and kill-client first: with the index, every kind's colour
 	 * is in tests/html's screenshot of the top of the page */
 	static const char *const names[] = {
-		"keepalive", "kill-client", "normal", "server-first", "client-exit",
-		"kill-server-idle", "refused", "half-close", "fin-wait2-dropped",
-		"server-first-fw2",
+		"keepalive",	     "kill-client",	 "normal",  "server-first",
+		"client-exit",	     "kill-server-idle", "refused", "half-close",
+		"fin-wait2-dropped", "server-first-fw2",
 	};
 	static struct recording rec;
 	struct html_page *page = html_page_new();
@@ -577,7 +607,7 @@ static void test_loss_time_order(void **state)
 	assert_non_null(d2);
 	assert_true(d1 < a1 && a2 < d2);
 	assert_non_null(strstr(buf, "1.300000   DATA 11.0 kB")); /* the new data at its own time */
-	assert_non_null(strstr(d2, "FIN ---")); /* and the FIN after it */
+	assert_non_null(strstr(d2, "FIN ---"));			 /* and the FIN after it */
 	free(buf);
 	conn_table_free(t);
 

@@ -32,8 +32,11 @@ static void sink(const struct tl_event *ev, const struct conn *c, void *ctx)
 static struct conn_table *table(struct seen *s)
 {
 	struct conn_table_opts o = {
-		.max_open = 16, .max_closed = 16, .kernel_reports_errors = true,
-		.sink = sink, .sink_ctx = s,
+		.max_open = 16,
+		.max_closed = 16,
+		.kernel_reports_errors = true,
+		.sink = sink,
+		.sink_ctx = s,
 	};
 
 	memset(s, 0, sizeof(*s));

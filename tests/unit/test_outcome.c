@@ -15,7 +15,9 @@
 static struct conn_table *table(void)
 {
 	struct conn_table_opts o = {
-		.max_open = 64, .max_closed = 64, .max_events_per_conn = 64,
+		.max_open = 64,
+		.max_closed = 64,
+		.max_events_per_conn = 64,
 		.kernel_reports_errors = true,
 	};
 
@@ -186,8 +188,8 @@ static void test_parse_causes(void **state)
 	assert_int_equal(m, 1u << CAUSE_KILLED);
 	/* repeated --cause options add up */
 	assert_int_equal(outcome_parse_causes("syn_timeout,unknown", &m, bad, sizeof(bad)), 0);
-	assert_int_equal(m, (1u << CAUSE_KILLED) | (1u << CAUSE_SYN_TIMEOUT) |
-				    (1u << CAUSE_UNKNOWN));
+	assert_int_equal(m,
+			 (1u << CAUSE_KILLED) | (1u << CAUSE_SYN_TIMEOUT) | (1u << CAUSE_UNKNOWN));
 	/* every contract name is accepted */
 	for (int c = CAUSE_UNKNOWN; c <= CAUSE_SYN_TIMEOUT; c++) {
 		m = 0;

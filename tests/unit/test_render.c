@@ -58,7 +58,11 @@ static struct tl_event base(enum tl_kind k)
 	return ev;
 }
 
-#define HAS(s, sub) do { if (!strstr((s), (sub))) fail_msg("%s\nlacks %s", (s), (sub)); } while (0)
+#define HAS(s, sub)                                           \
+	do {                                                  \
+		if (!strstr((s), (sub)))                      \
+			fail_msg("%s\nlacks %s", (s), (sub)); \
+	} while (0)
 
 static void test_common_fields(void **state)
 {
@@ -98,7 +102,8 @@ static void test_unknown_owner_is_null(void **state)
 	ev.state.sent = "ACK";
 	ev.state.received = "FIN";
 	HAS(json(&ev), "\"pid\":null,\"comm\":null");
-	HAS(out, "\"old\":\"ESTABLISHED\",\"new\":\"CLOSE_WAIT\",\"sent\":\"ACK\",\"received\":\"FIN\"");
+	HAS(out,
+	    "\"old\":\"ESTABLISHED\",\"new\":\"CLOSE_WAIT\",\"sent\":\"ACK\",\"received\":\"FIN\"");
 }
 
 static void test_state_without_segments(void **state)
@@ -194,7 +199,8 @@ static void test_close(void **state)
 	ev.close.keepalives = 1;
 	ev.close.srtt_us = 1234;
 	ev.close.min_rtt_us = TT_RTT_NONE;
-	HAS(json(&ev), "\"cause\":\"killed\",\"by_pid\":4121,\"by_comm\":\"demo-client\",\"signal\"");
+	HAS(json(&ev),
+	    "\"cause\":\"killed\",\"by_pid\":4121,\"by_comm\":\"demo-client\",\"signal\"");
 	ev.close.by.exiting = true;
 	ev.close.by.exit_code = SIGKILL;
 	HAS(json(&ev), "\"by_comm\":\"demo-client\",\"by_exit_status\":9,\"signal\"");

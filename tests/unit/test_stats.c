@@ -144,12 +144,22 @@ static void test_histogram_cumulative(void **state)
 	for (int i = 0; i < 5; i++)
 		client_conn(s, (uint64_t)i + 1, 443, "c", hs[i], 1000000, CAUSE_APP_CLOSE);
 	text = metrics_of(s);
-	assert_true(sample(text, "tcptimeline_handshake_seconds_bucket{port=\"443\",le=\"0.0001\"}") == 1);
-	assert_true(sample(text, "tcptimeline_handshake_seconds_bucket{port=\"443\",le=\"0.00025\"}") == 1);
-	assert_true(sample(text, "tcptimeline_handshake_seconds_bucket{port=\"443\",le=\"0.0005\"}") == 3);
-	assert_true(sample(text, "tcptimeline_handshake_seconds_bucket{port=\"443\",le=\"0.0025\"}") == 4);
-	assert_true(sample(text, "tcptimeline_handshake_seconds_bucket{port=\"443\",le=\"10\"}") == 4);
-	assert_true(sample(text, "tcptimeline_handshake_seconds_bucket{port=\"443\",le=\"+Inf\"}") == 5);
+	assert_true(
+		sample(text, "tcptimeline_handshake_seconds_bucket{port=\"443\",le=\"0.0001\"}") ==
+		1);
+	assert_true(
+		sample(text, "tcptimeline_handshake_seconds_bucket{port=\"443\",le=\"0.00025\"}") ==
+		1);
+	assert_true(
+		sample(text, "tcptimeline_handshake_seconds_bucket{port=\"443\",le=\"0.0005\"}") ==
+		3);
+	assert_true(
+		sample(text, "tcptimeline_handshake_seconds_bucket{port=\"443\",le=\"0.0025\"}") ==
+		4);
+	assert_true(sample(text, "tcptimeline_handshake_seconds_bucket{port=\"443\",le=\"10\"}") ==
+		    4);
+	assert_true(sample(text,
+			   "tcptimeline_handshake_seconds_bucket{port=\"443\",le=\"+Inf\"}") == 5);
 	assert_true(sample(text, "tcptimeline_handshake_seconds_count{port=\"443\"}") == 5);
 	/* 20.00265 s, exact to the ns */
 	assert_non_null(strstr(text, "tcptimeline_handshake_seconds_sum{port=\"443\"} 20.00265\n"));
@@ -173,11 +183,20 @@ static void test_histogram_cumulative(void **state)
 	for (int i = 0; i < 4; i++)
 		client_conn(s, (uint64_t)i + 1, 80, "c", 1000000, 1000000000, CAUSE_APP_CLOSE);
 	text = metrics_of(s);
-	assert_true(sample(text, "tcptimeline_handshake_seconds_bucket{port=\"80\",le=\"0.001\"}") == 4);
-	assert_true(sample(text, "tcptimeline_handshake_seconds_bucket{port=\"80\",le=\"0.0005\"}") == 0);
-	assert_true(sample(text, "tcptimeline_connection_duration_seconds_bucket{port=\"80\",le=\"1\"}") == 4);
-	assert_true(sample(text, "tcptimeline_connection_duration_seconds_bucket{port=\"80\",le=\"0.5\"}") == 0);
-	assert_non_null(strstr(text, "tcptimeline_connection_duration_seconds_sum{port=\"80\"} 4\n"));
+	assert_true(sample(text,
+			   "tcptimeline_handshake_seconds_bucket{port=\"80\",le=\"0.001\"}") == 4);
+	assert_true(sample(text,
+			   "tcptimeline_handshake_seconds_bucket{port=\"80\",le=\"0.0005\"}") == 0);
+	assert_true(
+		sample(text,
+		       "tcptimeline_connection_duration_seconds_bucket{port=\"80\",le=\"1\"}") ==
+		4);
+	assert_true(
+		sample(text,
+		       "tcptimeline_connection_duration_seconds_bucket{port=\"80\",le=\"0.5\"}") ==
+		0);
+	assert_non_null(
+		strstr(text, "tcptimeline_connection_duration_seconds_sum{port=\"80\"} 4\n"));
 	free(text);
 	stats_free(s);
 }
@@ -187,12 +206,18 @@ static void test_every_family_has_help_and_type(void **state)
 	struct stats *s = stats_new(NULL);
 	char *text = metrics_of(s);
 	const char *fams[][2] = {
-		{ "connections_opened_total", "counter" }, { "connections_closed_total", "counter" },
-		{ "resets_total", "counter" },		   { "retransmits_total", "counter" },
-		{ "keepalive_probes_total", "counter" },   { "errors_total", "counter" },
-		{ "lost_events_total", "counter" },	   { "bytes_total", "counter" },
-		{ "handshake_seconds", "histogram" },	   { "connection_duration_seconds", "histogram" },
-		{ "tracked_sockets", "gauge" },		   { "build_info", "gauge" },
+		{ "connections_opened_total", "counter" },
+		{ "connections_closed_total", "counter" },
+		{ "resets_total", "counter" },
+		{ "retransmits_total", "counter" },
+		{ "keepalive_probes_total", "counter" },
+		{ "errors_total", "counter" },
+		{ "lost_events_total", "counter" },
+		{ "bytes_total", "counter" },
+		{ "handshake_seconds", "histogram" },
+		{ "connection_duration_seconds", "histogram" },
+		{ "tracked_sockets", "gauge" },
+		{ "build_info", "gauge" },
 	};
 
 	for (size_t i = 0; i < sizeof(fams) / sizeof(fams[0]); i++) {
@@ -214,8 +239,13 @@ static void test_counts_by_cause_and_lost(void **state)
 {
 	struct stats *s = stats_new(NULL);
 	struct tl_event lost = { .kind = TL_LOST };
-	struct tl_row_check { enum tl_cause cause; int n; } want[] = {
-		{ CAUSE_APP_CLOSE, 5 }, { CAUSE_REFUSED, 3 }, { CAUSE_KILLED, 2 },
+	struct tl_row_check {
+		enum tl_cause cause;
+		int n;
+	} want[] = {
+		{ CAUSE_APP_CLOSE, 5 },
+		{ CAUSE_REFUSED, 3 },
+		{ CAUSE_KILLED, 2 },
 	};
 	uint64_t id = 1;
 	char *text;
@@ -228,14 +258,19 @@ static void test_counts_by_cause_and_lost(void **state)
 	stats_set_tracked(s, 42);
 	text = metrics_of(s);
 	/* the first STATS_PROMOTE_AFTER - 1 connections were counted under other */
-	assert_true(sample(text, "tcptimeline_connections_closed_total{cause=\"killed\",port=\"9000\","
-				 "comm=\"peer\"}") == 2);
-	assert_true(sample(text, "tcptimeline_connections_closed_total{cause=\"refused\",port=\"9000\","
-				 "comm=\"peer\"}") == 3);
-	assert_true(sample(text, "tcptimeline_connections_closed_total{cause=\"app_close\",port=\"9000\","
-				 "comm=\"peer\"}") == 5 - (STATS_PROMOTE_AFTER - 1));
-	assert_true(sample(text, "tcptimeline_connections_closed_total{cause=\"app_close\",port=\"other\","
-				 "comm=\"[other]\"}") == STATS_PROMOTE_AFTER - 1);
+	assert_true(sample(text,
+			   "tcptimeline_connections_closed_total{cause=\"killed\",port=\"9000\","
+			   "comm=\"peer\"}") == 2);
+	assert_true(sample(text,
+			   "tcptimeline_connections_closed_total{cause=\"refused\",port=\"9000\","
+			   "comm=\"peer\"}") == 3);
+	assert_true(sample(text,
+			   "tcptimeline_connections_closed_total{cause=\"app_close\",port=\"9000\","
+			   "comm=\"peer\"}") == 5 - (STATS_PROMOTE_AFTER - 1));
+	assert_true(
+		sample(text,
+		       "tcptimeline_connections_closed_total{cause=\"app_close\",port=\"other\","
+		       "comm=\"[other]\"}") == STATS_PROMOTE_AFTER - 1);
 	assert_true(sample(text, "tcptimeline_lost_events_total") == 7);
 	assert_true(sample(text, "tcptimeline_tracked_sockets") == 42);
 	free(text);
@@ -293,7 +328,8 @@ static void test_labels_bounded(void **state)
 	for (int p = 0; p < 3000; p++) {
 		snprintf(comm, sizeof(comm), "tool%d", p);
 		for (int i = 0; i < 5; i++) {
-			client_conn(s, id++, (uint16_t)(1000 + p), comm, 1000, 1000, CAUSE_APP_CLOSE);
+			client_conn(s, id++, (uint16_t)(1000 + p), comm, 1000, 1000,
+				    CAUSE_APP_CLOSE);
 			total++;
 		}
 	}
@@ -301,7 +337,8 @@ static void test_labels_bounded(void **state)
 	assert_int_equal(s->n_ports, STATS_MAX_PORTS);
 	assert_int_equal(s->n_comms, STATS_MAX_COMMS);
 	/* per-port families: the labelled ports and other */
-	assert_int_equal(count_samples(text, "tcptimeline_retransmits_total{"), STATS_MAX_PORTS + 1);
+	assert_int_equal(count_samples(text, "tcptimeline_retransmits_total{"),
+			 STATS_MAX_PORTS + 1);
 	assert_true(count_samples(text, "tcptimeline_connections_opened_total{") <=
 		    (STATS_MAX_PORTS + 1) * (STATS_MAX_COMMS + 2));
 	/* the counts add up all the same */
@@ -378,11 +415,15 @@ static void test_resets_errors_bytes(void **state)
 	text = metrics_of(s);
 	assert_true(sample(text, "tcptimeline_resets_total{port=\"7000\",dir=\"out\","
 				 "reason=\"ABORT_ON_CLOSE\"}") == 1);
-	assert_true(sample(text, "tcptimeline_resets_total{port=\"7000\",dir=\"in\",reason=\"none\"}") == 1);
-	assert_true(sample(text, "tcptimeline_errors_total{port=\"7000\",name=\"ECONNRESET\"}") == 1);
+	assert_true(sample(text,
+			   "tcptimeline_resets_total{port=\"7000\",dir=\"in\",reason=\"none\"}") ==
+		    1);
+	assert_true(sample(text, "tcptimeline_errors_total{port=\"7000\",name=\"ECONNRESET\"}") ==
+		    1);
 	assert_true(sample(text, "tcptimeline_bytes_total{port=\"7000\",dir=\"out\"}") == 1234);
 	assert_true(sample(text, "tcptimeline_bytes_total{port=\"7000\",dir=\"in\"}") == 0);
-	assert_true(sample(text, "tcptimeline_keepalive_probes_total{port=\"7000\",dir=\"out\"}") == 1);
+	assert_true(sample(text, "tcptimeline_keepalive_probes_total{port=\"7000\",dir=\"out\"}") ==
+		    1);
 	assert_true(sample(text, "tcptimeline_retransmits_total{port=\"7000\"}") == 1);
 	assert_true(sample(text, "tcptimeline_connections_opened_total{port=\"7000\","
 				 "comm=\"[other]\"}") == 1);
@@ -423,7 +464,8 @@ static void test_summary_json_line(void **state)
 	assert_ptr_equal(strchr(text, '\n'), text + len - 1);
 	assert_int_equal(strncmp(text, "{\"event\":\"summary\",", 19), 0);
 	assert_non_null(strstr(text, "\"final\":true"));
-	assert_non_null(strstr(text, "{\"port\":443,\"opened\":2,\"closed\":2,\"causes\":{\"refused\":2}"));
+	assert_non_null(
+		strstr(text, "{\"port\":443,\"opened\":2,\"closed\":2,\"causes\":{\"refused\":2}"));
 	assert_non_null(strstr(text, "{\"port\":\"other\",\"opened\":3,"));
 	assert_non_null(strstr(text, "{\"comm\":\"web\",\"opened\":2,"));
 	free(text);
