@@ -42,6 +42,10 @@ class Skip(Exception):
 IN_VM = os.environ.get("TT_VM") == "1"
 
 
+# tests/check-asan.sh runs this suite against the sanitized build with TT_ASAN=1
+IN_ASAN = os.environ.get("TT_ASAN") == "1"
+
+
 def host_only(why):
     """Skip inside the kernel matrix's VMs a test whose subject does not depend
     on the kernel (why) and that is slow under emulation: the host runs it."""
