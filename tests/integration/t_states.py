@@ -10,7 +10,7 @@ import shutil
 import subprocess
 import time
 
-from harness import (Proc, Skip, check, check_contract, close_of, netns_peer,
+from harness import (IN_VM, Proc, Skip, check, check_contract, close_of, netns_peer,
                      of_conn, test, waiter_close)
 
 # the kernel side ends a data run that has been growing this long (data_flush_ns)
@@ -186,7 +186,14 @@ def data_order_under_loss(ctx):
     data = [e for e in ce if e["event"] == "data" and e["dir"] == "out"]
     rt = [e for e in ce if e["event"] == "retransmit"]
     check(len(rt) >= 2, "retransmits %d" % len(rt))
-    check(not any(e.get("inferred") for e in data), "data stamped when noticed: %r" % data)
+    inferred = sum(e["bytes"] for e in data if e.get("inferred"))
+    if IN_VM:
+        # under emulation the client's kernel can fall so far behind that a
+        # run is only noticed after its send time is gone (stamped when
+        # noticed, inferred: true, as README says); the host allows none
+        check(inferred <= 15000 // 4, "%d of 15000 B stamped when noticed" % inferred)
+    else:
+        check(not inferred, "data stamped when noticed: %r" % data)
     check(sum(e["bytes"] for e in data) == 15000, "bytes out %d" % sum(e["bytes"] for e in data))
 
     pk = cap.packets("frame.time_epoch", "tcp.srcport", "tcp.seq", "tcp.len",
@@ -199,6 +206,11 @@ def data_order_under_loss(ctx):
         lo_, hi = off, off + e["bytes"]
         seen = [t for (b, end, t) in first if b < hi and end > lo_]
         check(seen, "no first transmission for bytes %d-%d" % (lo_, hi))
+        if e.get("inferred"):  # stamped when noticed: later than the wire, by design
+            check(min(seen) <= ts + CLOCK_SLACK_S,
+                  "bytes %d-%d noticed before they left" % (lo_, hi))
+            off = hi
+            continue
         check(min(seen) >= ts - CLOCK_SLACK_S,
               "bytes %d-%d first left %.6f s before their data event" % (lo_, hi, ts - min(seen)))
         check(max(seen) <= ts + RUN_AGE_NS / 1e9 + CLOCK_SLACK_S,
