@@ -10,7 +10,7 @@
 #   KERNELS="6.1 6.12" tests/vm/run.sh
 #
 # Environment: VM_CMD (command, default tests/integration/run.sh, run from
-# the repo root in the guest), VM_TIMEOUT (seconds per kernel, 900),
+# the repo root in the guest), VM_TIMEOUT (seconds per kernel, 1800),
 # VM_MEMORY (1G), VM_CPUS (2), VM_KVM (auto | 1 | 0), VM_TCG_THREAD
 # (single | multi: TCG's threading when KVM is not used), VM_RWDIR (dirs the
 # guest may write back to the host, space separated). The guest runs as
@@ -42,7 +42,7 @@ done
 KSEL=$(select_kernels "${sel[@]}")
 [ -z "${sel[*]}" ] && [ -z "${KERNELS:-}" ] && KSEL="$KSEL host"
 cmd=${cmd:-TT_VM=1 tests/integration/run.sh}
-TIMEOUT=${VM_TIMEOUT:-900}
+TIMEOUT=${VM_TIMEOUT:-1800}
 MEMORY=${VM_MEMORY:-1G}
 CPUS=${VM_CPUS:-2}
 LOGDIR=$CACHE/logs
