@@ -50,36 +50,14 @@ static bool btf_has_tracepoint(const struct btf *btf, const char *tp)
 	return btf__find_by_name_kind(btf, name, BTF_KIND_TYPEDEF) > 0;
 }
 
-/* enum sk_rst_reason (6.10+) from the running kernel: values differ by version. */
-static void register_rst_reasons(const struct btf *btf)
+/* fn(value, name with `prefix` cut) for every value of the running kernel's
+ * enum `enum_name`, if it has one: the reason enums are renumbered between
+ * versions, so their names are never compiled in. */
+static void for_each_enum_value(const struct btf *btf, const char *enum_name, const char *prefix,
+				void (*fn)(uint32_t value, const char *name))
 {
-	int id = btf__find_by_name_kind(btf, "sk_rst_reason", BTF_KIND_ENUM);
-	const struct btf_type *t;
-	const struct btf_enum *e;
-
-	if (id <= 0)
-		return;
-	t = btf__type_by_id(btf, id);
-	e = btf_enum(t);
-	for (int i = 0; i < btf_vlen(t); i++, e++) {
-		const char *name = btf__name_by_offset(btf, e->name_off);
-
-		if (!name || !strcmp(name, "SK_RST_REASON_NOT_SPECIFIED") ||
-		    !strcmp(name, "SK_RST_REASON_MAX"))
-			continue;
-		if (!strncmp(name, "SK_RST_REASON_", 14))
-			name += 14;
-		if (!strncmp(name, "TCP_", 4))
-			name += 4;
-		rst_reason_register((uint32_t)e->val, name);
-	}
-}
-
-/* enum skb_drop_reason (5.17+) from the running kernel: every version adds
- * reasons and renumbers them, so names are never compiled in. */
-static void register_drop_reasons(const struct btf *btf)
-{
-	int id = btf__find_by_name_kind(btf, "skb_drop_reason", BTF_KIND_ENUM);
+	int id = btf__find_by_name_kind(btf, enum_name, BTF_KIND_ENUM);
+	size_t plen = strlen(prefix);
 	const struct btf_type *t;
 	const struct btf_enum *e;
 
@@ -92,10 +70,32 @@ static void register_drop_reasons(const struct btf *btf)
 
 		if (!name)
 			continue;
-		if (!strncmp(name, "SKB_DROP_REASON_", 16))
-			name += 16;
-		drop_reason_register((uint32_t)e->val, name);
+		if (!strncmp(name, prefix, plen))
+			name += plen;
+		fn((uint32_t)e->val, name);
 	}
+}
+
+/* enum sk_rst_reason (6.10+): "NOT_SPECIFIED" and the "MAX" sentinel are
+ * no reasons; "TCP_" is cut too ("TCP_ABORT_ON_CLOSE" -> "ABORT_ON_CLOSE") */
+static void rst_reason_add(uint32_t value, const char *name)
+{
+	if (!strcmp(name, "NOT_SPECIFIED") || !strcmp(name, "MAX"))
+		return;
+	if (!strncmp(name, "TCP_", 4))
+		name += 4;
+	rst_reason_register(value, name);
+}
+
+static void register_rst_reasons(const struct btf *btf)
+{
+	for_each_enum_value(btf, "sk_rst_reason", "SK_RST_REASON_", rst_reason_add);
+}
+
+/* enum skb_drop_reason (5.17+) */
+static void register_drop_reasons(const struct btf *btf)
+{
+	for_each_enum_value(btf, "skb_drop_reason", "SKB_DROP_REASON_", drop_reason_register);
 }
 
 int loader_start(struct loader *l, const struct env *env, ring_buffer_sample_fn on_event, void *ctx,
