@@ -106,4 +106,27 @@ static __always_inline __u32 keepalive_timer_offset(void)
 	return bpf_core_field_offset(struct sock, sk_timer);
 }
 
+/* Where tcp_write_timer's timer_list lives. Up to 6.x it is
+ * inet_connection_sock.icsk_retransmit_timer; Debian's 7.2 has no such
+ * member and keeps it in struct sock instead, as tcp_retransmit_timer in a
+ * union with sk_timer and mptcp_retransmit_timer (the keepalive timer moved
+ * out of sk_timer, above, to make room). Without this the program refers to
+ * a member the kernel lacks and the whole object is refused (EINVAL). The
+ * running kernel's BTF decides, as above. */
+struct inet_connection_sock___rtx {
+	struct timer_list icsk_retransmit_timer;
+} __attribute__((preserve_access_index));
+
+struct sock___rtx {
+	struct timer_list tcp_retransmit_timer;
+} __attribute__((preserve_access_index));
+
+static __always_inline __u32 retransmit_timer_offset(void)
+{
+	if (bpf_core_field_exists(struct inet_connection_sock___rtx, icsk_retransmit_timer))
+		return bpf_core_field_offset(struct inet_connection_sock___rtx,
+					     icsk_retransmit_timer);
+	return bpf_core_field_offset(struct sock___rtx, tcp_retransmit_timer);
+}
+
 #endif /* CORE_FIXES_BPF_H */

@@ -1171,9 +1171,7 @@ static __always_inline void ka_timer_entry_answer(const struct sock *sk)
  * sends anything, counts the data with each skb's own first time. */
 static __always_inline void rtx_timer_entry_sync(const struct timer_list *timer)
 {
-	struct sock *sk =
-		(struct sock *)((char *)timer - bpf_core_field_offset(struct inet_connection_sock,
-								      icsk_retransmit_timer));
+	struct sock *sk = (struct sock *)((char *)timer - retransmit_timer_offset());
 	struct sock_id id = {};
 	__u64 key = (__u64)sk;
 	struct sock_info *info = bpf_map_lookup_elem(&socks, &key);
