@@ -32,11 +32,15 @@ struct conn_table {
 	uint64_t evicted;
 	size_t held;	   /* bytes: connections and their event arrays */
 	uint64_t not_kept; /* events cut from stories or not stored */
+	/* stories long enough to cut, by length: by_len[n] lists those with n
+	 * events kept, the first to reach n first; longest is at least the
+	 * highest non-empty one. The budget's victim is found in O(1) amortized
+	 * instead of a scan of every connection at each cut. */
+	struct conn_list *by_len;
+	size_t n_by_len; /* max_events_per_conn + 1 */
+	size_t longest;
+	uint64_t victim_steps; /* buckets looked at to find victims (tests) */
 };
-
-/* a story is cut in the middle only when it has this many events: shorter
- * ones are all beginning and end */
-#define CUT_MIN_EVENTS 8
 
 static size_t bucket_of(const struct conn_table *t, uint64_t sk)
 {
@@ -102,6 +106,55 @@ static struct conn *hash_find(const struct conn_table *t, uint64_t sk)
 	return c;
 }
 
+/* a story is cut in the middle only when it has this many events: shorter
+ * ones are all beginning and end */
+#define CUT_MIN_EVENTS 8
+
+static void len_unlink(struct conn_table *t, struct conn *c)
+{
+	struct conn_list *b;
+
+	if (!c->n_len)
+		return;
+	b = &t->by_len[c->n_len];
+	if (c->sprev)
+		c->sprev->snext = c->snext;
+	else
+		b->head = c->snext;
+	if (c->snext)
+		c->snext->sprev = c->sprev;
+	else
+		b->tail = c->sprev;
+	b->n--;
+	c->sprev = c->snext = NULL;
+	c->n_len = 0;
+}
+
+/* c's story has n_events now: to the tail of its length's bucket */
+static void len_update(struct conn_table *t, struct conn *c)
+{
+	size_t n = c->n_events;
+	struct conn_list *b;
+
+	if (c->n_len == n)
+		return;
+	len_unlink(t, c);
+	if (n < CUT_MIN_EVENTS || n >= t->n_by_len)
+		return;
+	b = &t->by_len[n];
+	c->n_len = (uint32_t)n;
+	c->sprev = b->tail;
+	c->snext = NULL;
+	if (b->tail)
+		b->tail->snext = c;
+	else
+		b->head = c;
+	b->tail = c;
+	b->n++;
+	if (n > t->longest)
+		t->longest = n;
+}
+
 static void conn_free(struct conn *c)
 {
 	free(c->events);
@@ -126,6 +179,15 @@ struct conn_table *conn_table_new(const struct conn_table_opts *opts)
 		free(t);
 		return NULL;
 	}
+	if (t->opts.max_events_per_conn) {
+		t->n_by_len = (size_t)t->opts.max_events_per_conn + 1;
+		t->by_len = calloc(t->n_by_len, sizeof(*t->by_len));
+		if (!t->by_len) {
+			free(t->buckets);
+			free(t);
+			return NULL;
+		}
+	}
 	t->next_id = 1;
 	return t;
 }
@@ -147,6 +209,7 @@ void conn_table_free(struct conn_table *t)
 	free_list(&t->open);
 	free_list(&t->closed);
 	free(t->buckets);
+	free(t->by_len);
 	free(t);
 }
 
@@ -178,6 +241,7 @@ static void conn_drop(struct conn_table *t, struct conn *c)
 	if (hashed(c))
 		hash_remove(t, c);
 	list_remove(c->closed ? &t->closed : &t->open, c);
+	len_unlink(t, c);
 	t->held -= sizeof(*c) + c->cap_events * sizeof(*c->events);
 	conn_free(c);
 }
@@ -289,6 +353,7 @@ static bool cut_middle(struct conn_table *t, struct conn *c)
 	c->events[head] = mark;
 	memmove(&c->events[head + 1], &c->events[end], tail * sizeof(*c->events));
 	c->n_events = head + 1 + tail;
+	len_update(t, c);
 	cap = c->n_events + c->n_events / 2;
 	if (cap < 16)
 		cap = 16;
@@ -297,18 +362,17 @@ static bool cut_middle(struct conn_table *t, struct conn *c)
 	return true;
 }
 
-/* the connection with the most events kept, open or closed */
-static struct conn *longest_story(const struct conn_table *t)
+/* the connection with the most events kept, open or closed (among those
+ * long enough to cut): the first to have reached that length */
+static struct conn *longest_story(struct conn_table *t)
 {
-	struct conn *best = NULL;
-
-	for (struct conn *c = t->open.head; c; c = c->next)
-		if (!best || c->n_events > best->n_events)
-			best = c;
-	for (struct conn *c = t->closed.head; c; c = c->next)
-		if (!best || c->n_events > best->n_events)
-			best = c;
-	return best;
+	while (t->longest >= CUT_MIN_EVENTS) {
+		t->victim_steps++;
+		if (t->by_len[t->longest].head)
+			return t->by_len[t->longest].head;
+		t->longest--;
+	}
+	return NULL;
 }
 
 /* consecutive data records of one direction are one run, as the ladder
@@ -365,6 +429,7 @@ static void conn_store(struct conn_table *t, struct conn *c, const struct tl_eve
 		}
 	}
 	c->events[c->n_events++] = *ev;
+	len_update(t, c);
 }
 
 /*
@@ -988,6 +1053,11 @@ uint64_t conn_table_not_kept(const struct conn_table *t)
 	return t->not_kept;
 }
 
+uint64_t conn_table_victim_steps(const struct conn_table *t)
+{
+	return t->victim_steps;
+}
+
 void conn_table_release(struct conn_table *t, const struct conn *cc)
 {
 	/* the table's own connection: only const to its users */
@@ -995,6 +1065,7 @@ void conn_table_release(struct conn_table *t, const struct conn *cc)
 
 	events_resize(t, c, 0);
 	c->n_events = 0;
+	len_unlink(t, c);
 	c->released = true;
 }
 

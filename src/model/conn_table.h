@@ -60,6 +60,9 @@ struct conn {
 	struct tl_event *events;
 	size_t n_events, cap_events;
 	uint64_t events_dropped; /* events of this connection not kept */
+	/* its bucket in the table's stories by length (budget victims) */
+	struct conn *sprev, *snext;
+	uint32_t n_len; /* the bucket it is in (its n_events then); 0: none */
 	/* table links */
 	struct conn *hnext;	  /* hash chain by sk */
 	struct conn *prev, *next; /* age order, oldest first */
@@ -137,6 +140,9 @@ bool conn_stateless(const struct conn *c);
 size_t conn_table_held_bytes(const struct conn_table *t);
 /* Events not kept, over all connections (per-connection limit and budget). */
 uint64_t conn_table_not_kept(const struct conn_table *t);
+/* Buckets looked at to choose the stories the budget cut (a measure of the
+ * cost of choosing, for tests: about one per cut, not one per connection). */
+uint64_t conn_table_victim_steps(const struct conn_table *t);
 /* The owner is done with c's events (printed, or not wanted): they are
  * freed, and no more are kept for c. */
 void conn_table_release(struct conn_table *t, const struct conn *c);

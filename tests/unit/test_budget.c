@@ -204,6 +204,60 @@ static void test_budget_across_many_connections(void **state)
 	conn_table_free(t);
 }
 
+/* With many stories of different lengths, every cut the budget makes is of
+ * a longest one, and choosing it does not cost a scan of every connection:
+ * about one bucket looked at per cut. */
+static void test_budget_victim_is_always_a_longest(void **state)
+{
+	enum { N = 1000, STEPS = 20000 };
+	size_t budget = 3 << 20;
+	struct conn_table_opts o = {
+		.max_open = N,
+		.max_closed = 16,
+		.max_events_per_conn = 4096,
+		.kernel_reports_errors = true,
+		.max_memory = budget,
+	};
+	struct conn_table *t = conn_table_new(&o);
+	static const struct conn *conns[N + 1];
+	static size_t before[N + 1];
+	static unsigned int flip[N];
+	uint64_t ts = 100, rnd = 12345, cuts = 0;
+
+	for (uint64_t k = 0; k < N; k++)
+		opened(t, CLIENT_SK + k * 0x100, 1);
+	for (uint64_t id = 1; id <= N; id++)
+		conns[id] = conn_of(t, id); /* none is dropped: max_open is N */
+	for (int step = 0; step < STEPS; step++) {
+		size_t longest = 0, k;
+
+		for (uint64_t id = 1; id <= N; id++) {
+			before[id] = conns[id]->n_events;
+			if (before[id] > longest)
+				longest = before[id];
+		}
+		/* mostly the first tenth grows: long stories and short ones */
+		rnd = rnd * 6364136223846793005ULL + 1442695040888963407ULL;
+		k = (rnd >> 33) % (step % 3 ? N / 10 : N);
+		data(t, CLIENT_SK + k * 0x100, ts++, flip[k]++ % 2 ? TT_DIR_IN : TT_DIR_OUT, 16);
+		assert_true(conn_table_held_bytes(t) <= budget);
+		for (uint64_t id = 1; id <= N; id++) {
+			size_t now = conns[id]->n_events;
+
+			if (now < before[id]) {
+				/* cut: it was one of the longest */
+				assert_int_equal(before[id], longest);
+				cuts++;
+			}
+		}
+	}
+	printf("budget: %llu cuts, %llu buckets looked at\n", (unsigned long long)cuts,
+	       (unsigned long long)conn_table_victim_steps(t));
+	assert_true(cuts > 50);
+	assert_true(conn_table_victim_steps(t) <= 2 * cuts + 4096);
+	conn_table_free(t);
+}
+
 static void test_release_gives_memory_back(void **state)
 {
 	struct conn_table *t = table(4096, 0, NULL);
@@ -335,6 +389,7 @@ int main(void)
 		cmocka_unit_test(test_per_connection_limit_cuts_the_middle),
 		cmocka_unit_test(test_budget_cuts_the_longest_first),
 		cmocka_unit_test(test_budget_across_many_connections),
+		cmocka_unit_test(test_budget_victim_is_always_a_longest),
 		cmocka_unit_test(test_release_gives_memory_back),
 		cmocka_unit_test(test_ladder_marks_the_cut),
 		cmocka_unit_test(test_json_and_text_show_the_marker),
