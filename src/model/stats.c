@@ -283,6 +283,11 @@ static void row_add(struct stats_row *r, const struct tl_event *ev, const struct
 	case TL_DATA:
 		r->bytes[ev->data.dir == TT_DIR_OUT] += ev->data.bytes;
 		break;
+	case TL_DROP:
+		r->drops++;
+		kv_add(r->drop_reasons, &r->n_drop_reasons, STATS_MAX_DROP_REASONS,
+		       &r->drop_reasons_other, ev->drop.reason);
+		break;
 	default:
 		break;
 	}
@@ -306,6 +311,12 @@ void stats_event(struct stats *s, const struct tl_event *ev, const struct conn *
 		/* a listener is not a connection: it only tells which end the
 		 * sockets on its port are */
 		s->listening[c->ep.lport >> 6] |= 1ULL << (c->ep.lport & 63);
+		/* ... but the segments it counted for connections not yet its own
+		 * (a full accept queue) are drops like any other */
+		if (ev->kind == TL_DROP) {
+			row_add(&s->port_rows[port_index(s, c->ep.lport, false)], ev, c, false, 0);
+			row_add(&s->comm_rows[comm_index(s, c, false)], ev, c, false, 0);
+		}
 		return;
 	}
 	if (ev->kind == TL_STATE) {
@@ -364,6 +375,8 @@ void stats_total(const struct stats *s, struct stats_row *out)
 			out->bytes[d] += r->bytes[d];
 		}
 		out->retransmits += r->retransmits;
+		out->drops += r->drops;
+		out->drop_reasons_other += r->drops; /* totals: the count only */
 		for (uint32_t i = 0; i < r->n_errors; i++)
 			out->errors_other += r->errors[i].n; /* totals: the count only */
 		out->errors_other += r->errors_other;

@@ -25,8 +25,10 @@
 #define STATS_COMM_CANDIDATES 256 /* process names counted towards a label */
 #define STATS_MAX_REASONS     32  /* distinct reset reasons per port row and direction */
 #define STATS_MAX_ERRORS      16  /* distinct errnos per port row */
+/* distinct drop reasons per row: the kernel's enum has ~130, a host sees a few */
+#define STATS_MAX_DROP_REASONS 24
 
-#define STATS_N_CAUSES	      (CAUSE_SYN_TIMEOUT + 1)
+#define STATS_N_CAUSES	       (CAUSE_SYN_TIMEOUT + 1)
 
 /* Prometheus bucket bounds, in ns (le="0.0001" ...), and the fine log2
  * buckets the summary's percentiles come from (8 per power of two of µs:
@@ -64,6 +66,12 @@ struct stats_row {
 	struct stats_kv errors[STATS_MAX_ERRORS]; /* key: errno */
 	uint32_t n_errors;
 	uint64_t errors_other;
+	/* drop events (each end's and each listener's view counts once), by
+	 * reason; key: enum skb_drop_reason, TT_DROP_REASON_NONE before 5.17 */
+	uint64_t drops;
+	struct stats_kv drop_reasons[STATS_MAX_DROP_REASONS];
+	uint32_t n_drop_reasons;
+	uint64_t drop_reasons_other; /* drops whose reason did not fit */
 	uint64_t bytes[2];
 	struct stats_hist handshake, duration;
 };

@@ -119,6 +119,18 @@ static void reason_label(FILE *f, uint32_t key)
 		fprintf(f, "%" PRIu32, key);
 }
 
+/* A drop reason's name as the kernel's enum spells it (without SKB_DROP_REASON_);
+ * "none" before 5.17, where the kernel gives none; its number if not named. */
+static void drop_reason_label(FILE *f, uint32_t key)
+{
+	const char *name = key == TT_DROP_REASON_NONE ? "none" : drop_reason_name(key);
+
+	if (name)
+		prom_label_value(f, name, 64);
+	else
+		fprintf(f, "%" PRIu32, key);
+}
+
 static void error_label(FILE *f, uint32_t err)
 {
 	const char *name = errno_name((int)err);
@@ -227,6 +239,24 @@ void render_metrics(FILE *f, const struct stats *s, const char *version)
 		fputs(P "retransmits_total{", f);
 		port_label(f, s, i);
 		fprintf(f, "} %" PRIu64 "\n", r->retransmits);
+	}
+	family(f, "drops_total", "counter",
+	       "Segments the kernel dropped (the JSON drop events: each local end's view and a "
+	       "listener's count once), by the kernel's drop reason (none before 5.17).");
+	for_port_rows(s, i, r)
+	{
+		for (uint32_t k = 0; k < r->n_drop_reasons; k++) {
+			fputs(P "drops_total{", f);
+			port_label(f, s, i);
+			fputs(",reason=\"", f);
+			drop_reason_label(f, r->drop_reasons[k].key);
+			fprintf(f, "\"} %" PRIu64 "\n", r->drop_reasons[k].n);
+		}
+		if (r->drop_reasons_other) {
+			fputs(P "drops_total{", f);
+			port_label(f, s, i);
+			fprintf(f, ",reason=\"other\"} %" PRIu64 "\n", r->drop_reasons_other);
+		}
 	}
 	family(f, "keepalive_probes_total", "counter",
 	       "Keepalive probes: out, sent by this host; in, received from the peer.");
@@ -339,9 +369,10 @@ static void text_row(FILE *f, const char *label, const struct stats_row *r)
 	fmt_bytes(bout, sizeof(bout), r->bytes[1]);
 	fprintf(f,
 		"  %-16s %7" PRIu64 " %7" PRIu64 " %6" PRIu64 " %6" PRIu64 " %7" PRIu64 " %6" PRIu64
-		" %6" PRIu64 " %7s %7s %7s %7s %7s %7s\n",
+		" %6" PRIu64 " %6" PRIu64 " %7s %7s %7s %7s %7s %7s\n",
 		label, r->opened, closed_sum(r), r->resets[0], r->resets[1], r->retransmits,
-		r->closed[CAUSE_KEEPALIVE_TIMEOUT], errors_sum(r), hs50, hs99, d50, d99, bin, bout);
+		r->drops, r->closed[CAUSE_KEEPALIVE_TIMEOUT], errors_sum(r), hs50, hs99, d50, d99,
+		bin, bout);
 	for (int k = 0; k < STATS_N_CAUSES; k++) {
 		if (!r->closed[k])
 			continue;
@@ -363,9 +394,24 @@ static void text_row(FILE *f, const char *label, const struct stats_row *r)
 		fprintf(f, "%s other %" PRIu64, any ? "," : "      errors:", r->errors_other);
 	if (any || r->errors_other)
 		fputc('\n', f);
+	any = false;
+	for (uint32_t k = 0; k < r->n_drop_reasons; k++) {
+		uint32_t key = r->drop_reasons[k].key;
+		const char *name = key == TT_DROP_REASON_NONE ? "none" : drop_reason_name(key);
+		char buf[96];
+
+		text_sanitize(name ? name : "?", 64, buf, sizeof(buf));
+		fprintf(f, "%s %s %" PRIu64, any ? "," : "      drops:", buf, r->drop_reasons[k].n);
+		any = true;
+	}
+	if (r->drop_reasons_other)
+		fprintf(f, "%s other %" PRIu64, any ? "," : "      drops:", r->drop_reasons_other);
+	if (any || r->drop_reasons_other)
+		fputc('\n', f);
 }
 
-static const char table_head[] = "  %-16s %7s %7s %6s %6s %7s %6s %6s %7s %7s %7s %7s %7s %7s\n";
+static const char table_head[] =
+	"  %-16s %7s %7s %6s %6s %7s %6s %6s %6s %7s %7s %7s %7s %7s %7s\n";
 
 void render_summary_text(FILE *f, const struct stats *s, uint64_t elapsed_ns, bool final)
 {
@@ -375,8 +421,8 @@ void render_summary_text(FILE *f, const struct stats *s, uint64_t elapsed_ns, bo
 		"tcptimeline: summary%s after %.1f s (counts since start; handshake and "
 		"duration p50/p99)\n",
 		final ? " at exit" : "", (double)elapsed_ns / 1e9);
-	fprintf(f, table_head, "port", "opened", "closed", "rst_in", "rstout", "retrans", "ka_tmo",
-		"errors", "hs_p50", "hs_p99", "dur_p50", "dur_p99", "B_in", "B_out");
+	fprintf(f, table_head, "port", "opened", "closed", "rst_in", "rstout", "retrans", "drops",
+		"ka_tmo", "errors", "hs_p50", "hs_p99", "dur_p50", "dur_p99", "B_in", "B_out");
 	for_port_rows(s, i, r)
 	{
 		char buf[8];
@@ -384,7 +430,8 @@ void render_summary_text(FILE *f, const struct stats *s, uint64_t elapsed_ns, bo
 		text_row(f, stats_port_label(s, i, buf, sizeof(buf)), r);
 	}
 	fprintf(f, table_head, "process", "opened", "closed", "rst_in", "rstout", "retrans",
-		"ka_tmo", "errors", "hs_p50", "hs_p99", "dur_p50", "dur_p99", "B_in", "B_out");
+		"drops", "ka_tmo", "errors", "hs_p50", "hs_p99", "dur_p50", "dur_p99", "B_in",
+		"B_out");
 	for (uint32_t i = 0; i < STATS_MAX_COMMS + 2; i++) {
 		if ((i < s->n_comms || i >= STATS_COMM_OTHER) && s->comm_rows[i].used) {
 			text_sanitize(stats_comm_label(s, i), TT_COMM_LEN, label, sizeof(label));
@@ -437,6 +484,22 @@ static void json_row(FILE *f, const struct stats_row *r)
 	}
 	if (r->errors_other)
 		fprintf(f, "%s\"other\":%" PRIu64, any ? "," : "", r->errors_other);
+	fprintf(f, "},\"drops\":%" PRIu64 ",\"drop_reasons\":{", r->drops);
+	any = false;
+	for (uint32_t k = 0; k < r->n_drop_reasons; k++) {
+		uint32_t key = r->drop_reasons[k].key;
+		const char *name = key == TT_DROP_REASON_NONE ? "none" : drop_reason_name(key);
+
+		fputs(any ? "," : "", f);
+		if (name)
+			json_write_string(f, name, 64);
+		else
+			fprintf(f, "\"%" PRIu32 "\"", key);
+		fprintf(f, ":%" PRIu64, r->drop_reasons[k].n);
+		any = true;
+	}
+	if (r->drop_reasons_other)
+		fprintf(f, "%s\"other\":%" PRIu64, any ? "," : "", r->drop_reasons_other);
 	fputc('}', f);
 	json_quantiles(f, "handshake_us", &r->handshake, 1000);
 	json_quantiles(f, "duration_us", &r->duration, 1000);

@@ -5,9 +5,11 @@ full. Kernels before 5.17 give no reason: reason must then be null."""
 import re
 import subprocess
 import sys
+import time
 
 from harness import (Proc, Skip, check, check_contract, kernel_at_least, netns_peer,
                      of_conn, test, waiter_close)
+from t_stats import free_port, http_get, labels_of, samples
 
 # a listener with backlog 0 that never accepts
 LISTEN0 = r'''
@@ -67,13 +69,64 @@ def want_reason(e, names):
         check(e["reason"] is None, "a kernel before 5.17 has no drop reason: %r" % e)
 
 
+def drops_by_reason(evs):
+    """{reason: count} of the drop events (null: "none", as the metrics say)"""
+    out = {}
+    for e in evs:
+        if e["event"] == "drop":
+            r = e["reason"] or "none"
+            out[r] = out.get(r, 0) + 1
+    return out
+
+
+def metric_drops(mport):
+    """{reason: count} of tcptimeline_drops_total, summed over ports"""
+    status, text = http_get("http://127.0.0.1:%d/metrics" % mport)
+    check(status == 200, "/metrics: HTTP %d" % status)
+    out = {}
+    for series, v in samples(text).items():
+        if series.startswith("tcptimeline_drops_total{"):
+            r = labels_of(series)["reason"]
+            out[r] = out.get(r, 0) + int(v)
+    return out
+
+
+def check_metrics_drops(tr, mport):
+    """the exposition counts the drop events of the JSON so far, by reason (polled: a
+    scrape may come between an event's line and the next, for a second at most)"""
+    deadline = time.monotonic() + 3
+    while True:
+        want, got = drops_by_reason(tr.events()), metric_drops(mport)
+        if got == want or time.monotonic() > deadline:
+            break
+        time.sleep(0.1)
+    check(want and got == want, "metrics drops %r, JSON drop events %r" % (got, want))
+
+
+def check_summary_drops(evs):
+    """the final summary's rows (ports, and processes) count every drop event, by reason"""
+    want = drops_by_reason(evs)
+    final = [e for e in evs if e["event"] == "summary" and e["final"]]
+    check(len(final) == 1, "%d final summary events" % len(final))
+    for rows in ("ports", "processes"):
+        got, total = {}, 0
+        for row in final[0][rows]:
+            total += row["drops"]
+            for r, n in row["drop_reasons"].items():
+                got[r] = got.get(r, 0) + n
+        check(got == want and total == sum(want.values()),
+              "summary %s: drops %d %r, JSON drop events %r" % (rows, total, got, want))
+
+
 @test
 def drops_netfilter_counted(ctx):
     """an nftables rule drops the client's data: as many drop events on each end as the
-    rule's counter, reason NETFILTER_DROP, dir out on the client's and in on the server's"""
+    rule's counter, reason NETFILTER_DROP, dir out on the client's and in on the server's;
+    --metrics and the final --summary count the same drops by reason"""
     P = ctx.port
     ns = ctx.netns("d")
-    tr = ctx.trace("-P", str(P))
+    mport = free_port()
+    tr = ctx.trace("-P", str(P), "--summary=60", "--metrics", "127.0.0.1:%d" % mport)
     netns_peer(ctx, ns.srv, "server", P, "accept; pause")
     cli = netns_peer(ctx, ns.cli, "client", P,
                      "connect; user_timeout 1500; wait_line; send 100; wait_line")
@@ -82,9 +135,11 @@ def drops_netfilter_counted(ctx):
     cli.send_line()
     cc = waiter_close(tr, P, "c")
     counted = nft_counter(ns.srv)
+    check_metrics_drops(tr, mport)
     evs = tr.stop()
     cli.send_line()
     check_contract(evs)
+    check_summary_drops(evs)
     srv = [e for e in evs if e["event"] == "state" and e["lport"] == P and
            e["new"] == "ESTABLISHED"]
     check(srv, "server end not traced")
@@ -113,7 +168,8 @@ def drops_accept_queue_full(ctx):
     """a listener (backlog 0, never accepting, SYN cookies always) whose accept queue is
     full: a client whose handshake it answered has its data dropped, out on the client
     and counted on the listener, once per transmission; a later client's SYN is refused
-    without a drop (the kernel frees it as consumed) and shows as SYN retransmits"""
+    without a drop (the kernel frees it as consumed) and shows as SYN retransmits; --metrics
+    and the final --summary count the drops by reason, the listener's too"""
     P = ctx.port
     ns = ctx.netns("q")
     r = subprocess.run(["ip", "netns", "exec", ns.srv, "sysctl", "-qw",
@@ -124,7 +180,8 @@ def drops_accept_queue_full(ctx):
     # so B's handshake is answered (a cookie) but completes only with its data
     ns.drop(ns.srv, "input priority 0", "tcp dport %d tcp sport != %d tcp flags == ack" %
             (P, P + 1))
-    tr = ctx.trace("-P", str(P))
+    mport = free_port()
+    tr = ctx.trace("-P", str(P), "--summary=60", "--metrics", "127.0.0.1:%d" % mport)
     srv = Proc(["ip", "netns", "exec", ns.srv, sys.executable, "-c", LISTEN0, str(P)],
                stdin=True)
     ctx.procs.append(srv)
@@ -150,8 +207,10 @@ def drops_accept_queue_full(ctx):
     # the listener, closed when its process exits
     lc = tr.wait_event(lambda e: e["event"] == "close" and e["lport"] == P and
                        e["rport"] == 0, "the listener's close")
+    check_metrics_drops(tr, mport)
     evs = tr.stop()
     check_contract(evs)
+    check_summary_drops(evs)
 
     def conn_from(pred, what):
         cs = sorted({e["conn"] for e in evs if e["event"] == "state" and e["rport"] == P and

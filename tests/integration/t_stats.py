@@ -239,6 +239,13 @@ def metrics_in_prometheus_match_json(ctx):
                       {None: opened_in(evs, (P, P + 1))}, None)
         rst_in = sum(1 for e in evs if e["event"] == "rst" and e["dir"] == "in")
         prom.wait_for('sum(tcptimeline_resets_total{dir="in"})', {None: rst_in}, None)
+        # the refused SYNs are drops (NO_SOCKET from 5.17): counted as the JSON's, by reason
+        drops = {}
+        for e in evs:
+            if e["event"] == "drop":
+                drops[e["reason"] or "none"] = drops.get(e["reason"] or "none", 0) + 1
+        check(sum(drops.values()) >= 3, "the refused SYNs' drops: %r" % drops)
+        prom.wait_for("sum by (reason) (tcptimeline_drops_total)", drops, "reason")
         prom.wait_for('sum(tcptimeline_handshake_seconds_count{port="%d"})' % P,
                       {None: 2 * (6 + 2)}, None)
         up = prom.query('up{job="tcptimeline"}')
@@ -261,6 +268,12 @@ def metrics_in_prometheus_match_json(ctx):
             by_cause[cause] = by_cause.get(cause, 0) + n
     check(by_cause == closes_by_cause(evs, (P, P + 1)), "summary %r, JSON %r" %
           (by_cause, closes_by_cause(evs, (P, P + 1))))
+    summary_drops = {}
+    for row in final[0]["ports"]:
+        for reason, n in row["drop_reasons"].items():
+            summary_drops[reason] = summary_drops.get(reason, 0) + n
+    check(summary_drops == drops and sum(r["drops"] for r in final[0]["ports"]) ==
+          sum(drops.values()), "summary drops %r, JSON %r" % (summary_drops, drops))
     row = [r for r in final[0]["ports"] if r["port"] == P]
     check(row and row[0]["handshake_us"]["count"] == 16 and row[0]["handshake_us"]["p99"] > 0,
           "port row %r" % row)

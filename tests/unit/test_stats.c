@@ -447,6 +447,81 @@ static void test_listeners_are_not_connections(void **state)
 	stats_free(s);
 }
 
+static void drop_ev(struct stats *s, struct conn *c, uint8_t dir, uint32_t reason)
+{
+	struct tl_event ev = { .kind = TL_DROP, .conn = c->id };
+
+	ev.drop.dir = dir;
+	ev.drop.reason = reason;
+	ev.drop.listener = c->role == CONN_ROLE_LISTENER;
+	stats_event(s, &ev, c);
+}
+
+/* Every drop event counts once, by reason (a listener's too); more reasons
+ * than a row keeps go to "other"; the exposition, the table and the JSON
+ * summary say the same. */
+static void test_drops_by_reason(void **state)
+{
+	struct stats *s = stats_for_port(7000);
+	struct render_opts o = { 0 };
+	struct conn c, l;
+	struct stats_row t;
+	char *text = NULL, *table = NULL;
+	size_t len = 0;
+	FILE *f;
+
+	drop_reason_register(12, "NETFILTER_DROP");
+	drop_reason_register(40, "TCP_LISTEN_OVERFLOW");
+	mk_conn(&c, 1, CONN_ROLE_SERVER, 7000, 50000, 5, "srv");
+	mk_conn(&l, 2, CONN_ROLE_LISTENER, 7000, 0, 5, "srv");
+	state_ev(s, &c, TT_TCP_LISTEN, TT_TCP_SYN_RECV, 1000);
+	for (int i = 0; i < 3; i++)
+		drop_ev(s, &c, TT_DIR_IN, 12);
+	drop_ev(s, &c, TT_DIR_OUT, TT_DROP_REASON_NONE);
+	drop_ev(s, &l, TT_DIR_IN, 40);
+	drop_ev(s, &l, TT_DIR_IN, 40);
+	/* reasons beyond the row's table: counted, as other */
+	for (uint32_t k = 0; k < STATS_MAX_DROP_REASONS; k++)
+		drop_ev(s, &c, TT_DIR_IN, 100 + k);
+	stats_total(s, &t);
+	assert_int_equal(t.drops, 6 + STATS_MAX_DROP_REASONS);
+	assert_int_equal(t.opened, 1); /* the listener's drops opened nothing */
+
+	text = metrics_of(s);
+	assert_true(
+		sample(text, "tcptimeline_drops_total{port=\"7000\",reason=\"NETFILTER_DROP\"}") ==
+		3);
+	assert_true(sample(text, "tcptimeline_drops_total{port=\"7000\",reason=\"none\"}") == 1);
+	assert_true(sample(text, "tcptimeline_drops_total{port=\"7000\","
+				 "reason=\"TCP_LISTEN_OVERFLOW\"}") == 2);
+	/* 3 reasons known above, so all but 3 of the new ones fit; unnamed ones by number */
+	assert_true(sample(text, "tcptimeline_drops_total{port=\"7000\",reason=\"100\"}") == 1);
+	assert_true(sample(text, "tcptimeline_drops_total{port=\"7000\",reason=\"other\"}") == 3);
+	assert_int_equal(count_samples(text, "tcptimeline_drops_total{"),
+			 STATS_MAX_DROP_REASONS + 1);
+	free(text);
+
+	f = open_memstream(&table, &len);
+	render_summary_text(f, s, 1000000000ULL, true);
+	fclose(f);
+	assert_non_null(strstr(table, " retrans  drops "));
+	assert_non_null(
+		strstr(table, "      drops: NETFILTER_DROP 3, none 1, TCP_LISTEN_OVERFLOW 2,"));
+	assert_non_null(strstr(table, ", other 3\n"));
+	free(table);
+
+	text = NULL;
+	f = open_memstream(&text, &len);
+	render_summary_json(f, s, 5000000000ULL, 5000000000ULL, true, &o);
+	fclose(f);
+	assert_non_null(strstr(text, "\"drops\":30,\"drop_reasons\":{\"NETFILTER_DROP\":3,"
+				     "\"none\":1,\"TCP_LISTEN_OVERFLOW\":2,\"100\":1,"));
+	assert_non_null(strstr(text, ",\"other\":3}"));
+	free(text);
+	drop_reasons_clear();
+	stats_free(s);
+}
+
 static void test_summary_json_line(void **state)
 {
 	struct stats *s = stats_new(NULL);
@@ -486,6 +561,7 @@ int main(void)
 		cmocka_unit_test(test_quantiles),
 		cmocka_unit_test(test_resets_errors_bytes),
 		cmocka_unit_test(test_listeners_are_not_connections),
+		cmocka_unit_test(test_drops_by_reason),
 		cmocka_unit_test(test_summary_json_line),
 	};
 
