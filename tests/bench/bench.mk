@@ -65,11 +65,15 @@ bench: tcptimeline $(BENCH_BINS) $(NOOUT_TRACER)
 		TRACER_NOOUT="$(abspath $(NOOUT_TRACER))" \
 		CC="$(CC)" bash tests/bench/bench.sh
 
-# sudo make soak [SOAK_SECS=600]: the CPU-bound churn for SOAK_SECS under
-# `tcptimeline --metrics 127.0.0.1:9464 -q`, the tracer's RSS sampled over
-# time; fails when it does not stay flat or events are lost (tests/bench/soak.py)
+# sudo make soak [SOAK_SECS=600] [SOAK_MODES="metrics service"]: the CPU-bound
+# churn for SOAK_SECS under each leave-it-running mode in turn (`--metrics
+# 127.0.0.1:9464 -q`; the systemd unit's `--metrics ... --abnormal --json`),
+# the tracer's RSS sampled over time; fails when it does not stay flat, events
+# are lost or the tracer falls behind (tests/bench/soak.py)
 SOAK_SECS ?= 600
+SOAK_MODES ?= metrics service
 .PHONY: soak
 soak: tcptimeline $(BENCH_BINS)
 	python3 tests/bench/soak.py --tracer "$(abspath tcptimeline)" \
-		--churn "$(abspath $(BENCH_OUT)/churn)" --secs $(SOAK_SECS)
+		--churn "$(abspath $(BENCH_OUT)/churn)" --secs $(SOAK_SECS) \
+		$(foreach m,$(SOAK_MODES),--mode $(m))

@@ -1,32 +1,54 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
-"""The soak test of the leave-it-running mode (make soak): the CPU-bound
-churn (tests/bench/churn, server closes first, ~25,000-29,000 conn/s here)
-for SOAK_SECS seconds under `tcptimeline --metrics 127.0.0.1:PORT -q`,
-scraped once a second as Prometheus would, the tracer's RSS sampled from
-/proc. Reports the RSS over time and whether it stayed flat, the churn's
-rate, the tracer's CPU and lost events (from its own metrics); exit status 1
-when the RSS grew or events were lost.
+"""The soak test of the leave-it-running modes (make soak): the CPU-bound
+churn (tests/bench/churn, server closes first, ~25,000-29,000 conn/s here:
+the highest churn the benchmark has) for SOAK_SECS seconds under each mode,
+one after the other:
 
-Flat means: after a warm-up (the first tenth of the run, at least 10 s) the
-RSS never rose more than 1 MiB above what it was at the end of the warm-up.
-The tracer's tables are fixed-size or bounded, so any steady growth is a
-leak.
+  metrics  `tcptimeline --metrics 127.0.0.1:PORT -q`: counters only
+  service  `tcptimeline --metrics 127.0.0.1:PORT --abnormal --json`: what
+           systemd/tcptimeline.service runs; every connection's story held
+           until it closes (the mode whose memory could grow), the stories
+           of those that went wrong printed (to a file here)
+
+Each is scraped once a second as Prometheus would, the tracer's RSS sampled
+from /proc. Reports, per mode, the RSS over time and whether it stayed flat,
+the churn's rate, the tracer's CPU and lost events (from its own metrics);
+exit status 1 when, in any mode:
+
+- the RSS grew: after a warm-up (the first tenth of the run, at least 10 s)
+  it rose more than 1 MiB above what it was at the end of the warm-up (the
+  tracer's tables are fixed-size or bounded, so steady growth is a leak);
+- an event was lost (tcptimeline_lost_events_total), a scrape failed, or
+  the tracer did not exit 0;
+- the tracer did not keep up: it counted fewer sockets opened than the
+  churn made connections (each one has both ends on this host);
+- the churn reported errors or made no connections;
+- (service) what it printed is not JSON Lines of connections that went
+  wrong: a `close` with a normal cause.
 
     sudo python3 tests/bench/soak.py --tracer ./tcptimeline --churn .output/bench/churn \
-        [--secs 600] [--port 9464] [--churn-port 7778] [--workers 4]
+        [--secs 600] [--mode metrics --mode service] [--port 9464] [--churn-port 7778] \
+        [--workers 4]
 """
 import argparse
+import json
 import os
 import re
 import signal
 import subprocess
 import sys
 import threading
+import tempfile
 import time
 import urllib.request
 
 TOLERANCE_KIB = 1024
+MODES = {
+    "metrics": ["-q"],
+    "service": ["--abnormal", "--json"],
+}
+NORMAL_CAUSES = {"app_close", "peer_close", "process_exit"}
 
 
 def rss_kib(pid):
@@ -64,6 +86,8 @@ def main():
     ap.add_argument("--churn-port", type=int, default=7778)
     ap.add_argument("--workers", type=int, default=4)
     ap.add_argument("--every", type=float, default=0, help="RSS sample interval (s)")
+    ap.add_argument("--mode", action="append", choices=sorted(MODES),
+                    help="metrics, service (repeat; default both, or $SOAK_MODES)")
     a = ap.parse_args()
     if os.geteuid() != 0:
         print("soak: must run as root (sudo make soak)", file=sys.stderr)
@@ -72,10 +96,25 @@ def main():
         if not os.access(path, os.X_OK):
             print("soak: no %s: run make all bench-bins first" % path, file=sys.stderr)
             return 2
-    every = a.every or max(1.0, a.secs / 60.0)
+    modes = a.mode or os.environ.get("SOAK_MODES", "metrics service").split()
+    for m in modes:
+        if m not in MODES:
+            print("soak: unknown mode %r (metrics, service)" % m, file=sys.stderr)
+            return 2
+    print("# make soak: %d s of churn per mode, modes: %s" % (a.secs, ", ".join(modes)))
+    results = [(m, run_mode(a, m)) for m in modes]
+    print()
+    for m, ok in results:
+        print("- %s: %s" % (m, "PASS" if ok else "FAIL"))
+    return 0 if all(ok for _, ok in results) else 1
 
-    tr = subprocess.Popen([a.tracer, "--metrics", "127.0.0.1:%d" % a.port, "-q"],
-                          stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+
+def run_mode(a, mode):
+    """One soak run; prints its report, returns whether it passed."""
+    every = a.every or max(1.0, a.secs / 60.0)
+    args = ["--metrics", "127.0.0.1:%d" % a.port] + MODES[mode]
+    out_file = tempfile.TemporaryFile(mode="w+")
+    tr = subprocess.Popen([a.tracer] + args, stdout=out_file, stderr=subprocess.PIPE, text=True)
     err_lines = []
     ready = threading.Event()
 
@@ -89,7 +128,7 @@ def main():
     if not ready.wait(60) or tr.poll() is not None:
         print("soak: the tracer did not start: %r" % err_lines, file=sys.stderr)
         tr.kill()
-        return 1
+        return False
 
     churn = subprocess.Popen([a.churn, "-p", str(a.churn_port), "-w", str(a.workers), "-d",
                               str(a.secs)], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
@@ -129,10 +168,12 @@ def main():
             tr.wait(30)
         except subprocess.TimeoutExpired:
             tr.kill()
+            tr.wait()
 
     last = out.strip().splitlines()[-1] if out.strip() else ""
-    m = re.search(r"rate=([\d.]+)", last)
-    rate = float(m.group(1)) if m else 0.0
+    m = re.search(r"conns=(\d+).*rate=([\d.]+) errors=(\d+)", last)
+    conns, rate, errors = (int(m.group(1)), float(m.group(2)), int(m.group(3))) if m else \
+        (0, 0.0, -1)
     warm = max(10.0, a.secs / 10.0)
     base = [s for s in samples if s[0] <= warm]
     after = [s for s in samples if s[0] > warm]
@@ -140,27 +181,49 @@ def main():
     peak_after = max((s[1] for s in after), default=base_rss)
     growth = peak_after - base_rss
     lost = int(metrics.get("tcptimeline_lost_events_total", 0))
+    opened = int(metrics.get("tcptimeline_connections_opened_total", 0))
     flat = growth <= TOLERANCE_KIB
+    kept_up = conns > 0 and opened >= conns
+    printed, bad_lines, normal_closes, kinds = 0, 0, 0, {}
+    out_file.seek(0)
+    for line in out_file:
+        printed += 1
+        try:
+            ev = json.loads(line)
+        except ValueError:
+            bad_lines += 1
+            continue
+        kinds[ev.get("event")] = kinds.get(ev.get("event"), 0) + 1
+        if ev.get("event") == "close" and ev.get("cause") in NORMAL_CAUSES:
+            normal_closes += 1
+    out_ok = bad_lines == 0 and normal_closes == 0 if mode == "service" else printed == 0
 
-    print("## make soak: %d s of churn under `tcptimeline --metrics 127.0.0.1:%d -q`" %
-          (a.secs, a.port))
+    print()
+    print("## %s: %d s of churn under `tcptimeline %s`" % (mode, a.secs, " ".join(args)))
     print()
     print("| t (s) | tracer RSS (KiB) | connections counted | series |")
     print("| ---: | ---: | ---: | ---: |")
-    for t, rss, conns, series in samples:
-        print("| %.0f | %d | %d | %d |" % (t, rss, conns, series))
+    for t_, rss, counted, series in samples:
+        print("| %.0f | %d | %d | %d |" % (t_, rss, counted, series))
     print()
     print("- churn: %s" % last)
     print("- tracer CPU: %.1f s over %.0f s (%.1f%% of one CPU; %.2f ms per 1000 connections)" %
           (cpu, t, 100 * cpu / t if t else 0,
            1000 * cpu / (rate * t / 1000) if rate and t else 0))
+    print("- sockets counted opened: %d for %d churn connections: %s" %
+          (opened, conns, "kept up" if kept_up else "FELL BEHIND"))
     print("- lost events: %d; scrape errors: %d" % (lost, scrape_errors))
+    print("- printed: %d lines (%d not JSON, %d normal closes; events %s)%s" %
+          (printed, bad_lines, normal_closes,
+           ", ".join("%s %d" % kv for kv in sorted(kinds.items(), key=str)) or "none",
+           "" if out_ok else ": NOT what this mode prints"))
     print("- RSS: %d KiB at the end of the %.0f s warm-up, at most %d KiB after (%+d KiB): %s" %
           (base_rss, warm, peak_after, growth,
            "FLAT" if flat else "GREW by more than %d KiB" % TOLERANCE_KIB))
     print("- tracer exit status: %s; its last lines: %s" %
           (tr.returncode, " / ".join(err_lines[-2:])))
-    return 0 if flat and lost == 0 and tr.returncode == 0 else 1
+    return (flat and lost == 0 and scrape_errors == 0 and tr.returncode == 0 and kept_up and
+            errors == 0 and out_ok)
 
 
 if __name__ == "__main__":
