@@ -159,30 +159,52 @@ static bool ends_data(const struct tl_event *e, bool out)
  * state change: close() queues the FIN behind unsent data (a loss holds
  * it back), and fin_after_data draws the FIN after it.
  */
-static uint64_t data_time(const struct conn *c, size_t i)
+struct data_ends {
+	/* the earliest (nonzero) time of an event that ends the data received,
+	 * sent as inferred, sent as stamped; UINT64_MAX none */
+	uint64_t in, out_inferred, out_sent;
+};
+
+/* Whether the end of data e marks depends only on the data's direction and
+ * inferred flag, and an event later than the data cannot move it earlier:
+ * one pass over the end's events gives every data record's time. */
+static struct data_ends data_ends(const struct conn *c)
 {
-	const struct tl_event *d = &c->events[i];
-	bool out = d->data.dir == TT_DIR_OUT;
-	uint64_t ts = d->ts_ns;
+	struct data_ends d = { UINT64_MAX, UINT64_MAX, UINT64_MAX };
 
 	for (size_t j = 0; j < c->n_events; j++) {
 		const struct tl_event *e = &c->events[j];
 
-		if (j == i || !ends_data(e, out) || (j > i && e->ts_ns > d->ts_ns))
+		if (!e->ts_ns)
 			continue;
-		if (out && !d->data.inferred && e->kind == TL_STATE &&
-		    e->state.new_state != TT_TCP_CLOSE)
-			continue; /* our FIN state change: the FIN itself leaves after the data */
-		if (e->ts_ns && e->ts_ns - 1 < ts)
-			ts = e->ts_ns - 1;
+		if (ends_data(e, false) && e->ts_ns < d.in)
+			d.in = e->ts_ns;
+		if (!ends_data(e, true))
+			continue;
+		if (e->ts_ns < d.out_inferred)
+			d.out_inferred = e->ts_ns;
+		/* our FIN state change: the FIN itself leaves after the data */
+		if (!(e->kind == TL_STATE && e->state.new_state != TT_TCP_CLOSE) &&
+		    e->ts_ns < d.out_sent)
+			d.out_sent = e->ts_ns;
 	}
-	return ts;
+	return d;
+}
+
+static uint64_t data_time(const struct tl_event *d, const struct data_ends *ends)
+{
+	uint64_t end = d->data.dir != TT_DIR_OUT ? ends->in :
+		       d->data.inferred		 ? ends->out_inferred :
+						   ends->out_sent;
+
+	return end != UINT64_MAX && end - 1 < d->ts_ns ? end - 1 : d->ts_ns;
 }
 
 static void observe(struct ladder *l, int col)
 {
 	const struct conn *c = l->end[col];
 	uint64_t off[2] = { 0, 0 }; /* by sent */
+	struct data_ends ends = data_ends(c);
 
 	for (size_t i = 0; i < c->n_events; i++) {
 		const struct tl_event *e = &c->events[i];
@@ -199,7 +221,7 @@ static void observe(struct ladder *l, int col)
 
 			obs_add(l, col, i, e, sent, LADDER_SEG_DATA, "DATA", 0);
 			l->obs[l->n_obs - 1].off = off[sent];
-			l->obs[l->n_obs - 1].ts = data_time(c, i);
+			l->obs[l->n_obs - 1].ts = data_time(e, &ends);
 			off[sent] += e->data.bytes;
 			break;
 		}
@@ -309,6 +331,57 @@ static bool same_segment(const struct ladder_obs *sent, const struct ladder_obs 
 	return !strcmp(sent->label, "FIN") && !strcmp(recv->label, "FIN,ACK");
 }
 
+/* The first observation at or after ts: from arrows() on, obs is in time
+ * order, and windows of time are found by halving, not by scanning. */
+static size_t obs_at(struct ladder *l, uint64_t ts)
+{
+	size_t lo = 0, hi = l->n_obs;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		l->steps++;
+		if (l->obs[mid].ts < ts)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+/* a receiver's data observation by the offset of its first byte */
+struct obs_off {
+	uint64_t off;
+	size_t i; /* index into obs */
+};
+
+static int cmp_obs_off(const void *pa, const void *pb)
+{
+	const struct obs_off *a = pa, *b = pb;
+
+	if (a->off != b->off)
+		return a->off < b->off ? -1 : 1;
+	return a->i < b->i ? -1 : a->i > b->i;
+}
+
+/* the first in rx[0, n) whose offset is above off (strictly: above) */
+static size_t rx_after(struct ladder *l, const struct obs_off *rx, size_t n, uint64_t off,
+		       bool strictly)
+{
+	size_t lo = 0, hi = n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		l->steps++;
+		if (rx[mid].off < off || (strictly && rx[mid].off == off))
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
 static int cmp_obs_time(const void *pa, const void *pb)
 {
 	const struct ladder_obs *a = pa, *b = pb;
@@ -329,14 +402,34 @@ static int cmp_obs_time(const void *pa, const void *pb)
  * loss (received before it and after) is stamped before the sender's writes
  * in the middle of it, so only a run that starts at the same byte can make
  * a sender's row earlier. */
+/*
+ * Each end's runs one way are contiguous in byte offsets (offsets grow in
+ * its event order), so the receiver's runs, sorted by offset, are searched
+ * by halving: the one holding a sender's first byte, then those beginning
+ * inside the sender's run (no run begins inside two of the sender's).
+ */
 static void data_arrows(struct ladder *l, int from)
 {
 	int to = 1 - from;
 	uint64_t sent_bytes = 0;
+	struct obs_off *rx = NULL;
+	size_t n_rx = 0;
 
 	for (size_t i = 0; i < l->n_obs; i++)
 		if (l->obs[i].kind == LADDER_SEG_DATA && l->obs[i].col == from && l->obs[i].sent)
 			sent_bytes += l->obs[i].bytes;
+	if (sent_bytes) {
+		rx = malloc((l->n_obs ? l->n_obs : 1) * sizeof(*rx));
+		if (!rx)
+			return;
+		for (size_t j = 0; j < l->n_obs; j++) {
+			const struct ladder_obs *q = &l->obs[j];
+
+			if (q->kind == LADDER_SEG_DATA && q->col == to && !q->sent)
+				rx[n_rx++] = (struct obs_off){ q->off, j };
+		}
+		qsort(rx, n_rx, sizeof(*rx), cmp_obs_off);
+	}
 	for (size_t i = 0; i < l->n_obs; i++) {
 		struct ladder_obs *o = &l->obs[i];
 		struct ladder_row *r;
@@ -352,28 +445,34 @@ static void data_arrows(struct ladder *l, int from)
 		r = arrow_from(l, o);
 		if (!r || !sent_bytes)
 			continue;
-		for (size_t j = 0; j < l->n_obs; j++) {
-			struct ladder_obs *q = &l->obs[j];
+		/* the receiver's run holding this one's first byte: the last
+		 * non-empty run that begins at or before it */
+		for (size_t k = rx_after(l, rx, n_rx, o->off, true); k-- > 0;) {
+			struct ladder_obs *q = &l->obs[rx[k].i];
 
-			if (q->kind == LADDER_SEG_DATA && q->col == to && !q->sent &&
-			    q->off <= o->off && o->off < q->off + q->bytes) {
+			l->steps++;
+			if (!q->bytes)
+				continue;
+			if (o->off < q->off + q->bytes) {
 				if (q->off == o->off)
 					row_earlier(r, q);
 				q->row = o->row;
-				break;
 			}
+			break;
 		}
 		/* the receiver's records that begin inside this one are this
 		 * arrow too (its runs split elsewhere than the sender's, or the
 		 * sender's were folded while held): not arrows of their own */
-		for (size_t j = 0; j < l->n_obs; j++) {
-			struct ladder_obs *q = &l->obs[j];
+		for (size_t k = rx_after(l, rx, n_rx, o->off, true);
+		     k < n_rx && rx[k].off < o->off + o->bytes; k++) {
+			struct ladder_obs *q = &l->obs[rx[k].i];
 
-			if (q->kind == LADDER_SEG_DATA && q->col == to && !q->sent &&
-			    q->row == -1 && q->off > o->off && q->off < o->off + o->bytes)
+			l->steps++;
+			if (q->row == -1)
 				q->row = o->row;
 		}
 	}
+	free(rx);
 }
 
 /* Did the end other than col send a FIN (drawn from its own events)? */
@@ -390,19 +489,31 @@ static bool other_end_sent_fin(const struct ladder *l, int col)
  * drawn at the other end's earlier time: the data still goes before it. */
 static void clamp_data(struct ladder *l)
 {
+	/* the observations that can end data (FINs, resets, CLOSE: a few per
+	 * end), looked at for every data observation */
+	size_t *ends = malloc((l->n_obs ? l->n_obs : 1) * sizeof(*ends)), n_ends = 0;
+
+	if (!ends)
+		return;
+	for (size_t j = 0; j < l->n_obs; j++) {
+		const struct tl_event *e = obs_event(l, &l->obs[j]);
+
+		if (l->obs[j].row >= 0 && (ends_data(e, false) || ends_data(e, true)))
+			ends[n_ends++] = j;
+	}
 	for (size_t i = 0; i < l->n_obs; i++) {
 		const struct ladder_obs *d = &l->obs[i];
-		const struct conn *c = l->end[d->col];
 		const struct tl_event *de = obs_event(l, d);
 		struct ladder_row *r;
 
 		if (d->kind != LADDER_SEG_DATA || d->row < 0)
 			continue;
 		r = &l->rows[d->row];
-		for (size_t j = 0; j < l->n_obs; j++) {
-			const struct ladder_obs *q = &l->obs[j];
+		for (size_t k = 0; k < n_ends; k++) {
+			const struct ladder_obs *q = &l->obs[ends[k]];
 			const struct tl_event *e;
 
+			l->steps++;
 			if (q->col != d->col || q->row < 0 || q->row == d->row)
 				continue;
 			e = obs_event(l, q);
@@ -414,19 +525,20 @@ static void clamp_data(struct ladder *l)
 			if (l->rows[q->row].ts && l->rows[q->row].ts - 1 < r->ts)
 				r->ts = l->rows[q->row].ts - 1;
 		}
-		(void)c;
 	}
+	free(ends);
 }
 
 /* The receiver's record of the segment o sent, if there is one. */
 static struct ladder_obs *received_as(struct ladder *l, const struct ladder_obs *o)
 {
-	for (size_t j = 0; j < l->n_obs; j++) {
+	size_t j = obs_at(l, o->ts > MATCH_BEFORE_NS ? o->ts - MATCH_BEFORE_NS : 0);
+
+	for (; j < l->n_obs && l->obs[j].ts <= o->ts + MATCH_AFTER_NS; j++) {
 		struct ladder_obs *q = &l->obs[j];
 
+		l->steps++;
 		if (q->col == o->col || q->sent || q->row != -1 || !same_segment(o, q))
-			continue;
-		if (q->ts + MATCH_BEFORE_NS < o->ts || q->ts > o->ts + MATCH_AFTER_NS)
 			continue;
 		return q;
 	}
@@ -472,22 +584,24 @@ static void merge_drops(struct ladder *l)
 			continue;
 		/* answered by a reset (no socket there: a refused SYN): it arrived,
 		 * and the RST is the answer the diagram shows */
-		for (size_t j = 0; j < l->n_obs; j++) {
+		for (size_t j = obs_at(l, d->ts);
+		     j < l->n_obs && l->obs[j].ts <= d->ts + DROP_MATCH_NS; j++) {
 			const struct ladder_obs *q = &l->obs[j];
 
-			if (q->kind == LADDER_SEG_RST && q->col == d->col && !q->sent &&
-			    q->ts >= d->ts && q->ts <= d->ts + DROP_MATCH_NS)
+			l->steps++;
+			if (q->kind == LADDER_SEG_RST && q->col == d->col && !q->sent)
 				d->row = ROW_SUPPRESSED;
 		}
 		if (d->row == ROW_SUPPRESSED)
 			continue;
-		for (size_t j = 0; j < l->n_obs; j++) {
+		for (size_t j = obs_at(l, d->ts > DROP_MATCH_NS ? d->ts - DROP_MATCH_NS : 0);
+		     j < l->n_obs && l->obs[j].ts <= d->ts; j++) {
 			struct ladder_obs *q = &l->obs[j];
 
+			l->steps++;
 			if (q->col != d->col || !q->sent || q->dropped || q->row != -1 ||
 			    (q->kind != LADDER_SEG_CTRL && q->kind != LADDER_SEG_RETRANS) ||
-			    strcmp(q->label, d->label) || q->ts > d->ts ||
-			    q->ts + DROP_MATCH_NS < d->ts)
+			    strcmp(q->label, d->label))
 				continue;
 			if (!best || q->ts >= best->ts)
 				best = q;
@@ -497,10 +611,12 @@ static void merge_drops(struct ladder *l)
 		best->dropped = true;
 		best->drop_reason = obs_event(l, d)->drop.reason;
 		d->row = ROW_SUPPRESSED;
-		for (size_t j = 0; j < l->n_obs; j++)
+		for (size_t j = obs_at(l, d->ts); j < l->n_obs && l->obs[j].ts == d->ts; j++) {
+			l->steps++;
 			if (l->obs[j].kind == LADDER_SEG_DROP && l->obs[j].col != d->col &&
-			    !l->obs[j].sent && l->obs[j].ts == d->ts)
+			    !l->obs[j].sent)
 				l->obs[j].row = ROW_SUPPRESSED;
+		}
 	}
 }
 
@@ -601,12 +717,32 @@ static int cmp_rows(const void *pa, const void *pb)
 
 /* --- 3. notes ----------------------------------------------------------------------------- */
 
+/* An event has at most one observation per sub (received, sent): once obs
+ * is in its final order, an index by (end, event, sub) finds it. */
+static int index_obs(struct ladder *l)
+{
+	for (int col = 0; col < 2; col++) {
+		if (!l->end[col])
+			continue;
+		l->obs_of[col] = calloc(2 * l->end[col]->n_events + 1, sizeof(*l->obs_of[col]));
+		if (!l->obs_of[col])
+			return -ENOMEM;
+	}
+	/* from the last, so that the first of duplicates (none expected) wins, as a scan would */
+	for (size_t i = l->n_obs; i-- > 0;) {
+		const struct ladder_obs *o = &l->obs[i];
+
+		l->obs_of[o->col][2 * o->ev + (size_t)o->sub] = i + 1;
+	}
+	return 0;
+}
+
 static struct ladder_obs *find_obs(struct ladder *l, int col, size_t ev, int sub)
 {
-	for (size_t i = 0; i < l->n_obs; i++)
-		if (l->obs[i].col == col && l->obs[i].ev == ev && l->obs[i].sub == sub)
-			return &l->obs[i];
-	return NULL;
+	size_t i = l->obs_of[col] && sub >= 0 && sub <= 1 ? l->obs_of[col][2 * ev + (size_t)sub] :
+							    0;
+
+	return i ? &l->obs[i - 1] : NULL;
 }
 
 static struct ladder_row *obs_row(struct ladder *l, int col, size_t ev, int sub)
@@ -1283,6 +1419,10 @@ int ladder_build(struct ladder *l, const struct conn *a, const struct conn *b)
 			observe(l, col);
 	arrows(l);
 	fin_after_data(l);
+	if (index_obs(l)) {
+		ladder_free(l);
+		return -ENOMEM;
+	}
 	/* notes find rows through obs->row: sort only after them */
 	for (int col = 0; col < 2; col++)
 		if (l->end[col])
@@ -1298,11 +1438,19 @@ int ladder_build(struct ladder *l, const struct conn *a, const struct conn *b)
 	free(l->obs);
 	l->obs = NULL;
 	l->n_obs = 0;
+	for (int col = 0; col < 2; col++) {
+		free(l->obs_of[col]);
+		l->obs_of[col] = NULL;
+	}
 	return 0;
 }
 
 void ladder_free(struct ladder *l)
 {
+	for (int col = 0; col < 2; col++) {
+		free(l->obs_of[col]);
+		l->obs_of[col] = NULL;
+	}
 	free(l->obs);
 	free(l->rows);
 	l->obs = NULL;

@@ -91,6 +91,10 @@ struct ladder {
 	size_t cap_rows;
 	struct ladder_obs *obs;
 	size_t n_obs;
+	size_t *obs_of[2]; /* by end: 1 + index into obs of (event, sub), 0 none */
+	/* steps of the searches inside per-observation work: the unit tests
+	 * bound it, so a search that goes back to scanning everything fails */
+	uint64_t steps;
 	bool established_noted;
 	bool shut[2]; /* that end called shutdown(SHUT_WR) and read on */
 };

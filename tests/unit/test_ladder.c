@@ -662,6 +662,85 @@ static void test_keepalive_ack_inferred(void **state)
 	conn_table_free(t);
 }
 
+/*
+ * A long story held to the end: thousands of exchanges both ways, both ends
+ * traced, with keepalive probes and retransmits among them. The model's
+ * searches (the receiver's run for each sender's, the end of data, the
+ * observation of each event, the receiver's record of each segment) must not
+ * scan the whole story for every item: its step count stays a small multiple
+ * of the observations (a scan per item would be their square, ~10^9 here).
+ */
+#define BIG_EXCHANGES 20000
+static void test_big_story_steps(void **state)
+{
+	struct conn_table_opts topts = { .max_open = 4,
+					 .max_closed = 4,
+					 .max_events_per_conn = 8 * BIG_EXCHANGES };
+	struct conn_table *t = conn_table_new(&topts);
+	uint64_t s = 1000000000ULL, ts, ms = 1000000ULL;
+	const struct conn *a, *b;
+	size_t n_events, data_rows = 0, probes = 0, retrans = 0;
+	struct tt_event e;
+	struct ladder l;
+
+	add_state(t, s, 1, TT_TCP_CLOSE, TT_TCP_SYN_SENT);
+	add_state(t, s + 1000, 0, TT_TCP_LISTEN, TT_TCP_SYN_RECV);
+	add_state(t, s + 2000, 1, TT_TCP_SYN_SENT, TT_TCP_ESTABLISHED);
+	add_state(t, s + 3000, 0, TT_TCP_SYN_RECV, TT_TCP_ESTABLISHED);
+	ts = s + ms;
+	for (int i = 0; i < BIG_EXCHANGES; i++, ts += 10 * ms) {
+		add_data(t, ts, 1, TT_DIR_OUT, 100);
+		add_data(t, ts + 50000, 0, TT_DIR_IN, 100);
+		add_data(t, ts + 100000, 0, TT_DIR_OUT, 200);
+		add_data(t, ts + 150000, 1, TT_DIR_IN, 200);
+		if (i % 100 == 50) {
+			e = raw_base(SERVER_SK, 1, TT_EV_KA_PROBE, ts + 5 * ms, 0);
+			e.ka_probe.dir = TT_DIR_OUT;
+			e.ka_probe.n = 1;
+			conn_table_add_raw(t, &e);
+			e = raw_base(CLIENT_SK, 1, TT_EV_KA_PROBE, ts + 5 * ms + 40000, 1);
+			e.ka_probe.dir = TT_DIR_IN;
+			conn_table_add_raw(t, &e);
+		}
+		if (i % 100 == 70) {
+			e = raw_base(CLIENT_SK, 1, TT_EV_RETRANSMIT, ts + 6 * ms, 1);
+			e.retrans.count = 1;
+			conn_table_add_raw(t, &e);
+		}
+	}
+	add_state(t, ts, 1, TT_TCP_ESTABLISHED, TT_TCP_FIN_WAIT1);
+	add_state(t, ts + 1000, 0, TT_TCP_ESTABLISHED, TT_TCP_CLOSE_WAIT);
+	add_state(t, ts + 2000, 1, TT_TCP_FIN_WAIT1, TT_TCP_FIN_WAIT2);
+	add_state(t, ts + 3000, 0, TT_TCP_CLOSE_WAIT, TT_TCP_LAST_ACK);
+	add_state(t, ts + 4000, 1, TT_TCP_FIN_WAIT2, TT_TCP_CLOSE);
+	add_state(t, ts + 5000, 0, TT_TCP_LAST_ACK, TT_TCP_CLOSE);
+	a = conn_table_find_id(t, 1);
+	b = conn_table_find_id(t, 2);
+	assert_non_null(a);
+	assert_non_null(b);
+	n_events = a->n_events + b->n_events;
+	assert_true(n_events >= 4 * (size_t)BIG_EXCHANGES); /* nothing folded or cut */
+	assert_int_equal(ladder_build(&l, a, b), 0);
+	for (size_t i = 0; i < l.n_rows; i++) {
+		const struct ladder_row *r = &l.rows[i];
+
+		if (r->kind != LADDER_ROW_ARROW)
+			continue;
+		data_rows += r->seg == LADDER_SEG_DATA;
+		probes += r->seg == LADDER_SEG_KA_PROBE;
+		retrans += r->seg == LADDER_SEG_RETRANS;
+	}
+	/* each write one arrow, its receiver's record merged into it */
+	assert_int_equal(data_rows, 2 * BIG_EXCHANGES);
+	assert_int_equal(probes, BIG_EXCHANGES / 100);
+	assert_int_equal(retrans, BIG_EXCHANGES / 100);
+	fprintf(stderr, "big story: %zu events, %llu steps\n", n_events,
+		(unsigned long long)l.steps);
+	assert_true(l.steps <= 64 * (uint64_t)n_events);
+	ladder_free(&l);
+	conn_table_free(t);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -683,6 +762,7 @@ int main(void)
 		cmocka_unit_test(test_single_end_folding),
 		cmocka_unit_test(test_loss_time_order),
 		cmocka_unit_test(test_keepalive_ack_inferred),
+		cmocka_unit_test(test_big_story_steps),
 	};
 
 	return cmocka_run_group_tests_name("ladder", tests, NULL, NULL);
