@@ -26,7 +26,13 @@ struct conn_table {
 	struct pending_drop pending[PENDING_DROPS];
 	size_t n_pending;
 	struct conn **buckets;
+	/* every connection kept, open or closed, by its ports and by its id:
+	 * looking one up by 4-tuple (request and timewait sockets, drops, the
+	 * other end) or by id (ladders) costs a short chain, not a walk of
+	 * every connection, on a host with thousands open */
+	struct conn **tbuckets, **ibuckets;
 	size_t n_buckets; /* power of two */
+	uint64_t close_seq;
 	struct conn_list open, closed;
 	uint64_t next_id;
 	uint64_t evicted;
@@ -155,6 +161,73 @@ static void len_update(struct conn_table *t, struct conn *c)
 		t->longest = n;
 }
 
+static size_t ports_bucket(const struct conn_table *t, uint16_t lport, uint16_t rport)
+{
+	uint64_t k = ((uint64_t)lport << 16 | rport) * 0x9e3779b97f4a7c15ULL;
+
+	return (size_t)(k >> 32) & (t->n_buckets - 1);
+}
+
+static size_t id_bucket(const struct conn_table *t, uint64_t id)
+{
+	return (size_t)(id * 0x9e3779b97f4a7c15ULL >> 32) & (t->n_buckets - 1);
+}
+
+static void chain_remove(struct conn **pp, struct conn *c, size_t link)
+{
+	for (; *pp; pp = (struct conn **)((char *)*pp + link)) {
+		if (*pp == c) {
+			*pp = *(struct conn **)((char *)c + link);
+			*(struct conn **)((char *)c + link) = NULL;
+			return;
+		}
+	}
+}
+
+static void index_insert(struct conn_table *t, struct conn *c)
+{
+	size_t b = ports_bucket(t, c->ep.lport, c->ep.rport), i = id_bucket(t, c->id);
+
+	c->tbucket = b;
+	c->tnext = t->tbuckets[b];
+	t->tbuckets[b] = c;
+	c->inext = t->ibuckets[i];
+	t->ibuckets[i] = c;
+}
+
+static void index_remove(struct conn_table *t, struct conn *c)
+{
+	chain_remove(&t->tbuckets[c->tbucket], c, offsetof(struct conn, tnext));
+	chain_remove(&t->ibuckets[id_bucket(t, c->id)], c, offsetof(struct conn, inext));
+}
+
+/* c->ep (or c->id) is about to change: out of the indexes, then back in */
+static void index_set_ep(struct conn_table *t, struct conn *c, const struct tl_endpoints *ep)
+{
+	if (c->ep.lport == ep->lport && c->ep.rport == ep->rport) {
+		c->ep = *ep;
+		return;
+	}
+	chain_remove(&t->tbuckets[c->tbucket], c, offsetof(struct conn, tnext));
+	c->ep = *ep;
+	c->tbucket = ports_bucket(t, c->ep.lport, c->ep.rport);
+	c->tnext = t->tbuckets[c->tbucket];
+	t->tbuckets[c->tbucket] = c;
+}
+
+/* of two matches, the one a walk of the open list from its newest, then of
+ * the closed list from the last closed, would find first */
+static struct conn *newer(struct conn *best, struct conn *c)
+{
+	if (!best)
+		return c;
+	if (c->closed != best->closed)
+		return c->closed ? best : c;
+	if (!c->closed)
+		return c->id > best->id ? c : best;
+	return c->close_seq > best->close_seq ? c : best;
+}
+
 static void conn_free(struct conn *c)
 {
 	free(c->events);
@@ -175,7 +248,12 @@ struct conn_table *conn_table_new(const struct conn_table_opts *opts)
 		n <<= 1;
 	t->n_buckets = n;
 	t->buckets = calloc(n, sizeof(*t->buckets));
-	if (!t->buckets) {
+	t->tbuckets = calloc(n, sizeof(*t->tbuckets));
+	t->ibuckets = calloc(n, sizeof(*t->ibuckets));
+	if (!t->buckets || !t->tbuckets || !t->ibuckets) {
+		free(t->buckets);
+		free(t->tbuckets);
+		free(t->ibuckets);
 		free(t);
 		return NULL;
 	}
@@ -184,6 +262,8 @@ struct conn_table *conn_table_new(const struct conn_table_opts *opts)
 		t->by_len = calloc(t->n_by_len, sizeof(*t->by_len));
 		if (!t->by_len) {
 			free(t->buckets);
+			free(t->tbuckets);
+			free(t->ibuckets);
 			free(t);
 			return NULL;
 		}
@@ -209,6 +289,8 @@ void conn_table_free(struct conn_table *t)
 	free_list(&t->open);
 	free_list(&t->closed);
 	free(t->buckets);
+	free(t->tbuckets);
+	free(t->ibuckets);
 	free(t->by_len);
 	free(t);
 }
@@ -241,6 +323,7 @@ static void conn_drop(struct conn_table *t, struct conn *c)
 	if (hashed(c))
 		hash_remove(t, c);
 	list_remove(c->closed ? &t->closed : &t->open, c);
+	index_remove(t, c);
 	len_unlink(t, c);
 	t->held -= sizeof(*c) + c->cap_events * sizeof(*c->events);
 	conn_free(c);
@@ -265,6 +348,7 @@ static struct conn *conn_new(struct conn_table *t, uint64_t sk, uint64_t birth,
 	c->ep = *ep;
 	c->first_ts = c->last_ts = ts;
 	list_push(&t->open, c);
+	index_insert(t, c);
 	if (sk)
 		hash_insert(t, c);
 	return c;
@@ -281,15 +365,12 @@ static bool same_tuple(const struct tl_endpoints *a, const struct tl_endpoints *
 static struct conn *find_by_tuple(const struct conn_table *t, const struct tl_endpoints *ep,
 				  bool unbound_only)
 {
-	for (struct conn *c = t->open.tail; c; c = c->prev)
-		if (same_tuple(&c->ep, ep) && (!unbound_only || !c->sk))
-			return c;
-	if (unbound_only)
-		return NULL;
-	for (struct conn *c = t->closed.tail; c; c = c->prev)
-		if (same_tuple(&c->ep, ep))
-			return c;
-	return NULL;
+	struct conn *best = NULL;
+
+	for (struct conn *c = t->tbuckets[ports_bucket(t, ep->lport, ep->rport)]; c; c = c->tnext)
+		if (same_tuple(&c->ep, ep) && (!unbound_only || (!c->sk && !c->closed)))
+			best = newer(best, c);
+	return best;
 }
 
 /* Resize c's event array to cap entries (cap >= n_events), keeping the
@@ -527,6 +608,7 @@ static void conn_mark_closed(struct conn_table *t, struct conn *c)
 {
 	list_remove(&t->open, c);
 	c->closed = true;
+	c->close_seq = ++t->close_seq;
 	list_push(&t->closed, c);
 	if (t->opts.on_close)
 		t->opts.on_close(c, t->opts.on_close_ctx);
@@ -539,6 +621,7 @@ static void conn_end_stateless(struct conn_table *t, struct conn *c)
 {
 	list_remove(&t->open, c);
 	c->closed = true;
+	c->close_seq = ++t->close_seq;
 	list_push(&t->closed, c);
 	if (t->opts.on_stateless)
 		t->opts.on_stateless(c, t->opts.on_close_ctx);
@@ -644,10 +727,12 @@ static bool end_is(const struct conn *c, uint8_t family, const uint8_t *la, uint
 static struct conn *find_open_end(const struct conn_table *t, uint8_t family, const uint8_t *la,
 				  uint16_t lp, const uint8_t *ra, uint16_t rp)
 {
-	for (struct conn *c = t->open.tail; c; c = c->prev)
-		if (end_is(c, family, la, lp, ra, rp))
-			return c;
-	return NULL;
+	struct conn *best = NULL;
+
+	for (struct conn *c = t->tbuckets[ports_bucket(t, lp, rp)]; c; c = c->tnext)
+		if (!c->closed && end_is(c, family, la, lp, ra, rp))
+			best = newer(best, c);
+	return best;
 }
 
 static bool addr_any(const uint8_t *a)
@@ -663,12 +748,15 @@ static bool addr_any(const uint8_t *a)
 static struct conn *find_listener(const struct conn_table *t, uint8_t family, const uint8_t *addr,
 				  uint16_t port)
 {
-	for (struct conn *c = t->open.tail; c; c = c->prev)
-		if (c->state == TT_TCP_LISTEN && c->ep.lport == port &&
+	struct conn *best = NULL;
+
+	/* a listener's remote port is 0 */
+	for (struct conn *c = t->tbuckets[ports_bucket(t, port, 0)]; c; c = c->tnext)
+		if (!c->closed && c->state == TT_TCP_LISTEN && c->ep.lport == port &&
 		    (c->ep.family == family || (c->ep.family == 6 && family == 4)) &&
 		    (addr_any(c->ep.laddr) || same_addr(c->ep.family, c->ep.laddr, family, addr)))
-			return c;
-	return NULL;
+			best = newer(best, c);
+	return best;
 }
 
 static void drop_emit(struct conn_table *t, struct conn *c, const struct tt_drop *raw, uint8_t dir,
@@ -831,7 +919,7 @@ void conn_table_add_raw(struct conn_table *t, const struct tt_event *raw)
 	/* the local port is 0 before connect() picks one and after close releases
 	 * it; an accepted socket may first show its listener's tuple */
 	if ((!c->ep.lport || !c->ep.rport) && ep.lport && ep.rport)
-		c->ep = ep;
+		index_set_ep(t, c, &ep);
 	if (raw->owner_pid) {
 		c->pid = raw->owner_pid;
 		memcpy(c->comm, raw->owner_comm, TT_COMM_LEN);
@@ -958,8 +1046,12 @@ static struct conn *conn_for_id(struct conn_table *t, const struct tl_event *ev)
 	if (c)
 		return c;
 	c = conn_new(t, ev->conn, 1, &ev->ep, ev->ts_ns);
-	if (c)
+	if (c) {
+		chain_remove(&t->ibuckets[id_bucket(t, c->id)], c, offsetof(struct conn, inext));
 		c->id = ev->conn;
+		c->inext = t->ibuckets[id_bucket(t, c->id)];
+		t->ibuckets[id_bucket(t, c->id)] = c;
+	}
 	return c;
 }
 
@@ -976,7 +1068,7 @@ void conn_table_add_event(struct conn_table *t, const struct tl_event *ev)
 		return;
 	/* what the live table had for the connection when it emitted this
 	 * event; the event itself goes on as recorded */
-	c->ep = ev->ep;
+	index_set_ep(t, c, &ev->ep);
 	if (ev->pid) {
 		c->pid = ev->pid;
 		memcpy(c->comm, ev->comm, TT_COMM_LEN);
@@ -1097,13 +1189,12 @@ bool conn_is_mirror(const struct conn *a, const struct conn *b)
 
 const struct conn *conn_table_find_id(const struct conn_table *t, uint64_t id)
 {
-	for (struct conn *c = t->open.tail; c; c = c->prev)
+	struct conn *best = NULL;
+
+	for (struct conn *c = t->ibuckets[id_bucket(t, id)]; c; c = c->inext)
 		if (c->id == id)
-			return c;
-	for (struct conn *c = t->closed.tail; c; c = c->prev)
-		if (c->id == id)
-			return c;
-	return NULL;
+			best = newer(best, c);
+	return best;
 }
 
 /* b was alive at some point while a was (ports are reused) */
@@ -1117,11 +1208,11 @@ static bool lives_overlap(const struct conn *a, const struct conn *b)
 
 const struct conn *conn_table_find_mirror(const struct conn_table *t, const struct conn *c)
 {
-	for (struct conn *m = t->open.tail; m; m = m->prev)
+	struct conn *best = NULL;
+
+	for (struct conn *m = t->tbuckets[ports_bucket(t, c->ep.rport, c->ep.lport)]; m;
+	     m = m->tnext)
 		if (conn_is_mirror(c, m) && lives_overlap(c, m))
-			return m;
-	for (struct conn *m = t->closed.tail; m; m = m->prev)
-		if (conn_is_mirror(c, m) && lives_overlap(c, m))
-			return m;
-	return NULL;
+			best = newer(best, m);
+	return best;
 }

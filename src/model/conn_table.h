@@ -65,6 +65,10 @@ struct conn {
 	uint32_t n_len; /* the bucket it is in (its n_events then); 0: none */
 	/* table links */
 	struct conn *hnext;	  /* hash chain by sk */
+	struct conn *tnext;	  /* hash chain by ports (lport, rport) */
+	struct conn *inext;	  /* hash chain by id */
+	size_t tbucket;		  /* its bucket in the ports hash */
+	uint64_t close_seq;	  /* order of closing (newest closed first) */
 	struct conn *prev, *next; /* age order, oldest first */
 };
 

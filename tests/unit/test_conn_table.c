@@ -376,6 +376,75 @@ static void test_foreach_open(void **state)
 /* Found by tests/fuzz: a record with a birth but no socket address was
  * hashed under address 0 and never unhashed, so evicting it left a freed
  * connection in the hash (a use after free under make check-asan). */
+/* Looking connections up by id, by 4-tuple (a timewait socket's record)
+ * and by the other end among thousands open, with a port reused: the same
+ * answers as a walk of every connection, newest open first, then the last
+ * closed. */
+static void test_lookups_among_thousands(void **state)
+{
+	enum { N = 5000 };
+	struct seen *s = calloc(1, sizeof(*s));
+	struct conn_table *t;
+	const struct conn *c, *m;
+	struct tt_event e;
+
+	assert_non_null(s);
+	t = table(s, 4 * N, 64);
+	for (int i = 0; i < N; i++) {
+		e = raw_state(CLIENT_SK + (__u64)i * 0x1000, 1, 10 + i, 1, TT_TCP_CLOSE,
+			      TT_TCP_SYN_SENT);
+		e.lport = 20000 + i;
+		add(t, e);
+		e = raw_state(SERVER_SK + (__u64)i * 0x1000 + 0x800, 1, 10 + i, 0, TT_TCP_SYN_RECV,
+			      TT_TCP_ESTABLISHED);
+		e.rport = 20000 + i;
+		add(t, e);
+	}
+	assert_int_equal(conn_table_open_count(t), 2 * N);
+	for (uint64_t id = 1; id <= 2 * N; id += 37) {
+		c = conn_table_find_id(t, id);
+		assert_non_null(c);
+		assert_int_equal(c->id, id);
+	}
+	assert_null(conn_table_find_id(t, 2 * N + 1));
+	/* client i is id 2i+1, its server end 2i+2 */
+	c = conn_table_find_id(t, 2 * 1234 + 1);
+	m = conn_table_find_mirror(t, c);
+	assert_non_null(m);
+	assert_int_equal(m->id, 2 * 1234 + 2);
+	assert_ptr_equal(conn_table_find_mirror(t, m), c);
+
+	/* client 7 closes; its port is taken again by a new socket */
+	e = raw_state(CLIENT_SK + 7 * 0x1000, 1, 100000, 1, TT_TCP_SYN_SENT, TT_TCP_CLOSE);
+	e.lport = 20007;
+	add(t, e);
+	assert_true(conn_table_find_id(t, 15)->closed);
+	/* a reset from a socket with no address (timewait) for that tuple: the
+	 * closed one, the only one with it */
+	e = raw_base(0, 0, TT_EV_RST, 100001, 1);
+	e.lport = 20007;
+	e.rst.dir = TT_DIR_IN;
+	add(t, e);
+	assert_true(conn_table_find_id(t, 15)->rst_seen);
+	e = raw_state(CLIENT_SK + 0x7777000, 9, 100002, 1, TT_TCP_CLOSE, TT_TCP_SYN_SENT);
+	e.lport = 20007;
+	add(t, e);
+	c = conn_table_find_id(t, 2 * N + 1);
+	assert_non_null(c);
+	assert_int_equal(c->ep.lport, 20007);
+	/* now the open one is the newest with that tuple */
+	e = raw_base(0, 0, TT_EV_RST, 100003, 1);
+	e.lport = 20007;
+	e.rst.dir = TT_DIR_IN;
+	add(t, e);
+	assert_true(c->rst_seen);
+	/* and the server end of port 20007 pairs with the open client, whose
+	 * life overlaps its own */
+	assert_ptr_equal(conn_table_find_mirror(t, conn_table_find_id(t, 16)), c);
+	conn_table_free(t);
+	free(s);
+}
+
 static void test_record_without_address_is_not_hashed(void **state)
 {
 	struct seen s;
@@ -409,6 +478,7 @@ int main(void)
 		cmocka_unit_test(test_foreach_open),
 		cmocka_unit_test(test_error_read_as_zero),
 		cmocka_unit_test(test_rst_without_socket_is_not_open),
+		cmocka_unit_test(test_lookups_among_thousands),
 		cmocka_unit_test(test_record_without_address_is_not_hashed),
 	};
 
