@@ -141,7 +141,17 @@ int loader_start(struct loader *l, const struct env *env, ring_buffer_sample_fn 
 		goto cleanup;
 	}
 
-	l->skel = tcptimeline_bpf__open();
+	/*
+	 * CO-RE relocations against the running kernel's own BTF, named as a
+	 * path: where a type the programs probe for is missing from vmlinux
+	 * (trace_event_raw_tcp_send_reset before 6.10, ...), libbpf otherwise
+	 * goes on to walk the modules' BTF objects, and BPF_BTF_GET_NEXT_ID
+	 * needs CAP_SYS_ADMIN: EPERM ("failed to iterate BTF objects") under
+	 * CAP_BPF + CAP_PERFMON alone (libbpf 1.1, Debian's 6.1 and 6.12).
+	 * Every hook and every type the programs read is vmlinux's.
+	 */
+	LIBBPF_OPTS(bpf_object_open_opts, open_opts, .btf_custom_path = "/sys/kernel/btf/vmlinux");
+	l->skel = tcptimeline_bpf__open_opts(&open_opts);
 	ret = libbpf_get_error(l->skel);
 	if (ret || !l->skel) {
 		l->skel = NULL;

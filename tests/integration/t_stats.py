@@ -19,7 +19,7 @@ import urllib.error
 import urllib.parse
 import urllib.request
 
-from harness import IN_VM, ROOT, Proc, Skip, check, host_only, kernel_at_least, test
+from harness import ROOT, Proc, Skip, check, host_only, kernel_at_least, test
 
 PROMETHEUS_WAIT = 30.0  # its start, and a few 1 s scrapes
 
@@ -434,11 +434,6 @@ def systemd_unit_capabilities_suffice(ctx):
     """the unit's ExecStart, as systemd would start it (root, its CapabilityBoundingSet, no
     new privileges; metrics on a free port): attaches, drops to its --user, serves metrics,
     exit 0 on SIGTERM (in the VMs too: what attaching needs depends on the kernel)"""
-    if IN_VM and kernel_at_least(6, 1):
-        # seen in the matrix: on Debian's 6.1 and 6.12 the kernel refuses the
-        # programs (EPERM) under this bounding set; not yet diagnosed, said
-        # in README's Limits
-        raise Skip("the unit's capability set is not enough on this kernel (README, Limits)")
     text = open(os.path.join(ROOT, "systemd", "tcptimeline.service")).read()
     if not shutil.which("setpriv"):
         raise Skip("needs setpriv (util-linux)")
