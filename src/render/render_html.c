@@ -43,7 +43,9 @@ static const struct {
 	[K_KEEPALIVE] = { "keepalive", "#a66f00", "keepalive probes and their ACKs" },
 	[K_RESET] = { "reset", "#c62828", "RST" },
 	[K_RETRANSMIT] = { "retransmit", "#e65100", "a segment sent again (dashed)" },
-	[K_DROP] = { "drop", "#616161", "a retransmit that failed: never left (✕)" },
+	[K_DROP] = { "drop", "#616161",
+		     "a segment that never arrived: dropped (the reason noted), or a retransmit that "
+		     "failed (✕)" },
 };
 
 #define NOTE_COLOR     "#37474f"
@@ -91,6 +93,9 @@ static void esc(FILE *f, const char *s)
 
 static enum kind row_kind(const struct ladder_row *r, bool fin_seen)
 {
+	/* as the text ladder draws them: stopping short of the receiver */
+	if (r->dropped || r->seg == LADDER_SEG_DROP)
+		return K_DROP;
 	switch (r->seg) {
 	case LADDER_SEG_DATA:
 		return K_DATA;
@@ -231,6 +236,30 @@ static void idle_band(FILE *f, uint64_t idle_ns, int y)
 	fputs("</text></g>\n", f);
 }
 
+/* the middle of a long story, not kept: a band where it was, as the text
+ * ladder's line "… N client events not kept …" */
+static void cut_band(FILE *f, uint64_t n, int col, int y)
+{
+	char text[96];
+
+	snprintf(text, sizeof(text), "… %" PRIu64 " %s events not kept …", n, ladder_role[col]);
+	fprintf(f,
+		"<g class=\"cut\"><rect x=\"%d\" y=\"%d\" width=\"%d\" height=\"%d\" "
+		"fill=\"#ffffff\"/>",
+		LEFT_X - 12, y + 6, RIGHT_X - LEFT_X + 24, IDLE_H - 12);
+	for (int x = LEFT_X; x <= RIGHT_X; x += RIGHT_X - LEFT_X)
+		fprintf(f,
+			"<line x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\" stroke=\"%s\" "
+			"stroke-width=\"3\" stroke-dasharray=\"2 3\"/>",
+			x, y + 6, x, y + IDLE_H - 6, DIM_COLOR);
+	fprintf(f,
+		"<text x=\"%d\" y=\"%d\" text-anchor=\"middle\" fill=\"%s\" "
+		"font-style=\"italic\">",
+		(LEFT_X + RIGHT_X) / 2, y + IDLE_H / 2 + 4, DIM_COLOR);
+	esc(f, text);
+	fputs("</text></g>\n", f);
+}
+
 static void put_time(FILE *f, uint64_t off, int y)
 {
 	fprintf(f,
@@ -256,10 +285,15 @@ static int svg_height(const struct ladder *l)
 
 		if (l->rows[i].idle_ns)
 			y += IDLE_H;
+		if (l->rows[i].not_kept)
+			y += IDLE_H;
 		y += ROW_H + (n > 1 ? (n - 1) * LINE_H : 0);
 	}
 	if (l->n_rows > rows_drawn(l))
 		y += ROW_H;
+	for (int col = 0; col < 2; col++)
+		if (l->not_kept_after[col])
+			y += IDLE_H;
 	return y;
 }
 
@@ -303,6 +337,10 @@ static void svg(FILE *f, const struct ladder *l, size_t n)
 			idle_band(f, r->idle_ns, y - ROW_H / 2);
 			y += IDLE_H;
 		}
+		if (r->not_kept) {
+			cut_band(f, r->not_kept, r->not_kept_col, y - ROW_H / 2);
+			y += IDLE_H;
+		}
 		put_time(f, r->ts - l->t0, y);
 		if (r->kind == LADDER_ROW_NOTE) {
 			int x = r->from ? RIGHT_X : LEFT_X;
@@ -328,6 +366,13 @@ static void svg(FILE *f, const struct ladder *l, size_t n)
 			"font-weight=\"bold\">… %zu more rows not drawn (a ladder keeps %d) …</text>\n",
 			(LEFT_X + RIGHT_X) / 2, y + 4, kinds[K_RESET].color,
 			l->n_rows - rows_drawn(l), HTML_MAX_ROWS);
+		y += ROW_H;
+	}
+	for (int col = 0; col < 2; col++) {
+		if (l->not_kept_after[col]) {
+			cut_band(f, l->not_kept_after[col], col, y - ROW_H / 2);
+			y += IDLE_H;
+		}
 	}
 	fputs("</svg>\n", f);
 }

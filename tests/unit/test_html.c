@@ -143,6 +143,64 @@ static void test_idle_and_kinds(void **state)
 	conn_table_free(t);
 }
 
+/* a dropped segment from the client's side (127.0.0.1:49306 -> :9000) */
+static void drop_at(struct conn_table *t, __u64 ts, __u8 flags, __u32 bytes)
+{
+	struct tt_drop d;
+
+	memset(&d, 0, sizeof(d));
+	d.rec = TT_REC_DROP;
+	d.ts_ns = ts;
+	d.reason = TT_DROP_REASON_NONE;
+	d.sk = CLIENT_SK; /* still its sender's */
+	d.family = 4;
+	d.saddr[0] = d.daddr[0] = 127;
+	d.saddr[3] = d.daddr[3] = 1;
+	d.sport = 49306;
+	d.dport = 9000;
+	d.flags = flags;
+	d.bytes = bytes;
+	conn_table_add_drop(t, &d);
+}
+
+/* As the text ladder draws them: a dropped SYN and a dropped run of data
+ * stop short of the receiver (the drop kind), and the middle of a story cut
+ * to the per-connection limit is a band saying how many events were not
+ * kept, where they were. */
+static void test_drops_and_cuts(void **state)
+{
+	struct conn_table_opts o = { .max_open = 16, .max_closed = 16, .max_events_per_conn = 16 };
+	struct conn_table *t = conn_table_new(&o);
+	struct html_page *p = html_page_new();
+	struct tt_event e;
+	const char *cut;
+	char *page;
+
+	assert_non_null(t);
+	connect_at(t, CLIENT_SK, S, "cli");
+	drop_at(t, S + 10, 0x02, 0); /* the SYN connect_at's SYN_SENT sent */
+	drop_at(t, S + 5000, 0x18, 500);
+	for (int i = 0; i < 40; i++) {
+		e = raw_base(CLIENT_SK, 1, TT_EV_KA_PROBE, S + (__u64)(i + 1) * S, 1);
+		e.ka_probe.dir = TT_DIR_OUT;
+		conn_table_add_raw(t, &e);
+	}
+	assert_true(conn_table_find_id(t, 1)->events_dropped > 0);
+	html_page_add(p, conn_table_find_id(t, 1), NULL);
+	page = page_of(p);
+	assert_int_equal(count(page, "<g class=\"drop\">"), 2);
+	assert_non_null(strstr(page, ">SYN</text></g>"));
+	assert_non_null(strstr(page, ">DATA 500 B</text></g>"));
+	assert_int_equal(count(page, "dropped: reason unknown"), 2);
+	cut = strstr(page, "<g class=\"cut\">");
+	assert_non_null(cut);
+	assert_non_null(strstr(cut, " client events not kept …</text></g>"));
+	assert_int_equal(count(page, "<g class=\"cut\">"), 1);
+	free(page);
+	html_page_free(p);
+	conn_table_free(t);
+}
+
 /* thousands of rows: HTML_MAX_ROWS drawn, the rest counted on the page */
 static void test_rows_bounded(void **state)
 {
@@ -234,7 +292,7 @@ int main(void)
 		cmocka_unit_test(test_escaped),		cmocka_unit_test(test_xml_escape),
 		cmocka_unit_test(test_idle_and_kinds),	cmocka_unit_test(test_rows_bounded),
 		cmocka_unit_test(test_ladders_bounded), cmocka_unit_test(test_late),
-		cmocka_unit_test(test_empty),
+		cmocka_unit_test(test_empty),		cmocka_unit_test(test_drops_and_cuts),
 	};
 
 	return cmocka_run_group_tests_name("html", tests, NULL, NULL);
