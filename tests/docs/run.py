@@ -18,19 +18,12 @@ import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
+sys.path.insert(0, os.path.dirname(HERE))  # tests/: the shared testlib
+from testlib import check, run  # noqa: E402
 SCD = os.path.join(ROOT, "docs", "tcptimeline.8.scd")
 COMPLETION = os.path.join(ROOT, "completions", "tcptimeline")
 README = os.path.join(ROOT, "README.md")
 OPT_RE = re.compile(r"(?<![^\s,/])(--?[A-Za-z0-9][\w-]*)")
-
-
-class Failure(Exception):
-    pass
-
-
-def check(cond, msg):
-    if not cond:
-        raise Failure(msg)
 
 
 def help_options(tracer):
@@ -254,23 +247,7 @@ def main():
     ap.add_argument("--man", default=os.path.join(ROOT, ".output", "tcptimeline.8"))
     ap.add_argument("-k", help="run tests whose name contains this")
     args = ap.parse_args()
-    passed = failed = 0
-    for t in TESTS:
-        name = t.__name__[5:]
-        if args.k and args.k not in name:
-            continue
-        try:
-            t(args)
-            print(f"PASS {name}")
-            passed += 1
-        except Failure as e:
-            print(f"FAIL {name}: {e}")
-            failed += 1
-        except Exception as e:  # a crash of the test itself is a failure too
-            print(f"FAIL {name}: {type(e).__name__}: {e}")
-            failed += 1
-    print(f"{passed} passed, {failed} failed")
-    return 1 if failed else 0
+    return run(TESTS, args, args.k)
 
 
 if __name__ == "__main__":

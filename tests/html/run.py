@@ -23,6 +23,8 @@ import zlib
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
+sys.path.insert(0, os.path.dirname(HERE))  # tests/: the shared testlib
+from testlib import check, need, run  # noqa: E402
 GOLDEN = os.path.join(ROOT, "tests", "unit", "golden", "ladders.html")
 # the screenshot: the index and the first ladders (keepalive, kill-client:
 # every kind's colour) of the golden page
@@ -36,26 +38,6 @@ KIND_COLOURS = {
     "keepalive": (0xa6, 0x6f, 0x00),
     "reset": (0xc6, 0x28, 0x28),
 }
-
-
-class Failure(Exception):
-    pass
-
-
-class Skip(Exception):
-    pass
-
-
-def check(cond, msg):
-    if not cond:
-        raise Failure(msg)
-
-
-def need(tool, package):
-    path = shutil.which(tool)
-    if not path:
-        raise Failure(f"needs {tool} (Debian {package}): run tests/install-deps.sh as root")
-    return path
 
 
 def xmllint(text):
@@ -263,24 +245,9 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--tracer", default=os.path.join(ROOT, "tcptimeline"))
     ap.add_argument("--page", default=GOLDEN)
+    ap.add_argument("-k", help="run tests whose name contains this")
     args = ap.parse_args()
-    passed = failed = 0
-    for t in TESTS:
-        name = t.__name__[5:]
-        try:
-            t(args)
-            print(f"PASS {name}")
-            passed += 1
-        except Skip as e:
-            print(f"SKIP {name}: {e}")
-        except Failure as e:
-            print(f"FAIL {name}: {e}")
-            failed += 1
-        except (OSError, subprocess.SubprocessError) as e:
-            print(f"FAIL {name}: {e}")
-            failed += 1
-    print(f"{passed} passed, {failed} failed")
-    return 1 if failed else 0
+    return run(TESTS, args, args.k)
 
 
 if __name__ == "__main__":

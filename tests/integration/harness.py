@@ -29,13 +29,8 @@ ROOT = os.path.dirname(os.path.dirname(HERE))
 PEER = os.path.join(HERE, "peer.py")
 TIMEOUT = float(os.environ.get("TT_TEST_TIMEOUT", "20"))
 
-class Failure(Exception):
-    pass
-
-
-class Skip(Exception):
-    pass
-
+sys.path.insert(0, os.path.dirname(HERE))  # tests/: the shared testlib
+from testlib import Failure, Skip, check  # noqa: E402,F401 (the topics import them from here)
 
 # tests/vm/run.sh runs this suite once more inside a VM per kernel of the
 # matrix, under software emulation, and says so with TT_VM=1
@@ -51,11 +46,6 @@ def host_only(why):
     on the kernel (why) and that is slow under emulation: the host runs it."""
     if IN_VM:
         raise Skip("host only, kernel-independent: " + why)
-
-
-def check(cond, msg):
-    if not cond:
-        raise Failure(msg)
 
 
 class Proc:

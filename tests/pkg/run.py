@@ -20,19 +20,8 @@ import tempfile
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
-
-
-class Failure(Exception):
-    pass
-
-
-class Skip(Exception):
-    pass
-
-
-def check(cond, msg):
-    if not cond:
-        raise Failure(msg)
+sys.path.insert(0, os.path.dirname(HERE))  # tests/: the shared testlib
+from testlib import Skip, check, run  # noqa: E402
 
 
 def make(*args, env=None, timeout=300):
@@ -324,24 +313,7 @@ def main():
     ap.add_argument("-k", help="run tests whose name contains this")
     args = ap.parse_args()
     args.tracer = os.path.abspath(args.tracer)
-    counts = {"PASS": 0, "FAIL": 0, "SKIP": 0}
-    for t in TESTS:
-        name = t.__name__[5:]
-        if args.k and args.k not in name:
-            continue
-        try:
-            t(args)
-            res, why = "PASS", ""
-        except Skip as e:
-            res, why = "SKIP", f": {e}"
-        except Failure as e:
-            res, why = "FAIL", f": {e}"
-        except Exception as e:  # a crash of the test itself is a failure too
-            res, why = "FAIL", f": {type(e).__name__}: {e}"
-        counts[res] += 1
-        print(f"{res} {name}{why}", flush=True)
-    print(f"{counts['PASS']} passed, {counts['FAIL']} failed, {counts['SKIP']} skipped")
-    return 1 if counts["FAIL"] else 0
+    return run(TESTS, args, args.k)
 
 
 if __name__ == "__main__":
