@@ -10,54 +10,7 @@
 #include <cmocka.h>
 #include "conn_table.h"
 #include "raw_builder.h"
-
-#define MAX_SEEN 64
-
-struct seen {
-	struct tl_event ev[MAX_SEEN];
-	int n;
-	int closes;
-};
-
-static void sink(const struct tl_event *ev, const struct conn *c, void *ctx)
-{
-	struct seen *s = ctx;
-
-	if (s->n < MAX_SEEN)
-		s->ev[s->n++] = *ev;
-}
-
-static void on_close(const struct conn *c, void *ctx)
-{
-	struct seen *s = ctx;
-
-	s->closes++;
-}
-
-static struct conn_table *table(struct seen *s, uint32_t max_open, uint32_t max_closed)
-{
-	struct conn_table_opts o = {
-		.max_open = max_open,
-		.max_closed = max_closed,
-		.max_events_per_conn = 100,
-		.kernel_reports_errors = true,
-		.sink = sink,
-		.sink_ctx = s,
-		.on_close = on_close,
-		.on_close_ctx = s,
-	};
-
-	memset(s, 0, sizeof(*s));
-	return conn_table_new(&o);
-}
-
-static const struct tl_event *last_of(const struct seen *s, enum tl_kind k)
-{
-	for (int i = s->n - 1; i >= 0; i--)
-		if (s->ev[i].kind == k)
-			return &s->ev[i];
-	return NULL;
-}
+#include "seen_table.h"
 
 static void add(struct conn_table *t, struct tt_event e)
 {
@@ -68,7 +21,7 @@ static void add(struct conn_table *t, struct tt_event e)
 static void test_client_lifecycle(void **state)
 {
 	struct seen s;
-	struct conn_table *t = table(&s, 16, 16);
+	struct conn_table *t = seen_table(&s, 16, 16, 100);
 	struct tt_event e = raw_state(CLIENT_SK, 1000, 1000, 1, TT_TCP_CLOSE, TT_TCP_SYN_SENT);
 	const struct tl_event *close;
 
@@ -101,7 +54,7 @@ static void test_client_lifecycle(void **state)
 	assert_string_equal(s.ev[6].state.received, "FIN");
 	assert_string_equal(s.ev[6].state.sent, "ACK");
 	assert_true(s.ev[6].state.time_wait);
-	close = last_of(&s, TL_CLOSE);
+	close = seen_last(&s, TL_CLOSE);
 	assert_non_null(close);
 	assert_int_equal(close->close.cause, CAUSE_APP_CLOSE);
 	assert_int_equal(close->close.by.pid, 4121);
@@ -124,7 +77,7 @@ static void test_fin_wait2_handover(void **state)
 {
 	for (int c = 0; c < 5; c++) {
 		struct seen s;
-		struct conn_table *t = table(&s, 16, 16);
+		struct conn_table *t = seen_table(&s, 16, 16, 100);
 		struct tt_event e;
 		const struct tl_event *st;
 
@@ -161,7 +114,7 @@ static void test_fin_wait2_handover(void **state)
 static void test_owner_unknown_stays_null(void **state)
 {
 	struct seen s;
-	struct conn_table *t = table(&s, 16, 16);
+	struct conn_table *t = seen_table(&s, 16, 16, 100);
 	struct tt_event e = raw_state(SERVER_SK, 7, 10, 0, TT_TCP_ESTABLISHED, TT_TCP_CLOSE_WAIT);
 
 	raw_actor(&e, 999, "interrupted", 0, 0); /* an actor is not an owner */
@@ -177,23 +130,23 @@ static void test_owner_unknown_stays_null(void **state)
 static void test_new_life_at_same_address(void **state)
 {
 	struct seen s;
-	struct conn_table *t = table(&s, 16, 16);
+	struct conn_table *t = seen_table(&s, 16, 16, 100);
 
 	add(t, raw_state(CLIENT_SK, 100, 100, 1, TT_TCP_CLOSE, TT_TCP_SYN_SENT));
 	/* the same struct sock address, born again: a new connection */
 	add(t, raw_state(CLIENT_SK, 500, 500, 1, TT_TCP_CLOSE, TT_TCP_SYN_SENT));
 	assert_int_equal(s.ev[0].conn, 1);
-	assert_int_equal(last_of(&s, TL_STATE)->conn, 2);
+	assert_int_equal(seen_last(&s, TL_STATE)->conn, 2);
 	/* the first one was closed on the way, with what was known */
 	assert_int_equal(s.closes, 1);
-	assert_int_equal(last_of(&s, TL_CLOSE)->conn, 1);
+	assert_int_equal(seen_last(&s, TL_CLOSE)->conn, 1);
 	conn_table_free(t);
 }
 
 static void test_existing_is_adopted_by_tuple(void **state)
 {
 	struct seen s;
-	struct conn_table *t = table(&s, 16, 16);
+	struct conn_table *t = seen_table(&s, 16, 16, 100);
 	struct tt_event e = raw_state(CLIENT_SK, 50, 60, 1, TT_TCP_ESTABLISHED, TT_TCP_FIN_WAIT1);
 	struct tl_endpoints ep = { .family = 4, .lport = 49306, .rport = 9000 };
 
@@ -211,7 +164,7 @@ static void test_existing_is_adopted_by_tuple(void **state)
 static void test_timewait_rst_finds_closed_conn(void **state)
 {
 	struct seen s;
-	struct conn_table *t = table(&s, 16, 16);
+	struct conn_table *t = seen_table(&s, 16, 16, 100);
 	struct tt_event rst;
 
 	add(t, raw_state(SERVER_SK, 9, 10, 0, TT_TCP_FIN_WAIT1, TT_TCP_CLOSE));
@@ -219,7 +172,7 @@ static void test_timewait_rst_finds_closed_conn(void **state)
 	rst = raw_base(0, 0, TT_EV_RST, 12, 0); /* from a timewait sock: no birth */
 	rst.rst.dir = TT_DIR_OUT;
 	add(t, rst);
-	assert_int_equal(last_of(&s, TL_RST)->conn, 1);
+	assert_int_equal(seen_last(&s, TL_RST)->conn, 1);
 	conn_table_free(t);
 }
 
@@ -227,7 +180,7 @@ static void test_timewait_rst_finds_closed_conn(void **state)
 static void test_inferred_from_the_kernel(void **state)
 {
 	struct seen s;
-	struct conn_table *t = table(&s, 16, 16);
+	struct conn_table *t = seen_table(&s, 16, 16, 100);
 	struct tt_event e = raw_data(CLIENT_SK, 1, 5, 1, TT_DIR_OUT, 100);
 
 	add(t, e);
@@ -248,7 +201,7 @@ static void test_inferred_from_the_kernel(void **state)
 static void test_errors_inferred_without_kernel_reports(void **state)
 {
 	struct seen s;
-	struct conn_table *t = table(&s, 16, 16);
+	struct conn_table *t = seen_table(&s, 16, 16, 100);
 	struct tt_event e = raw_state(CLIENT_SK, 1, 5, 1, TT_TCP_SYN_SENT, TT_TCP_CLOSE);
 
 	conn_table_set_kernel_reports_errors(t, false);
@@ -259,16 +212,16 @@ static void test_errors_inferred_without_kernel_reports(void **state)
 	assert_true(s.ev[0].error.inferred);
 	/* and with kernel reports, nothing is invented */
 	conn_table_free(t);
-	t = table(&s, 16, 16);
+	t = seen_table(&s, 16, 16, 100);
 	add(t, e);
-	assert_null(last_of(&s, TL_ERROR));
+	assert_null(seen_last(&s, TL_ERROR));
 	conn_table_free(t);
 }
 
 static void test_eviction_bounds_memory(void **state)
 {
 	struct seen s;
-	struct conn_table *t = table(&s, 16, 4);
+	struct conn_table *t = seen_table(&s, 16, 4, 100);
 
 	/* 100 connections that never close, into a table for 16 */
 	for (int i = 0; i < 100; i++)
@@ -293,7 +246,7 @@ static void test_eviction_bounds_memory(void **state)
 static void test_retransmit_and_keepalive_totals(void **state)
 {
 	struct seen s;
-	struct conn_table *t = table(&s, 16, 16);
+	struct conn_table *t = seen_table(&s, 16, 16, 100);
 	struct tt_event e;
 
 	for (int i = 0; i < 3; i++) {
@@ -312,8 +265,8 @@ static void test_retransmit_and_keepalive_totals(void **state)
 	e.ka_probe.dir = TT_DIR_IN;
 	add(t, e);
 	add(t, raw_state(CLIENT_SK, 1, 40, 1, TT_TCP_ESTABLISHED, TT_TCP_CLOSE));
-	assert_int_equal(last_of(&s, TL_CLOSE)->close.retransmits, 3);
-	assert_int_equal(last_of(&s, TL_CLOSE)->close.keepalives, 2);
+	assert_int_equal(seen_last(&s, TL_CLOSE)->close.retransmits, 3);
+	assert_int_equal(seen_last(&s, TL_CLOSE)->close.keepalives, 2);
 	assert_int_equal(s.ev[2].retrans.count, 3);
 	conn_table_free(t);
 }
@@ -321,25 +274,25 @@ static void test_retransmit_and_keepalive_totals(void **state)
 static void test_error_read_as_zero(void **state)
 {
 	struct seen s;
-	struct conn_table *t = table(&s, 16, 16);
+	struct conn_table *t = seen_table(&s, 16, 16, 100);
 	struct tt_event e = raw_state(CLIENT_SK, 1, 5, 1, TT_TCP_SYN_SENT, TT_TCP_CLOSE);
 	struct tt_event err = raw_base(CLIENT_SK, 1, TT_EV_ERROR, 6, 1);
 
 	/* an error report whose sk_err the application already took */
 	add(t, err);
-	assert_null(last_of(&s, TL_ERROR));
+	assert_null(seen_last(&s, TL_ERROR));
 	e.sk_err = ECONNREFUSED;
 	add(t, e);
 	add(t, err);
-	assert_non_null(last_of(&s, TL_ERROR));
-	assert_int_equal(last_of(&s, TL_ERROR)->error.err, ECONNREFUSED);
+	assert_non_null(seen_last(&s, TL_ERROR));
+	assert_int_equal(seen_last(&s, TL_ERROR)->error.err, ECONNREFUSED);
 	conn_table_free(t);
 }
 
 static void test_rst_without_socket_is_not_open(void **state)
 {
 	struct seen s;
-	struct conn_table *t = table(&s, 16, 16);
+	struct conn_table *t = seen_table(&s, 16, 16, 100);
 	struct tt_event rst = raw_base(0, 0, TT_EV_RST, 12, 0);
 
 	rst.rst.dir = TT_DIR_OUT;
@@ -361,7 +314,7 @@ static void count_open(const struct conn *c, void *ctx)
 static void test_foreach_open(void **state)
 {
 	struct seen s;
-	struct conn_table *t = table(&s, 16, 16);
+	struct conn_table *t = seen_table(&s, 16, 16, 100);
 	int n = 0;
 
 	add(t, raw_state(CLIENT_SK, 1, 1, 1, TT_TCP_CLOSE, TT_TCP_SYN_SENT));
@@ -389,7 +342,7 @@ static void test_lookups_among_thousands(void **state)
 	struct tt_event e;
 
 	assert_non_null(s);
-	t = table(s, 4 * N, 64);
+	t = seen_table(s, 4 * N, 64, 100);
 	for (int i = 0; i < N; i++) {
 		e = raw_state(CLIENT_SK + (__u64)i * 0x1000, 1, 10 + i, 1, TT_TCP_CLOSE,
 			      TT_TCP_SYN_SENT);
@@ -448,7 +401,7 @@ static void test_lookups_among_thousands(void **state)
 static void test_record_without_address_is_not_hashed(void **state)
 {
 	struct seen s;
-	struct conn_table *t = table(&s, 2, 2);
+	struct conn_table *t = seen_table(&s, 2, 2, 100);
 
 	add(t, raw_state(0, 5, 100, 1, TT_TCP_CLOSE, TT_TCP_SYN_SENT));
 	add(t, raw_state(0, 5, 200, 1, TT_TCP_SYN_SENT, TT_TCP_ESTABLISHED));

@@ -19,48 +19,12 @@
 #include "raw_builder.h"
 #include "render.h"
 #include "render_ladder.h"
+#include "seen_table.h"
 
-#define MAX_SEEN 64
-
-struct seen {
-	struct tl_event ev[MAX_SEEN];
-	uint64_t conn_of[MAX_SEEN];
-	int n;
-	const struct conn *closed[8];
-	int n_closed;
-};
-
-static void sink(const struct tl_event *ev, const struct conn *c, void *ctx)
-{
-	struct seen *s = ctx;
-
-	if (s->n < MAX_SEEN)
-		s->ev[s->n++] = *ev;
-}
-
-static void on_close(const struct conn *c, void *ctx)
-{
-	struct seen *s = ctx;
-
-	if (s->n_closed < 8)
-		s->closed[s->n_closed++] = c;
-}
-
+/* the table the drop tests feed */
 static struct conn_table *table(struct seen *s)
 {
-	struct conn_table_opts o = {
-		.max_open = 16,
-		.max_closed = 16,
-		.max_events_per_conn = 100,
-		.kernel_reports_errors = true,
-		.sink = sink,
-		.sink_ctx = s,
-		.on_close = on_close,
-		.on_close_ctx = s,
-	};
-
-	memset(s, 0, sizeof(*s));
-	return conn_table_new(&o);
+	return seen_table(s, 16, 16, 100);
 }
 
 static void add(struct conn_table *t, struct tt_event e)

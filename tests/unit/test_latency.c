@@ -13,34 +13,12 @@
 #include "decode.h"
 #include "raw_builder.h"
 #include "render.h"
+#include "seen_table.h"
 
-#define MAX_SEEN 32
-
-struct seen {
-	struct tl_event ev[MAX_SEEN];
-	int n;
-};
-
-static void sink(const struct tl_event *ev, const struct conn *c, void *ctx)
-{
-	struct seen *s = ctx;
-
-	if (s->n < MAX_SEEN)
-		s->ev[s->n++] = *ev;
-}
-
+/* events not kept: the latency facts ride on the events themselves */
 static struct conn_table *table(struct seen *s)
 {
-	struct conn_table_opts o = {
-		.max_open = 16,
-		.max_closed = 16,
-		.kernel_reports_errors = true,
-		.sink = sink,
-		.sink_ctx = s,
-	};
-
-	memset(s, 0, sizeof(*s));
-	return conn_table_new(&o);
+	return seen_table(s, 16, 16, 0);
 }
 
 static struct tt_rtt rtt(__u64 sk, __u64 birth, __u8 when, __u32 srtt, __u32 min)
@@ -60,14 +38,6 @@ static struct tt_rtt rtt(__u64 sk, __u64 birth, __u8 when, __u32 srtt, __u32 min
 static void add(struct conn_table *t, struct tt_event e)
 {
 	conn_table_add_raw(t, &e);
-}
-
-static const struct tl_event *last_of(const struct seen *s, enum tl_kind k)
-{
-	for (int i = s->n - 1; i >= 0; i--)
-		if (s->ev[i].kind == k)
-			return &s->ev[i];
-	return NULL;
 }
 
 static void test_decode(void **state)
@@ -94,14 +64,14 @@ static void test_handshake_and_close(void **state)
 	add(t, raw_state(CLIENT_SK, 1, 100, 1, TT_TCP_CLOSE, TT_TCP_SYN_SENT));
 	conn_table_add_rtt(t, &hs);
 	add(t, raw_state(CLIENT_SK, 1, 200, 1, TT_TCP_SYN_SENT, TT_TCP_ESTABLISHED));
-	e = last_of(&s, TL_STATE);
+	e = seen_last(&s, TL_STATE);
 	assert_int_equal(e->state.handshake_us, 50123);
 	/* not carried to a later transition */
 	add(t, raw_state(CLIENT_SK, 1, 300, 1, TT_TCP_ESTABLISHED, TT_TCP_FIN_WAIT1));
-	assert_int_equal(last_of(&s, TL_STATE)->state.handshake_us, TT_RTT_NONE);
+	assert_int_equal(seen_last(&s, TL_STATE)->state.handshake_us, TT_RTT_NONE);
 	conn_table_add_rtt(t, &cl);
 	add(t, raw_state(CLIENT_SK, 1, 400, 1, TT_TCP_FIN_WAIT1, TT_TCP_CLOSE));
-	e = last_of(&s, TL_CLOSE);
+	e = seen_last(&s, TL_CLOSE);
 	assert_int_equal(e->close.srtt_us, 50500);
 	assert_int_equal(e->close.min_rtt_us, 50001);
 	conn_table_free(t);
@@ -117,10 +87,10 @@ static void test_unknown_is_none(void **state)
 	add(t, raw_state(SERVER_SK, 2, 100, 0, TT_TCP_LISTEN, TT_TCP_SYN_RECV));
 	conn_table_add_rtt(t, &other);
 	add(t, raw_state(SERVER_SK, 2, 200, 0, TT_TCP_SYN_RECV, TT_TCP_ESTABLISHED));
-	assert_int_equal(last_of(&s, TL_STATE)->state.handshake_us, TT_RTT_NONE);
+	assert_int_equal(seen_last(&s, TL_STATE)->state.handshake_us, TT_RTT_NONE);
 	add(t, raw_state(SERVER_SK, 2, 300, 0, TT_TCP_ESTABLISHED, TT_TCP_CLOSE));
-	assert_int_equal(last_of(&s, TL_CLOSE)->close.srtt_us, TT_RTT_NONE);
-	assert_int_equal(last_of(&s, TL_CLOSE)->close.min_rtt_us, TT_RTT_NONE);
+	assert_int_equal(seen_last(&s, TL_CLOSE)->close.srtt_us, TT_RTT_NONE);
+	assert_int_equal(seen_last(&s, TL_CLOSE)->close.min_rtt_us, TT_RTT_NONE);
 	conn_table_free(t);
 }
 
