@@ -347,6 +347,77 @@ static void test_ladder_draws_drop(void **state)
 	conn_table_free(t);
 }
 
+/* a sink that counts drops by the connection they went to */
+#define MANY_CONNS 4000
+struct per_conn {
+	uint32_t out[MANY_CONNS + 2], in[MANY_CONNS + 2], listener;
+};
+
+static void count_sink(const struct tl_event *ev, const struct conn *c, void *ctx)
+{
+	struct per_conn *p = ctx;
+
+	if (ev->kind != TL_DROP || !c)
+		return;
+	if (ev->drop.listener)
+		p->listener++;
+	else if (ev->conn <= MANY_CONNS + 1 && ev->drop.dir == TT_DIR_OUT)
+		p->out[ev->conn]++;
+	else if (ev->conn <= MANY_CONNS + 1)
+		p->in[ev->conn]++;
+}
+
+/*
+ * Thousands of open connections (clients of port 9000 from as many ports, an
+ * IPv6 dual-stack listener on [::]:9000 among them): each drop goes to its
+ * own end by 4-tuple, the receiving end of the clients' segments (no accepted
+ * socket traced) to the listener: what conn_table's index by ports finds.
+ */
+static void test_many_conns_each_drop_its_end(void **state)
+{
+	static struct per_conn p;
+	struct conn_table_opts o = {
+		.max_open = 2 * MANY_CONNS,
+		.max_closed = 16,
+		.max_events_per_conn = 100,
+		.sink = count_sink,
+		.sink_ctx = &p,
+	};
+	struct conn_table *t = conn_table_new(&o);
+	struct tt_event e;
+
+	memset(&p, 0, sizeof(p));
+	e = raw_state(SERVER_SK, 1, 10, 0, TT_TCP_CLOSE, TT_TCP_LISTEN);
+	e.family = 6;
+	memset(e.saddr, 0, 16);
+	memset(e.daddr, 0, 16);
+	e.rport = 0;
+	conn_table_add_raw(t, &e); /* conn 1 */
+	for (int i = 0; i < MANY_CONNS; i++) {
+		e = raw_state(0xffff888100000000ULL + 0x1000ULL * (uint64_t)i, 1, 100 + (uint64_t)i,
+			      1, TT_TCP_SYN_SENT, TT_TCP_ESTABLISHED);
+		e.lport = (uint16_t)(20000 + i);
+		conn_table_add_raw(t, &e); /* conn 2 + i */
+	}
+	for (int r = 0; r < 3; r++)
+		for (int i = 0; i < MANY_CONNS; i++) {
+			struct tt_drop d = seg(10000 + (uint64_t)i, 1, 0x18, 100, 12);
+
+			d.sport = (uint16_t)(20000 + i);
+			conn_table_add_drop(t, &d);
+			d = seg(20000 + (uint64_t)i, 0, 0x18, 100, 12);
+			d.dport = (uint16_t)(20000 + i);
+			conn_table_add_drop(t, &d);
+		}
+	for (int i = 0; i < MANY_CONNS; i++) {
+		assert_int_equal(p.out[2 + i], 3);
+		assert_int_equal(p.in[2 + i], 3);
+	}
+	/* the receiving end of the clients' segments: no accepted socket, the listener's */
+	assert_int_equal(p.listener, 3 * MANY_CONNS);
+	conn_table_free(t);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -360,6 +431,7 @@ int main(void)
 		cmocka_unit_test(test_json_read_back),
 		cmocka_unit_test(test_names),
 		cmocka_unit_test(test_ladder_draws_drop),
+		cmocka_unit_test(test_many_conns_each_drop_its_end),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
