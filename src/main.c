@@ -6,6 +6,7 @@
  * with no kernel side at all.
  */
 #include <errno.h>
+#include <inttypes.h>
 #include <malloc.h>
 #include <limits.h>
 #include <signal.h>
@@ -146,14 +147,29 @@ static void sink(const struct tl_event *ev, const struct conn *c, void *ctx)
 	render_event(app, ev);
 }
 
+/* a held story, every event as it came (keepalive runs expanded) */
+static void print_held(struct app *app, const struct conn *c)
+{
+	struct conn tmp;
+	const struct conn *v = conn_view(c, &tmp);
+
+	if (!v) {
+		fprintf(stderr, "tcptimeline: out of memory printing connection #%" PRIu64 "\n",
+			c->id);
+		return;
+	}
+	for (size_t i = 0; i < v->n_events; i++)
+		render_event(app, &v->events[i]);
+	conn_view_done(v, c);
+}
+
 /* --json / --live with an outcome filter: a held story is printed whole,
  * in order, when the connection qualifies; then it is no longer held
  * (unless a ladder queue still needs it for --html) */
 static void release(struct app *app, const struct conn *c)
 {
 	if (outcome_wanted(&app->env.outcome, c)) {
-		for (size_t i = 0; i < c->n_events; i++)
-			render_event(app, &c->events[i]);
+		print_held(app, c);
 		conn_table_mark_shown(app->table, c);
 	}
 	if (!app->ladders)
@@ -186,8 +202,7 @@ static void release_open(const struct conn *c, void *ctx)
 	struct app *app = ctx;
 
 	if (outcome_wanted(&app->env.outcome, c))
-		for (size_t i = 0; i < c->n_events; i++)
-			render_event(app, &c->events[i]);
+		print_held(app, c);
 }
 
 static bool ladder_wanted(const struct conn *c, void *ctx)

@@ -230,6 +230,11 @@ static struct conn *newer(struct conn *best, struct conn *c)
 
 static void conn_free(struct conn *c)
 {
+	for (size_t i = 0; i < c->n_events && c->ka_runs; i++)
+		if (c->events[i].kind == TL_KA_RUN) {
+			free(c->events[i].ka_run.run);
+			c->ka_runs--;
+		}
 	free(c->events);
 	free(c);
 }
@@ -317,6 +322,8 @@ static bool hashed(const struct conn *c)
 	return c->sk && !c->destroyed;
 }
 
+static void free_runs(struct conn_table *t, struct conn *c, size_t from, size_t to);
+
 /* Drop a connection from the table entirely. */
 static void conn_drop(struct conn_table *t, struct conn *c)
 {
@@ -325,6 +332,7 @@ static void conn_drop(struct conn_table *t, struct conn *c)
 	list_remove(c->closed ? &t->closed : &t->open, c);
 	index_remove(t, c);
 	len_unlink(t, c);
+	free_runs(t, c, 0, c->n_events);
 	t->held -= sizeof(*c) + c->cap_events * sizeof(*c->events);
 	conn_free(c);
 }
@@ -395,6 +403,62 @@ static bool events_resize(struct conn_table *t, struct conn *c, size_t cap)
 	return true;
 }
 
+/* --- keepalive runs ---------------------------------------------------------------------- */
+
+/* An idle connection with keepalive on is a probe (and its ACK) every
+ * TCP_KEEPINTVL for as long as it lives: held, each exchange would be two
+ * events of ~160 B. Exchanges alike but for their times are folded into one
+ * slot: 24 B each, expanded back (conn_view) exactly as they came. */
+struct ka_exch {
+	uint64_t probe_ts, ack_ts, rtt_ns;
+};
+
+struct tl_ka_run {
+	struct tl_event probe, ack; /* the first exchange; the others differ in times only */
+	bool acked;		    /* probe+ACK pairs; else probes alone (the probed end) */
+	uint32_t n, cap;
+	struct ka_exch x[];
+};
+
+#define KA_RUN_FIRST 8
+#define KA_RUN_MAX   1024 /* exchanges per slot; then a new run starts */
+
+static size_t run_bytes(const struct tl_ka_run *r)
+{
+	return sizeof(*r) + r->cap * sizeof(r->x[0]);
+}
+
+static uint64_t run_events(const struct tl_ka_run *r)
+{
+	return (uint64_t)r->n * (r->acked ? 2 : 1);
+}
+
+/* the same but for the times (and the ACK's RTT) */
+static bool ka_like(const struct tl_event *a, const struct tl_event *b)
+{
+	if (a->kind != b->kind || a->conn != b->conn || a->pid != b->pid ||
+	    a->ep.family != b->ep.family || a->ep.lport != b->ep.lport ||
+	    a->ep.rport != b->ep.rport || memcmp(a->ep.laddr, b->ep.laddr, 16) ||
+	    memcmp(a->ep.raddr, b->ep.raddr, 16) || memcmp(a->comm, b->comm, TT_COMM_LEN))
+		return false;
+	if (a->kind == TL_KA_PROBE)
+		return a->ka_probe.dir == b->ka_probe.dir && a->ka_probe.n == b->ka_probe.n;
+	return a->kind == TL_KA_ACK && a->ka_ack.dir == b->ka_ack.dir &&
+	       a->ka_ack.inferred == b->ka_ack.inferred;
+}
+
+static void free_runs(struct conn_table *t, struct conn *c, size_t from, size_t to)
+{
+	for (size_t i = from; i < to && c->ka_runs; i++) {
+		if (c->events[i].kind != TL_KA_RUN)
+			continue;
+		t->held -= run_bytes(c->events[i].ka_run.run);
+		free(c->events[i].ka_run.run);
+		c->events[i].ka_run.run = NULL;
+		c->ka_runs--;
+	}
+}
+
 /*
  * Cut the middle of c's story: the first quarter (the handshake, how it
  * began) and the last quarter (what it came to) stay, one TL_TRUNCATED
@@ -424,6 +488,13 @@ static bool cut_middle(struct conn_table *t, struct conn *c)
 	for (size_t i = head; i < end; i++) {
 		if (c->events[i].kind == TL_TRUNCATED) {
 			count += c->events[i].truncated.count; /* cut before */
+		} else if (c->events[i].kind == TL_KA_RUN) {
+			uint64_t k = run_events(c->events[i].ka_run.run);
+
+			count += k;
+			c->events_dropped += k;
+			t->not_kept += k;
+			free_runs(t, c, i, i + 1);
 		} else {
 			count++;
 			c->events_dropped++;
@@ -472,11 +543,177 @@ static bool fold_into_last(struct conn *c, const struct tl_event *ev)
 	return true;
 }
 
+/* room for bytes more within the budget, the longest stories (c among
+ * them) losing their middle first; false if there is none */
+static bool budget_room(struct conn_table *t, size_t bytes)
+{
+	while (t->opts.max_memory && t->held + bytes > t->opts.max_memory) {
+		struct conn *victim = longest_story(t);
+
+		if (!victim || !cut_middle(t, victim))
+			return false;
+	}
+	return true;
+}
+
+/* one more exchange in run r, which is in one of c's last two slots */
+static bool run_add(struct conn_table *t, struct conn *c, struct tl_ka_run *r, uint64_t probe_ts,
+		    uint64_t ack_ts, uint64_t rtt_ns)
+{
+	if (r->n == r->cap) {
+		uint32_t cap = r->cap * 2;
+		size_t grow = (size_t)(cap - r->cap) * sizeof(r->x[0]);
+		struct tl_ka_run *n;
+
+		/* a cut of c keeps its last quarter: r stays, maybe moved */
+		if (cap > KA_RUN_MAX || !budget_room(t, grow))
+			return false;
+		n = realloc(r, sizeof(*r) + cap * sizeof(r->x[0]));
+		if (!n)
+			return false;
+		for (size_t i = c->n_events >= 2 ? c->n_events - 2 : 0; i < c->n_events; i++)
+			if (c->events[i].kind == TL_KA_RUN && c->events[i].ka_run.run == r)
+				c->events[i].ka_run.run = n;
+		t->held += grow;
+		r = n;
+		r->cap = cap;
+	}
+	r->x[r->n].probe_ts = probe_ts;
+	r->x[r->n].ack_ts = ack_ts;
+	r->x[r->n].rtt_ns = rtt_ns;
+	r->n++;
+	return true;
+}
+
+/* slots [at, n_events) become one run slot of the exchanges they are plus ev */
+static bool run_start(struct conn_table *t, struct conn *c, size_t at, const struct tl_event *ev,
+		      bool acked)
+{
+	size_t bytes = sizeof(struct tl_ka_run) + KA_RUN_FIRST * sizeof(struct ka_exch);
+	struct tl_event *first = &c->events[at], slot;
+	struct tl_ka_run *r;
+
+	if (t->opts.max_memory && t->held + bytes > t->opts.max_memory)
+		return false; /* stored as they are: the budget's loop makes room */
+	r = calloc(1, bytes);
+	if (!r)
+		return false;
+	r->probe = first[0];
+	r->acked = acked;
+	r->cap = KA_RUN_FIRST;
+	if (acked) {
+		/* probe, ACK, probe + ev (the ACK) */
+		r->ack = first[1];
+		r->x[0] =
+			(struct ka_exch){ first[0].ts_ns, first[1].ts_ns, first[1].ka_ack.rtt_ns };
+		r->x[1] = (struct ka_exch){ first[2].ts_ns, ev->ts_ns, ev->ka_ack.rtt_ns };
+	} else {
+		/* probe + ev (a probe) */
+		r->x[0].probe_ts = first[0].ts_ns;
+		r->x[1].probe_ts = ev->ts_ns;
+	}
+	r->n = 2;
+	t->held += bytes;
+	slot = first[0];
+	slot.kind = TL_KA_RUN;
+	memset((char *)&slot + offsetof(struct tl_event, ka_run), 0,
+	       sizeof(slot) - offsetof(struct tl_event, ka_run));
+	slot.ka_run.run = r;
+	c->events[at] = slot;
+	c->n_events = at + 1;
+	c->ka_runs++;
+	len_update(t, c);
+	return true;
+}
+
+/* a keepalive probe or ACK that continues (or, with the exchange before it,
+ * starts) a run of exchanges alike but for their times */
+static bool fold_keepalive(struct conn_table *t, struct conn *c, const struct tl_event *ev)
+{
+	size_t n = c->n_events;
+	struct tl_event *e = c->events;
+	struct tl_ka_run *r;
+
+	if (ev->kind == TL_KA_ACK && n >= 2 && e[n - 1].kind == TL_KA_PROBE) {
+		/* [... run, probe] + ACK */
+		if (e[n - 2].kind == TL_KA_RUN) {
+			r = e[n - 2].ka_run.run;
+			if (!r->acked || !ka_like(&r->probe, &e[n - 1]) || !ka_like(&r->ack, ev))
+				return false;
+			if (!run_add(t, c, r, e[n - 1].ts_ns, ev->ts_ns, ev->ka_ack.rtt_ns))
+				return false;
+			c->n_events--; /* the probe is in the run now */
+			len_update(t, c);
+			return true;
+		}
+		/* [... probe, ACK, probe] + ACK: the second exchange like the first */
+		if (n >= 3 && e[n - 2].kind == TL_KA_ACK && e[n - 3].kind == TL_KA_PROBE &&
+		    ka_like(&e[n - 3], &e[n - 1]) && ka_like(&e[n - 2], ev))
+			return run_start(t, c, n - 3, ev, true);
+		return false;
+	}
+	if (ev->kind == TL_KA_PROBE && n >= 1) {
+		/* [... run of probes] + probe */
+		if (e[n - 1].kind == TL_KA_RUN) {
+			r = e[n - 1].ka_run.run;
+			return !r->acked && ka_like(&r->probe, ev) &&
+			       run_add(t, c, r, ev->ts_ns, 0, 0);
+		}
+		/* [... probe] + probe: probes alone (the probed end sees no ACK) */
+		if (e[n - 1].kind == TL_KA_PROBE && ka_like(&e[n - 1], ev))
+			return run_start(t, c, n - 1, ev, false);
+	}
+	return false;
+}
+
+const struct conn *conn_view(const struct conn *c, struct conn *tmp)
+{
+	size_t total = 0, k = 0;
+	struct tl_event *ev;
+
+	if (!c || !c->ka_runs)
+		return c;
+	for (size_t i = 0; i < c->n_events; i++)
+		total += c->events[i].kind == TL_KA_RUN ? run_events(c->events[i].ka_run.run) : 1;
+	ev = malloc(total * sizeof(*ev));
+	if (!ev)
+		return NULL;
+	for (size_t i = 0; i < c->n_events; i++) {
+		const struct tl_ka_run *r;
+
+		if (c->events[i].kind != TL_KA_RUN) {
+			ev[k++] = c->events[i];
+			continue;
+		}
+		r = c->events[i].ka_run.run;
+		for (uint32_t j = 0; j < r->n; j++) {
+			ev[k] = r->probe;
+			ev[k++].ts_ns = r->x[j].probe_ts;
+			if (r->acked) {
+				ev[k] = r->ack;
+				ev[k].ts_ns = r->x[j].ack_ts;
+				ev[k++].ka_ack.rtt_ns = r->x[j].rtt_ns;
+			}
+		}
+	}
+	*tmp = *c;
+	tmp->events = ev;
+	tmp->n_events = tmp->cap_events = total;
+	tmp->ka_runs = 0;
+	return tmp;
+}
+
+void conn_view_done(const struct conn *view, const struct conn *c)
+{
+	if (view && view != c)
+		free(view->events);
+}
+
 static void conn_store(struct conn_table *t, struct conn *c, const struct tl_event *ev)
 {
 	if (!t->opts.max_events_per_conn || c->released)
 		return;
-	if (fold_into_last(c, ev))
+	if (fold_into_last(c, ev) || fold_keepalive(t, c, ev))
 		return;
 	/* the per-connection limit: this story loses its middle */
 	if (c->n_events >= t->opts.max_events_per_conn && !cut_middle(t, c)) {
@@ -1155,6 +1392,7 @@ void conn_table_release(struct conn_table *t, const struct conn *cc)
 	/* the table's own connection: only const to its users */
 	struct conn *c = (struct conn *)cc;
 
+	free_runs(t, c, 0, c->n_events);
 	events_resize(t, c, 0);
 	c->n_events = 0;
 	len_unlink(t, c);

@@ -60,6 +60,7 @@ struct conn {
 	struct tl_event *events;
 	size_t n_events, cap_events;
 	uint64_t events_dropped; /* events of this connection not kept */
+	uint32_t ka_runs;	 /* TL_KA_RUN slots among them */
 	/* its bucket in the table's stories by length (budget victims) */
 	struct conn *sprev, *snext;
 	uint32_t n_len; /* the bucket it is in (its n_events then); 0: none */
@@ -144,6 +145,13 @@ bool conn_stateless(const struct conn *c);
 size_t conn_table_held_bytes(const struct conn_table *t);
 /* Events not kept, over all connections (per-connection limit and budget). */
 uint64_t conn_table_not_kept(const struct conn_table *t);
+/* A held story as the events it stands for: c itself, or, when keepalive
+ * runs are folded in it (TL_KA_RUN), tmp filled as a copy of c whose events
+ * are a new array with every run expanded (conn_view_done frees it). NULL
+ * when out of memory. Whatever reads a held story (ladders, printing a held
+ * connection) reads it through this. */
+const struct conn *conn_view(const struct conn *c, struct conn *tmp);
+void conn_view_done(const struct conn *view, const struct conn *c);
 /* Buckets looked at to choose the stories the budget cut (a measure of the
  * cost of choosing, for tests: about one per cut, not one per connection). */
 uint64_t conn_table_victim_steps(const struct conn_table *t);

@@ -25,7 +25,13 @@ enum tl_kind {
 	 * a long story, cut for the per-connection limit or the memory budget) */
 	TL_TRUNCATED,
 	TL_DROP,
+	/* held stories only, never handed to a sink or a renderer: a run of
+	 * keepalive probes (and their ACKs) alike but for their times, folded
+	 * into one slot of a connection's events (conn_view expands it) */
+	TL_KA_RUN,
 };
+
+struct tl_ka_run;
 
 enum tl_cause {
 	CAUSE_UNKNOWN = 0,
@@ -151,6 +157,9 @@ struct tl_event {
 			uint8_t peer_addr[16];
 			uint16_t peer_port;
 		} drop;
+		struct {
+			struct tl_ka_run *run;
+		} ka_run;
 	};
 };
 

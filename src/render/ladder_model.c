@@ -1386,6 +1386,14 @@ int ladder_build(struct ladder *l, const struct conn *a, const struct conn *b)
 	memset(l, 0, sizeof(*l));
 	if (b && !conn_is_mirror(a, b))
 		b = NULL;
+	l->orig[0] = a;
+	l->orig[1] = b;
+	a = l->read[0] = conn_view(a, &l->view[0]);
+	b = l->read[1] = conn_view(b, &l->view[1]);
+	if (!a || (l->orig[1] && !b)) {
+		ladder_free(l);
+		return -ENOMEM;
+	}
 	if (is_client(a, b)) {
 		l->end[0] = a;
 		l->end[1] = b;
@@ -1447,6 +1455,10 @@ int ladder_build(struct ladder *l, const struct conn *a, const struct conn *b)
 
 void ladder_free(struct ladder *l)
 {
+	for (int i = 0; i < 2; i++) {
+		conn_view_done(l->read[i], l->orig[i]);
+		l->orig[i] = l->read[i] = NULL;
+	}
 	for (int col = 0; col < 2; col++) {
 		free(l->obs_of[col]);
 		l->obs_of[col] = NULL;

@@ -97,6 +97,10 @@ struct ladder {
 	uint64_t steps;
 	bool established_noted;
 	bool shut[2]; /* that end called shutdown(SHUT_WR) and read on */
+	/* an end whose held story has keepalive runs folded: read expanded
+	 * (conn_view), freed by ladder_free */
+	struct conn view[2];
+	const struct conn *orig[2], *read[2]; /* read[i]: orig[i] or &view[i] */
 };
 
 extern const char *const ladder_role[2]; /* "client", "server" */

@@ -266,6 +266,8 @@ void render_json(FILE *f, const struct tl_event *ev, const struct render_opts *o
 	case TL_EXISTING:
 		name_field(&b, "state", tcp_state_name(ev->existing.state));
 		break;
+	case TL_KA_RUN: /* never handed to a renderer (conn_view expands it) */
+		break;
 	case TL_LOST:
 		u64_field(&b, "count", ev->lost.count);
 		break;

@@ -184,6 +184,7 @@ void render_text(FILE *f, const struct tl_event *ev, const struct render_opts *o
 		break;
 	}
 	case TL_LOST:
+	case TL_KA_RUN: /* never handed to a renderer (conn_view expands it) */
 		break;
 	}
 	fprintf(f, "%s\n", *color ? C_RESET : "");

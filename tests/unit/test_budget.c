@@ -2,8 +2,10 @@
 /* What the connection table holds for ladders and outcome filters: runs
  * folded while held, the per-connection limit and the memory budget cutting
  * the middle of the longest stories, and the marker each renderer shows. */
+#include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -383,6 +385,167 @@ static void test_folding_draws_the_same(void **state)
 	free(s.ev);
 }
 
+static void ka(struct conn_table *t, uint64_t sk, int client, uint64_t ts, bool ack, int dir,
+	       uint32_t n, uint64_t rtt_ns)
+{
+	struct tt_event e = raw_base(sk, 1, ack ? TT_EV_KA_ACK : TT_EV_KA_PROBE, ts, client);
+
+	if (ack) {
+		e.ka_ack.dir = dir;
+		e.ka_ack.rtt_ns = rtt_ns;
+	} else {
+		e.ka_probe.dir = dir;
+		e.ka_probe.n = n;
+	}
+	add(t, e);
+}
+
+/* c's events as the sink saw them: the story as it came, unfolded */
+static struct conn unfolded_of(const struct conn *c, const struct seen *s, struct tl_event *buf)
+{
+	struct conn u = *c;
+
+	u.n_events = 0;
+	for (size_t i = 0; i < s->n; i++)
+		if (s->ev[i].conn == c->id)
+			buf[u.n_events++] = s->ev[i];
+	u.events = buf;
+	u.cap_events = u.n_events;
+	u.ka_runs = 0;
+	return u;
+}
+
+static char *json_of(const struct conn *c)
+{
+	struct render_opts o = { 0 };
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	assert_non_null(f);
+	for (size_t i = 0; i < c->n_events; i++)
+		render_json(f, &c->events[i], &o);
+	fclose(f);
+	return buf;
+}
+
+/* An idle connection with keepalive on, both ends traced: 300 answered
+ * exchanges (the prober's probe and ACK, the probed end's probe), then
+ * probes unanswered until the close. Held, each end's exchanges are a few
+ * run slots; the ladder of both ends and the JSON of each are those of every
+ * event as it came. */
+static void test_keepalive_runs_draw_and_print_the_same(void **state)
+{
+	struct seen s = { .ev = calloc(MAX_SEEN, sizeof(struct tl_event)) };
+	struct tl_event *ub[2] = { calloc(MAX_SEEN, sizeof(struct tl_event)),
+				   calloc(MAX_SEEN, sizeof(struct tl_event)) };
+	struct conn_table *t = table(4096, 0, &s);
+	const struct conn *c, *m, *v;
+	struct conn u[2], tmp;
+	char *a, *b;
+	uint64_t ts = 1000000;
+	size_t bare;
+
+	assert_non_null(s.ev);
+	assert_non_null(ub[0]);
+	assert_non_null(ub[1]);
+	add(t, raw_state(SERVER_SK, 1, 10, 0, TT_TCP_SYN_RECV, TT_TCP_ESTABLISHED));
+	opened(t, CLIENT_SK, 1);
+	data(t, CLIENT_SK, ts += 1000, TT_DIR_OUT, 29);
+	bare = conn_table_held_bytes(t);
+	for (int i = 0; i < 300; i++) {
+		ts += 1000000000ULL;
+		ka(t, CLIENT_SK, 1, ts, false, TT_DIR_OUT, 1, 0);
+		ka(t, SERVER_SK, 0, ts + 20000, false, TT_DIR_IN, 1, 0);
+		ka(t, CLIENT_SK, 1, ts + 40000 + i, true, TT_DIR_IN, 0, 40000 + i);
+	}
+	for (uint32_t n = 1; n <= 3; n++) {
+		ts += 1000000000ULL;
+		ka(t, CLIENT_SK, 1, ts, false, TT_DIR_OUT, n, 0);
+	}
+	{
+		struct tt_event e =
+			raw_state(CLIENT_SK, 1, ts += 1000, 1, TT_TCP_ESTABLISHED, TT_TCP_CLOSE);
+
+		e.sk_err = ETIMEDOUT;
+		add(t, e);
+	}
+	c = conn_of(t, 2);
+	m = conn_of(t, 1);
+	assert_true(c->ka_runs >= 1);
+	assert_true(m->ka_runs >= 1);
+	assert_true(c->n_events < 20);
+	assert_true(m->n_events < 20);
+	/* 903 keepalive events held in a fifth of their size or less */
+	printf("keepalive: 903 events held in %zu bytes (%zu unfolded)\n",
+	       conn_table_held_bytes(t) - bare, 903 * sizeof(struct tl_event));
+	assert_true(conn_table_held_bytes(t) - bare < 903 * sizeof(struct tl_event) / 5);
+	u[0] = unfolded_of(c, &s, ub[0]);
+	u[1] = unfolded_of(m, &s, ub[1]);
+	assert_true(u[0].n_events > 600);
+	a = draw(c, m);
+	b = draw(&u[0], &u[1]);
+	assert_string_equal(a, b);
+	free(a);
+	free(b);
+	for (int end = 0; end < 2; end++) {
+		const struct conn *held = end ? m : c;
+
+		v = conn_view(held, &tmp);
+		assert_non_null(v);
+		assert_int_equal(v->n_events, u[end].n_events);
+		a = json_of(v);
+		b = json_of(&u[end]);
+		assert_string_equal(a, b);
+		free(a);
+		free(b);
+		conn_view_done(v, held);
+	}
+	conn_table_free(t);
+	free(s.ev);
+	free(ub[0]);
+	free(ub[1]);
+}
+
+/* A cut through folded runs counts every event it stands for: what is
+ * kept plus what the marker counts is the whole story. */
+static void test_cut_through_runs_counts_exactly(void **state)
+{
+	struct seen s = { .ev = calloc(MAX_SEEN, sizeof(struct tl_event)) };
+	struct conn_table *t = table(32, 0, &s);
+	const struct conn *c, *v;
+	struct conn tmp;
+	uint64_t ts = 1000, kept = 0, marked = 0, all = 0;
+
+	assert_non_null(s.ev);
+	opened(t, CLIENT_SK, 1);
+	for (int round = 0; round < 60; round++) {
+		for (int i = 0; i < 5; i++) {
+			ka(t, CLIENT_SK, 1, ts += 1000, false, TT_DIR_OUT, 1, 0);
+			ka(t, CLIENT_SK, 1, ts += 10, true, TT_DIR_IN, 0, 10);
+		}
+		data(t, CLIENT_SK, ts += 1000, round % 2 ? TT_DIR_IN : TT_DIR_OUT, 16);
+	}
+	c = conn_of(t, 1);
+	assert_true(c->events_dropped > 0);
+	v = conn_view(c, &tmp);
+	assert_non_null(v);
+	for (size_t i = 0; i < v->n_events; i++) {
+		if (v->events[i].kind == TL_TRUNCATED)
+			marked += v->events[i].truncated.count;
+		else
+			kept++;
+	}
+	for (size_t i = 0; i < s.n; i++)
+		all += s.ev[i].conn == 1;
+	assert_int_equal(kept + marked, all);
+	assert_int_equal(marked, c->events_dropped);
+	assert_int_equal(conn_table_not_kept(t), c->events_dropped);
+	conn_view_done(v, c);
+	conn_table_free(t);
+	free(s.ev);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -395,6 +558,8 @@ int main(void)
 		cmocka_unit_test(test_ladder_marks_the_cut),
 		cmocka_unit_test(test_json_and_text_show_the_marker),
 		cmocka_unit_test(test_folding_draws_the_same),
+		cmocka_unit_test(test_keepalive_runs_draw_and_print_the_same),
+		cmocka_unit_test(test_cut_through_runs_counts_exactly),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
