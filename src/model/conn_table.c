@@ -405,17 +405,24 @@ static bool events_resize(struct conn_table *t, struct conn *c, size_t cap)
 
 /* --- keepalive runs ---------------------------------------------------------------------- */
 
-/* An idle connection with keepalive on is a probe (and its ACK) every
- * TCP_KEEPINTVL for as long as it lives: held, each exchange would be two
- * events of ~160 B. Exchanges alike but for their times are folded into one
- * slot: 24 B each, expanded back (conn_view) exactly as they came. */
+/* An idle connection with keepalive on is an exchange every TCP_KEEPINTVL
+ * for as long as it lives: at the prober its probe, the kernel's drop of
+ * the peer's ACK... as reported (an out-of-window segment), the ACK; at the
+ * probed end the probe and its drop. Held, each would be two or three
+ * events of ~176 B. Exchanges alike but for their times (and a probe's n,
+ * an ACK's RTT) are folded into one slot: 40 B each, expanded back
+ * (conn_view) exactly as they came. */
+#define KA_PARTS 3 /* events in an exchange, at most */
+
 struct ka_exch {
-	uint64_t probe_ts, ack_ts, rtt_ns;
+	uint64_t ts[KA_PARTS];
+	uint64_t rtt_ns; /* the ACK's */
+	uint32_t n;	 /* the probe's */
 };
 
 struct tl_ka_run {
-	struct tl_event probe, ack; /* the first exchange; the others differ in times only */
-	bool acked;		    /* probe+ACK pairs; else probes alone (the probed end) */
+	struct tl_event t[KA_PARTS]; /* the first exchange, a probe first */
+	uint32_t k;		     /* events in each exchange */
 	uint32_t n, cap;
 	struct ka_exch x[];
 };
@@ -430,10 +437,10 @@ static size_t run_bytes(const struct tl_ka_run *r)
 
 static uint64_t run_events(const struct tl_ka_run *r)
 {
-	return (uint64_t)r->n * (r->acked ? 2 : 1);
+	return (uint64_t)r->n * r->k;
 }
 
-/* the same but for the times (and the ACK's RTT) */
+/* the same but for the times, a probe's n and an ACK's RTT */
 static bool ka_like(const struct tl_event *a, const struct tl_event *b)
 {
 	if (a->kind != b->kind || a->conn != b->conn || a->pid != b->pid ||
@@ -441,10 +448,46 @@ static bool ka_like(const struct tl_event *a, const struct tl_event *b)
 	    a->ep.rport != b->ep.rport || memcmp(a->ep.laddr, b->ep.laddr, 16) ||
 	    memcmp(a->ep.raddr, b->ep.raddr, 16) || memcmp(a->comm, b->comm, TT_COMM_LEN))
 		return false;
-	if (a->kind == TL_KA_PROBE)
-		return a->ka_probe.dir == b->ka_probe.dir && a->ka_probe.n == b->ka_probe.n;
-	return a->kind == TL_KA_ACK && a->ka_ack.dir == b->ka_ack.dir &&
-	       a->ka_ack.inferred == b->ka_ack.inferred;
+	switch (a->kind) {
+	case TL_KA_PROBE:
+		return a->ka_probe.dir == b->ka_probe.dir;
+	case TL_KA_ACK:
+		return a->ka_ack.dir == b->ka_ack.dir && a->ka_ack.inferred == b->ka_ack.inferred;
+	case TL_DROP:
+		return !a->drop.listener && !b->drop.listener && a->drop.dir == b->drop.dir &&
+		       a->drop.flags == b->drop.flags && a->drop.reason == b->drop.reason &&
+		       a->drop.bytes == b->drop.bytes;
+	default:
+		return false;
+	}
+}
+
+/* seq[0..m) then ev are an exchange like tmpl[0..m] */
+static bool ka_exchange_like(const struct tl_event *tmpl, const struct tl_event *seq, size_t m,
+			     const struct tl_event *ev)
+{
+	if (tmpl[0].kind != TL_KA_PROBE)
+		return false;
+	for (size_t i = 0; i < m; i++)
+		if (!ka_like(&tmpl[i], &seq[i]))
+			return false;
+	return ka_like(&tmpl[m], ev);
+}
+
+static struct ka_exch ka_exch_of(const struct tl_event *seq, size_t m, const struct tl_event *ev)
+{
+	struct ka_exch x = { { 0 }, 0, 0 };
+
+	for (size_t i = 0; i <= m; i++) {
+		const struct tl_event *e = i < m ? &seq[i] : ev;
+
+		x.ts[i] = e->ts_ns;
+		if (e->kind == TL_KA_PROBE)
+			x.n = e->ka_probe.n;
+		else if (e->kind == TL_KA_ACK)
+			x.rtt_ns = e->ka_ack.rtt_ns;
+	}
+	return x;
 }
 
 static void free_runs(struct conn_table *t, struct conn *c, size_t from, size_t to)
@@ -556,9 +599,9 @@ static bool budget_room(struct conn_table *t, size_t bytes)
 	return true;
 }
 
-/* one more exchange in run r, which is in one of c's last two slots */
-static bool run_add(struct conn_table *t, struct conn *c, struct tl_ka_run *r, uint64_t probe_ts,
-		    uint64_t ack_ts, uint64_t rtt_ns)
+/* one more exchange in run r, which is in one of c's last KA_PARTS slots */
+static bool run_add(struct conn_table *t, struct conn *c, struct tl_ka_run *r,
+		    const struct ka_exch *x)
 {
 	if (r->n == r->cap) {
 		uint32_t cap = r->cap * 2;
@@ -571,23 +614,22 @@ static bool run_add(struct conn_table *t, struct conn *c, struct tl_ka_run *r, u
 		n = realloc(r, sizeof(*r) + cap * sizeof(r->x[0]));
 		if (!n)
 			return false;
-		for (size_t i = c->n_events >= 2 ? c->n_events - 2 : 0; i < c->n_events; i++)
+		for (size_t i = c->n_events >= KA_PARTS ? c->n_events - KA_PARTS : 0;
+		     i < c->n_events; i++)
 			if (c->events[i].kind == TL_KA_RUN && c->events[i].ka_run.run == r)
 				c->events[i].ka_run.run = n;
 		t->held += grow;
 		r = n;
 		r->cap = cap;
 	}
-	r->x[r->n].probe_ts = probe_ts;
-	r->x[r->n].ack_ts = ack_ts;
-	r->x[r->n].rtt_ns = rtt_ns;
-	r->n++;
+	r->x[r->n++] = *x;
 	return true;
 }
 
-/* slots [at, n_events) become one run slot of the exchanges they are plus ev */
-static bool run_start(struct conn_table *t, struct conn *c, size_t at, const struct tl_event *ev,
-		      bool acked)
+/* slots [at, n_events) and ev are two exchanges of k events alike: one run
+ * slot now */
+static bool run_start(struct conn_table *t, struct conn *c, size_t at, uint32_t k,
+		      const struct tl_event *ev)
 {
 	size_t bytes = sizeof(struct tl_ka_run) + KA_RUN_FIRST * sizeof(struct ka_exch);
 	struct tl_event *first = &c->events[at], slot;
@@ -598,20 +640,11 @@ static bool run_start(struct conn_table *t, struct conn *c, size_t at, const str
 	r = calloc(1, bytes);
 	if (!r)
 		return false;
-	r->probe = first[0];
-	r->acked = acked;
+	memcpy(r->t, first, k * sizeof(*first));
+	r->k = k;
 	r->cap = KA_RUN_FIRST;
-	if (acked) {
-		/* probe, ACK, probe + ev (the ACK) */
-		r->ack = first[1];
-		r->x[0] =
-			(struct ka_exch){ first[0].ts_ns, first[1].ts_ns, first[1].ka_ack.rtt_ns };
-		r->x[1] = (struct ka_exch){ first[2].ts_ns, ev->ts_ns, ev->ka_ack.rtt_ns };
-	} else {
-		/* probe + ev (a probe) */
-		r->x[0].probe_ts = first[0].ts_ns;
-		r->x[1].probe_ts = ev->ts_ns;
-	}
+	r->x[0] = ka_exch_of(first, k - 1, &first[k - 1]);
+	r->x[1] = ka_exch_of(first + k, k - 1, ev);
 	r->n = 2;
 	t->held += bytes;
 	slot = first[0];
@@ -626,43 +659,36 @@ static bool run_start(struct conn_table *t, struct conn *c, size_t at, const str
 	return true;
 }
 
-/* a keepalive probe or ACK that continues (or, with the exchange before it,
- * starts) a run of exchanges alike but for their times */
+/* ev ends an exchange that continues a run, or that with the one before it
+ * starts one */
 static bool fold_keepalive(struct conn_table *t, struct conn *c, const struct tl_event *ev)
 {
 	size_t n = c->n_events;
 	struct tl_event *e = c->events;
-	struct tl_ka_run *r;
 
-	if (ev->kind == TL_KA_ACK && n >= 2 && e[n - 1].kind == TL_KA_PROBE) {
-		/* [... run, probe] + ACK */
-		if (e[n - 2].kind == TL_KA_RUN) {
-			r = e[n - 2].ka_run.run;
-			if (!r->acked || !ka_like(&r->probe, &e[n - 1]) || !ka_like(&r->ack, ev))
-				return false;
-			if (!run_add(t, c, r, e[n - 1].ts_ns, ev->ts_ns, ev->ka_ack.rtt_ns))
-				return false;
-			c->n_events--; /* the probe is in the run now */
-			len_update(t, c);
-			return true;
-		}
-		/* [... probe, ACK, probe] + ACK: the second exchange like the first */
-		if (n >= 3 && e[n - 2].kind == TL_KA_ACK && e[n - 3].kind == TL_KA_PROBE &&
-		    ka_like(&e[n - 3], &e[n - 1]) && ka_like(&e[n - 2], ev))
-			return run_start(t, c, n - 3, ev, true);
+	if (ev->kind != TL_KA_PROBE && ev->kind != TL_KA_ACK && ev->kind != TL_DROP)
 		return false;
+	for (uint32_t k = 1; k <= KA_PARTS; k++) {
+		struct tl_ka_run *r;
+		struct ka_exch x;
+
+		if (n < k || e[n - k].kind != TL_KA_RUN)
+			continue;
+		r = e[n - k].ka_run.run;
+		if (r->k != k || !ka_exchange_like(r->t, &e[n - k + 1], k - 1, ev))
+			continue;
+		x = ka_exch_of(&e[n - k + 1], k - 1, ev);
+		if (!run_add(t, c, r, &x))
+			return false;
+		c->n_events -= k - 1; /* they are in the run now */
+		len_update(t, c);
+		return true;
 	}
-	if (ev->kind == TL_KA_PROBE && n >= 1) {
-		/* [... run of probes] + probe */
-		if (e[n - 1].kind == TL_KA_RUN) {
-			r = e[n - 1].ka_run.run;
-			return !r->acked && ka_like(&r->probe, ev) &&
-			       run_add(t, c, r, ev->ts_ns, 0, 0);
-		}
-		/* [... probe] + probe: probes alone (the probed end sees no ACK) */
-		if (e[n - 1].kind == TL_KA_PROBE && ka_like(&e[n - 1], ev))
-			return run_start(t, c, n - 1, ev, false);
-	}
+	for (uint32_t k = 1; k <= KA_PARTS; k++)
+		if (n >= 2 * k - 1 &&
+		    ka_exchange_like(&e[n - 2 * k + 1], &e[n - k + 1], k - 1, ev) &&
+		    ka_exchange_like(&e[n - 2 * k + 1], &e[n - 2 * k + 1], k - 1, &e[n - k]))
+			return run_start(t, c, n - 2 * k + 1, k, ev);
 	return false;
 }
 
@@ -687,12 +713,13 @@ const struct conn *conn_view(const struct conn *c, struct conn *tmp)
 		}
 		r = c->events[i].ka_run.run;
 		for (uint32_t j = 0; j < r->n; j++) {
-			ev[k] = r->probe;
-			ev[k++].ts_ns = r->x[j].probe_ts;
-			if (r->acked) {
-				ev[k] = r->ack;
-				ev[k].ts_ns = r->x[j].ack_ts;
-				ev[k++].ka_ack.rtt_ns = r->x[j].rtt_ns;
+			for (uint32_t p = 0; p < r->k; p++, k++) {
+				ev[k] = r->t[p];
+				ev[k].ts_ns = r->x[j].ts[p];
+				if (ev[k].kind == TL_KA_PROBE)
+					ev[k].ka_probe.n = r->x[j].n;
+				else if (ev[k].kind == TL_KA_ACK)
+					ev[k].ka_ack.rtt_ns = r->x[j].rtt_ns;
 			}
 		}
 	}

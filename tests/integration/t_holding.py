@@ -15,6 +15,7 @@ import time
 from harness import HERE, IN_ASAN, TIMEOUT, Failure, Proc, Skip, check, host_only, test
 
 BUSY = os.path.join(HERE, "busy.py")
+IDLE_KA = os.path.join(HERE, "idle_keepalive.py")
 
 
 def wait_file(path, pred, what, timeout=TIMEOUT):
@@ -215,3 +216,62 @@ def memory_budget_holds_with_thousands_of_busy_connections(ctx):
           (sum(marks), counter[0]))
     print("  memory: start %d KiB, peak %d KiB (budget %d MiB), %d events not kept" %
           (idle_kib, peak_kib, budget_mib, counter[0]))
+
+
+@test
+def keepalive_runs_held_draw_every_probe(ctx):
+    """300 idle connections probed every second for 6 s under --ladder (their
+    keepalive exchanges folded while held): each diagram draws every probe and
+    ACK the recording (-w) has for that connection, and nothing is cut"""
+    host_only("the holding is the tracer's own bookkeeping")
+    P = ctx.port
+    conns, secs = 300, 6
+    rec = tempfile.NamedTemporaryFile(prefix="tt-ka-", suffix=".jsonl", delete=False)
+    rec.close()
+    try:
+        tr = ctx.ladder("-P", str(P), "-w", rec.name, "-b", "1")
+        idle_kib = vm_hwm_kib(tr.pid)
+        ka = Proc([sys.executable, IDLE_KA, str(P), str(conns), str(secs)], stdin=True)
+        ctx.procs.append(ka)
+        ka.wait_line("ready", timeout=60)
+        ka.wait_line("done", timeout=secs + 30)
+        held_kib = vm_hwm_kib(tr.pid) - idle_kib
+        ka.send_line()
+        ka.wait()
+        wait_file(rec.name, lambda evs: sum(e["event"] == "close" for e in evs) >= 2 * conns + 1,
+                  "every close recorded")
+        lines = tr.stop()
+        probes, acks = {}, {}
+        with open(rec.name) as f:
+            for l in f:
+                e = json.loads(l)
+                if e["event"] == "keepalive_probe" and e["dir"] == "out":
+                    probes[e["lport"]] = probes.get(e["lport"], 0) + 1
+                elif e["event"] == "keepalive_ack" and e["dir"] == "in":
+                    acks[e["lport"]] = acks.get(e["lport"], 0) + 1
+    finally:
+        os.unlink(rec.name)
+    check(len(probes) == conns, "%d of %d clients probed" % (len(probes), conns))
+    total = sum(probes.values()) + sum(acks.values())
+    check(min(probes.values()) >= secs - 2, "a client probed only %d times" %
+          min(probes.values()))
+    # one diagram per connection; its client column is the ephemeral port
+    drawn, cur = {}, None
+    for l in lines:
+        m = re.match(r"#\d+ 127\.0\.0\.1:(\d+) .*<->", l)
+        if m:
+            cur = int(m.group(1))
+            drawn.setdefault(cur, [0, 0])
+        elif cur is not None and "keepalive probe #" in l and "KEEPALIVE" in l:
+            drawn[cur][0] += 1
+        elif cur is not None and "keepalive ACK" in l:
+            drawn[cur][1] += 1
+    for port, n in probes.items():
+        check(port in drawn, "no diagram for client port %d" % port)
+        check(drawn[port] == [n, acks.get(port, 0)],
+              "port %d: drawn %d probes / %d ACKs, recorded %d / %d" %
+              (port, drawn[port][0], drawn[port][1], n, acks.get(port, 0)))
+    check(any(l == "tcptimeline: events not kept: 0" for l in tr.err_lines),
+          "events were cut: %r" % tr.err_lines[-3:])
+    print("  keepalive: %d probe/ACK events of %d clients drawn; tracer grew %d KiB while "
+          "holding them" % (total, conns, held_kib))
