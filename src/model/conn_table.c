@@ -32,6 +32,10 @@ struct conn_table {
 	 * every connection, on a host with thousands open */
 	struct conn **tbuckets, **ibuckets;
 	size_t n_buckets; /* power of two */
+	/* the ports and id hashes start small and grow with what the table
+	 * holds: a few thousand buckets stay in cache at a high churn with few
+	 * connections open, where a walk of the short open list did too */
+	size_t n_index; /* power of two */
 	uint64_t close_seq;
 	struct conn_list open, closed;
 	uint64_t next_id;
@@ -165,12 +169,12 @@ static size_t ports_bucket(const struct conn_table *t, uint16_t lport, uint16_t 
 {
 	uint64_t k = ((uint64_t)lport << 16 | rport) * 0x9e3779b97f4a7c15ULL;
 
-	return (size_t)(k >> 32) & (t->n_buckets - 1);
+	return (size_t)(k >> 32) & (t->n_index - 1);
 }
 
 static size_t id_bucket(const struct conn_table *t, uint64_t id)
 {
-	return (size_t)(id * 0x9e3779b97f4a7c15ULL >> 32) & (t->n_buckets - 1);
+	return (size_t)(id * 0x9e3779b97f4a7c15ULL >> 32) & (t->n_index - 1);
 }
 
 static void chain_remove(struct conn **pp, struct conn *c, size_t link)
@@ -184,7 +188,40 @@ static void chain_remove(struct conn **pp, struct conn *c, size_t link)
 	}
 }
 
+static void index_link(struct conn_table *t, struct conn *c);
+
+/* twice the buckets once the table holds twice as many connections (left
+ * as it is if memory is short: chains get longer, answers stay the same) */
+static void index_grow(struct conn_table *t)
+{
+	size_t n = t->n_index * 2;
+	struct conn **tb = calloc(n, sizeof(*tb)), **ib = calloc(n, sizeof(*ib));
+
+	if (!tb || !ib) {
+		free(tb);
+		free(ib);
+		return;
+	}
+	free(t->tbuckets);
+	free(t->ibuckets);
+	t->tbuckets = tb;
+	t->ibuckets = ib;
+	t->n_index = n;
+	for (struct conn *c = t->open.head; c; c = c->next)
+		index_link(t, c);
+	for (struct conn *c = t->closed.head; c; c = c->next)
+		index_link(t, c);
+}
+
 static void index_insert(struct conn_table *t, struct conn *c)
+{
+	if (t->open.n + t->closed.n > 2 * t->n_index)
+		index_grow(t); /* c is on the open list already: linked there */
+	else
+		index_link(t, c);
+}
+
+static void index_link(struct conn_table *t, struct conn *c)
 {
 	size_t b = ports_bucket(t, c->ep.lport, c->ep.rport), i = id_bucket(t, c->id);
 
@@ -253,8 +290,9 @@ struct conn_table *conn_table_new(const struct conn_table_opts *opts)
 		n <<= 1;
 	t->n_buckets = n;
 	t->buckets = calloc(n, sizeof(*t->buckets));
-	t->tbuckets = calloc(n, sizeof(*t->tbuckets));
-	t->ibuckets = calloc(n, sizeof(*t->ibuckets));
+	t->n_index = 1024;
+	t->tbuckets = calloc(t->n_index, sizeof(*t->tbuckets));
+	t->ibuckets = calloc(t->n_index, sizeof(*t->ibuckets));
 	if (!t->buckets || !t->tbuckets || !t->ibuckets) {
 		free(t->buckets);
 		free(t->tbuckets);
