@@ -64,6 +64,7 @@ struct app {
 	FILE *html_file;	/* opened at start, so a bad path fails before tracing */
 	bool html_created;	/* it did not exist before: removed if tracing never starts */
 	uint64_t bad_records;
+	uint64_t ring_records, ring_bytes; /* what came through the ring, for the bench */
 	uint64_t lost_reported;
 	uint64_t map_full_reported;
 	int out_errno;	     /* stdout failed (write error, reader gone): stop, exit 1 */
@@ -296,6 +297,8 @@ static int on_event(void *ctx, void *data, size_t size)
 	struct app *app = ctx;
 	struct tt_event e;
 
+	app->ring_records++;
+	app->ring_bytes += size;
 	if (decode_record_kind(data, size) == TT_RECORD_DROP) {
 		struct tt_drop d;
 
@@ -380,9 +383,12 @@ static void check_counters(struct app *app, bool final)
 			(unsigned long long)(c[TT_CNT_MAP_FULL] - app->map_full_reported));
 		app->map_full_reported = c[TT_CNT_MAP_FULL];
 	}
-	if (final)
+	if (final) {
 		fprintf(stderr, "tcptimeline: lost events: %llu\n",
 			(unsigned long long)c[TT_CNT_LOST]);
+		fprintf(stderr, "tcptimeline: ring records: %llu (%llu bytes)\n",
+			(unsigned long long)app->ring_records, (unsigned long long)app->ring_bytes);
+	}
 }
 
 static void summarise_open(const struct conn *c, void *ctx)
