@@ -50,6 +50,16 @@ static __always_inline bool kfree_skb_has_reason(void)
 	return bpf_core_field_exists(struct trace_event_raw_kfree_skb___x, reason);
 }
 
+/* 6.13, the receiving socket as kfree_skb's fourth argument (rx_sk). */
+struct trace_event_raw_kfree_skb___rxsk {
+	void *rx_sk;
+} __attribute__((preserve_access_index));
+
+static __always_inline bool kfree_skb_has_rx_sk(void)
+{
+	return bpf_core_field_exists(struct trace_event_raw_kfree_skb___rxsk, rx_sk);
+}
+
 /* 5.6, commit bf9765145b85 ("sock: Make sk_protocol a 16-bit value"): before
  * that sk_protocol was a bitfield. Our minimum (5.8, ring buffer) is past it,
  * so a plain load is enough (sk must be a tracepoint argument); kept here so

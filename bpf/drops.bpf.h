@@ -69,6 +69,37 @@ static __always_inline bool drop_ports_wanted(__u16 sport, __u16 dport)
 	return !filter_ports_on || port_wanted(sport) || port_wanted(dport);
 }
 
+/*
+ * Not a drop (user space's processed_ack in conn_table.c says why): a bare
+ * ACK freed with NOT_SPECIFIED by tcp_rcv_state_process's discard path after
+ * it was processed, into a local socket in a closing state. Every
+ * connection closed in the usual way has one, so where the kernel names
+ * the receiving socket (6.13+, rx_sk) it is not sent at all; elsewhere user
+ * space tells it by the connection's state.
+ */
+static __always_inline bool processed_ack(__u64 *ctx, __u32 reason, const struct tt_wire_tcp *th,
+					  __u32 payload)
+{
+	const struct sock *rx_sk;
+	__u8 state;
+	__u32 hlen = (th->doff_res >> 4) * 4;
+
+	if (!kfree_skb_has_rx_sk() || !kfree_skb_has_reason())
+		return false;
+	if (!bpf_core_enum_value_exists(enum skb_drop_reason, SKB_DROP_REASON_NOT_SPECIFIED) ||
+	    reason != bpf_core_enum_value(enum skb_drop_reason, SKB_DROP_REASON_NOT_SPECIFIED))
+		return false;
+	/* FIN 0x01 SYN 0x02 RST 0x04 off, ACK 0x10 on */
+	if (payload > hlen || (th->flags & 0x07) || !(th->flags & 0x10))
+		return false;
+	rx_sk = (const struct sock *)ctx[3];
+	if (!rx_sk)
+		return false;
+	state = BPF_CORE_READ(rx_sk, __sk_common.skc_state);
+	return state == TCP_CLOSE_WAIT || state == TCP_LAST_ACK || state == TCP_FIN_WAIT1 ||
+	       state == TCP_FIN_WAIT2 || state == TCP_CLOSING;
+}
+
 /* kfree_skb(skb, location) before 5.17; (skb, location, reason) from 5.17;
  * (skb, location, reason, rx_sk) from 6.13. Arguments past the second are
  * read only behind the CO-RE checks of core_fixes.bpf.h. */
@@ -120,6 +151,8 @@ int kfree_skb(__u64 *ctx)
 			payload = skb->len - (l4_off - (__u32)(skb->data - head));
 		else
 			payload -= hlen;
+		if (processed_ack(ctx, reason, &th, payload))
+			return 0;
 		d = drop_reserve();
 		if (!d)
 			return 0;
@@ -141,6 +174,8 @@ int kfree_skb(__u64 *ctx)
 		payload = bpf_ntohs(ip6.payload_len);
 		if (!payload)
 			payload = skb->len - (l4_off - (__u32)(skb->data - head));
+		if (processed_ack(ctx, reason, &th, payload))
+			return 0;
 		d = drop_reserve();
 		if (!d)
 			return 0;

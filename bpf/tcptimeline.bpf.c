@@ -53,6 +53,7 @@ struct sock_info {
 	__u64 ka_sent_j;    /* jiffies then (ka_infer_answer) */
 	__u64 held_ts; /* a state event held back until the 4-tuple is known (flush_held_state) */
 	__u8 held_old, held_new;
+	__u8 close_clean; /* the CLOSE record was sent and nothing after it: destroy says nothing new */
 	__u32 ka_in_n; /* peer probes since its last data */
 	__u32 retrans; /* retransmits so far */
 	__u64 last_ts; /* the latest timestamp emitted for this socket */
@@ -399,6 +400,7 @@ static __always_inline void fill_sock(struct tt_event *e, const struct sock *sk,
 	if (info) {
 		if (ts > info->last_ts)
 			info->last_ts = ts;
+		info->close_clean = 0;
 		e->birth_ns = info->birth_ns;
 		e->owner_pid = info->owner_pid;
 		__builtin_memcpy(e->owner_comm, info->owner_comm, TT_COMM_LEN);
@@ -724,13 +726,15 @@ int BPF_PROG(inet_sock_set_state, const struct sock *sk, const int oldstate, con
 	struct sock_info *info = NULL;
 	struct sock_id id = {};
 	struct tt_event *e;
-	__u64 now;
+	__u64 now, held_ts = 0;
+	__u8 held_old = 0, held_new = 0;
 
-	/* the filter first: it is what most sockets fail */
+	/* the filter first: it is what most sockets fail (the protocol is
+	 * one plain load, the filter may read addresses) */
+	if (sk_protocol_of(sk) != IPPROTO_TCP)
+		return 0;
 	if (newstate == TCP_CLOSE ? !read_sock_id_or_followed(sk, &id) :
 				    !read_sock_id(&sk->__sk_common, &id))
-		return 0;
-	if (sk_protocol_of(sk) != IPPROTO_TCP)
 		return 0;
 	tp = tcp_sk_of(sk);
 	now = bpf_ktime_get_ns();
@@ -766,8 +770,11 @@ int BPF_PROG(inet_sock_set_state, const struct sock *sk, const int oldstate, con
 
 		if (!listener_wanted(owner))
 			return 0;
+		/* held, to go with the ESTABLISHED record that usually follows
+		 * within the same softirq (and, before 6.x, until the socket
+		 * knows its own 4-tuple) */
 		info = sock_info_new(sk, now, owner);
-		if (info && !id.rport) {
+		if (info) {
 			hold_state(info, now, oldstate, newstate);
 			return 0;
 		}
@@ -777,6 +784,16 @@ int BPF_PROG(inet_sock_set_state, const struct sock *sk, const int oldstate, con
 	if (!info)
 		return 0;
 
+	/* A transition held back (SYN_SENT, SYN_RECV) rides in this record
+	 * when nothing else can come between them: before the sequence
+	 * baselines are set no data has been counted and no keepalive sent.
+	 * Otherwise settle_data sends it as a record of its own. */
+	if (info->held_ts && !info->seq_init) {
+		held_ts = info->held_ts;
+		held_old = info->held_old;
+		held_new = info->held_new;
+		info->held_ts = 0;
+	}
 	if (newstate == TCP_ESTABLISHED && !info->seq_init)
 		seq_init_from(info, sk,
 			      tp); /* the handshake's SYNs are behind us: count data from here */
@@ -788,12 +805,17 @@ int BPF_PROG(inet_sock_set_state, const struct sock *sk, const int oldstate, con
 	    (newstate == TCP_FIN_WAIT1 || newstate == TCP_LAST_ACK || newstate == TCP_CLOSE))
 		sock_info_set_owner_current(info); /* the closer held it: it is an owner */
 
-	if (newstate == TCP_ESTABLISHED || newstate == TCP_CLOSE)
-		emit_rtt(sk, tp, info,
-			 newstate == TCP_ESTABLISHED ? TT_RTT_ESTABLISHED : TT_RTT_CLOSE, now);
 	e = reserve(TT_EV_STATE, false);
 	if (e) {
 		fill_sock(e, sk, &id, info, now);
+		if (held_ts) {
+			e->state.held_ts = held_ts;
+			e->state.held_old = held_old;
+			e->state.held_new = held_new;
+		}
+		if (newstate == TCP_ESTABLISHED || newstate == TCP_CLOSE)
+			fill_rtt(e, sk, tp,
+				 newstate == TCP_ESTABLISHED ? TT_RTT_ESTABLISHED : TT_RTT_CLOSE);
 		e->old_state = oldstate;
 		e->new_state = newstate;
 		e->sk_err = sk->sk_err;
@@ -806,6 +828,10 @@ int BPF_PROG(inet_sock_set_state, const struct sock *sk, const int oldstate, con
 		e->timer_ctx = timer_ctx_of(sk);
 		fill_actor(e, sk);
 		submit(e);
+		/* the destroy that follows has nothing to add unless another
+		 * record comes between (fill_sock clears this) */
+		if (newstate == TCP_CLOSE)
+			info->close_clean = 1;
 	}
 
 	if (oldstate == TCP_LISTEN && newstate == TCP_CLOSE) {
@@ -1135,7 +1161,10 @@ int BPF_PROG(tcp_destroy_sock, struct sock *sk)
 		now = bpf_ktime_get_ns();
 		tp = tcp_sk_of(sk);
 		settle_data(sk, tp, &id, info, now);
-		e = reserve(TT_EV_DESTROY, false);
+		/* its CLOSE record was the last: user space closed the
+		 * connection then and keeps it until its address holds a new
+		 * socket life (or the closed list is trimmed) */
+		e = info->close_clean ? NULL : reserve(TT_EV_DESTROY, false);
 		if (e) {
 			fill_sock(e, sk, &id, info, now);
 			e->old_state = e->new_state = sk->__sk_common.skc_state;

@@ -62,6 +62,22 @@ struct tt_event {
 	__u8 linger2_neg; /* TCP_LINGER2 < 0: an orphan in FIN_WAIT2 is dropped, not timewaited */
 	__u8 pad;
 	union {
+		/* TT_EV_STATE: what used to be records of their own, carried
+		 * by the state change they belong to (fewer ring records per
+		 * connection; each costs a reserve, a fill and a submit) */
+		struct {
+			/* a transition held back before this one (flush_held_state):
+			 * connect()'s SYN_SENT, a child's SYN_RECV. held_ts 0: none */
+			__u64 held_ts;
+			/* the socket's RTT estimates at this transition, as in
+			 * struct tt_rtt (rtt_when TT_RTT_ESTABLISHED or
+			 * TT_RTT_CLOSE; 0: none carried) */
+			__u32 srtt_us;
+			__u32 min_rtt_us;
+			__u8 rtt_when;
+			__u8 held_old;
+			__u8 held_new;
+		} state;
 		struct {
 			__u64 bytes;
 			__u32 segs;

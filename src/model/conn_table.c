@@ -1195,16 +1195,60 @@ void conn_table_add_drop(struct conn_table *t, const struct tt_drop *raw)
 	t->n_pending++;
 }
 
-void conn_table_add_rtt(struct conn_table *t, const struct tt_rtt *raw)
+static void rtt_set(struct conn_table *t, uint64_t sk, uint64_t birth_ns, uint8_t when,
+		    uint32_t srtt_us, uint32_t min_rtt_us)
 {
-	struct conn *c = hash_find(t, raw->sk);
+	struct conn *c = hash_find(t, sk);
 
 	/* only for a socket life we know: the transition follows at once */
-	if (!c || c->birth_ns != raw->birth_ns || c->closed)
+	if (!c || c->birth_ns != birth_ns || c->closed)
 		return;
-	c->rtt_when = raw->when;
-	c->rtt_srtt_us = raw->srtt_us;
-	c->rtt_min_us = raw->min_rtt_us;
+	c->rtt_when = when;
+	c->rtt_srtt_us = srtt_us;
+	c->rtt_min_us = min_rtt_us;
+}
+
+void conn_table_add_rtt(struct conn_table *t, const struct tt_rtt *raw)
+{
+	rtt_set(t, raw->sk, raw->birth_ns, raw->when, raw->srtt_us, raw->min_rtt_us);
+}
+
+/*
+ * A state record may carry what came just before it (tt_event.state): a
+ * transition the BPF side held back (connect()'s SYN_SENT, a child's
+ * SYN_RECV), and the socket's RTT estimates. Unpacked here into what they
+ * were as records of their own: the held transition first, as
+ * flush_held_state sent it (connect() is its owner's doing), then the
+ * estimates, then this transition.
+ */
+static void state_unpack(struct conn_table *t, const struct tt_event *raw)
+{
+	struct tt_event cur = *raw;
+
+	memset(&cur.state, 0, sizeof(cur.state));
+	if (raw->state.held_ts) {
+		struct tt_event held = cur;
+
+		held.ts_ns = raw->state.held_ts;
+		held.old_state = raw->state.held_old;
+		held.new_state = raw->state.held_new;
+		held.sk_err = 0;
+		held.timer_ctx = TT_TIMER_NONE;
+		held.peer_fin = held.linger2_neg = 0;
+		held.actor_flags = 0;
+		held.exit_code = 0;
+		held.actor_pid = 0;
+		memset(held.actor_comm, 0, sizeof(held.actor_comm));
+		if (held.new_state == TT_TCP_SYN_SENT) {
+			held.actor_pid = raw->owner_pid;
+			memcpy(held.actor_comm, raw->owner_comm, TT_COMM_LEN);
+		}
+		conn_table_add_raw(t, &held);
+	}
+	if (raw->state.rtt_when)
+		rtt_set(t, raw->sk, raw->birth_ns, raw->state.rtt_when, raw->state.srtt_us,
+			raw->state.min_rtt_us);
+	conn_table_add_raw(t, &cur);
 }
 
 void conn_table_add_raw(struct conn_table *t, const struct tt_event *raw)
@@ -1214,6 +1258,10 @@ void conn_table_add_raw(struct conn_table *t, const struct tt_event *raw)
 	struct conn *c;
 	bool fin_in, fw2_orphan_close;
 
+	if (raw->type == TT_EV_STATE && (raw->state.held_ts || raw->state.rtt_when)) {
+		state_unpack(t, raw);
+		return;
+	}
 	raw_endpoints(raw, &ep);
 	c = conn_for_raw(t, raw, &ep);
 	if (!c)

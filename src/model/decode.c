@@ -68,5 +68,8 @@ int decode_event(const void *data, size_t size, struct tt_event *out)
 	out->actor_comm[TT_COMM_LEN - 1] = '\0';
 	if (out->type == TT_EV_DATA && out->data.dir > TT_DIR_OUT)
 		return -EINVAL;
+	if (out->type == TT_EV_STATE && out->state.rtt_when != 0 &&
+	    out->state.rtt_when != TT_RTT_ESTABLISHED && out->state.rtt_when != TT_RTT_CLOSE)
+		return -EINVAL;
 	return 0;
 }

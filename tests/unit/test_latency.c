@@ -77,6 +77,78 @@ static void test_handshake_and_close(void **state)
 	conn_table_free(t);
 }
 
+/* What the BPF side sends now: the estimates inside the state record, and
+ * connect()'s held SYN_SENT inside the ESTABLISHED record that follows it;
+ * unpacked into the same events as the separate records above. */
+static void test_carried_in_state_records(void **state)
+{
+	struct seen s;
+	struct conn_table *t = table(&s);
+	struct tt_event est = raw_state(CLIENT_SK, 1, 200, 1, TT_TCP_SYN_SENT, TT_TCP_ESTABLISHED);
+	struct tt_event cl = raw_state(CLIENT_SK, 1, 400, 1, TT_TCP_ESTABLISHED, TT_TCP_CLOSE);
+	struct tt_event out;
+	const struct tl_event *e;
+
+	raw_owner(&est, 77, "curl");
+	raw_owner(&cl, 77, "curl");
+	est.state.held_ts = 100;
+	est.state.held_old = TT_TCP_CLOSE;
+	est.state.held_new = TT_TCP_SYN_SENT;
+	est.state.rtt_when = TT_RTT_ESTABLISHED;
+	est.state.srtt_us = 50123;
+	est.state.min_rtt_us = 50123;
+	assert_int_equal(decode_event(&est, sizeof(est), &out), 0);
+	conn_table_add_raw(t, &out);
+	assert_int_equal(s.n, 2);
+	/* the held transition first, at its own time, connect()'s owner as actor */
+	assert_int_equal(s.ev[0].kind, TL_STATE);
+	assert_int_equal(s.ev[0].ts_ns, 100);
+	assert_int_equal(s.ev[0].state.old_state, TT_TCP_CLOSE);
+	assert_int_equal(s.ev[0].state.new_state, TT_TCP_SYN_SENT);
+	assert_int_equal(s.ev[0].state.actor.pid, 77);
+	assert_string_equal(s.ev[0].state.actor.comm, "curl");
+	assert_int_equal(s.ev[0].state.handshake_us, TT_RTT_NONE);
+	assert_int_equal(s.ev[1].ts_ns, 200);
+	assert_int_equal(s.ev[1].state.new_state, TT_TCP_ESTABLISHED);
+	assert_int_equal(s.ev[1].state.handshake_us, 50123);
+	assert_int_equal(s.ev[1].state.actor.pid, 0);
+
+	cl.state.rtt_when = TT_RTT_CLOSE;
+	cl.state.srtt_us = 50500;
+	cl.state.min_rtt_us = 50001;
+	add(t, cl);
+	e = seen_last(&s, TL_CLOSE);
+	assert_non_null(e);
+	assert_int_equal(e->close.srtt_us, 50500);
+	assert_int_equal(e->close.min_rtt_us, 50001);
+
+	/* an estimate of no known kind is a bad record */
+	cl.state.rtt_when = 3;
+	assert_int_equal(decode_event(&cl, sizeof(cl), &out), -EINVAL);
+	conn_table_free(t);
+}
+
+/* A child's SYN_RECV held until its ESTABLISHED has no actor (softirq). */
+static void test_held_syn_recv(void **state)
+{
+	struct seen s;
+	struct conn_table *t = table(&s);
+	struct tt_event est = raw_state(SERVER_SK, 2, 200, 0, TT_TCP_SYN_RECV, TT_TCP_ESTABLISHED);
+
+	raw_owner(&est, 88, "nginx");
+	est.state.held_ts = 150;
+	est.state.held_old = TT_TCP_LISTEN;
+	est.state.held_new = TT_TCP_SYN_RECV;
+	add(t, est);
+	assert_int_equal(s.n, 2);
+	assert_int_equal(s.ev[0].ts_ns, 150);
+	assert_int_equal(s.ev[0].state.new_state, TT_TCP_SYN_RECV);
+	assert_int_equal(s.ev[0].state.actor.pid, 0);
+	assert_int_equal(s.ev[1].state.new_state, TT_TCP_ESTABLISHED);
+	assert_int_equal(s.ev[1].state.handshake_us, TT_RTT_NONE);
+	conn_table_free(t);
+}
+
 /* A record for another life of the same address, or none at all: unknown. */
 static void test_unknown_is_none(void **state)
 {
@@ -130,6 +202,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_decode),
 		cmocka_unit_test(test_handshake_and_close),
+		cmocka_unit_test(test_carried_in_state_records),
+		cmocka_unit_test(test_held_syn_recv),
 		cmocka_unit_test(test_unknown_is_none),
 		cmocka_unit_test(test_json),
 	};
