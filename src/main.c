@@ -295,7 +295,7 @@ static void html_live_subtitle(const char *filters, uint64_t start_realtime_ns, 
 static int on_event(void *ctx, void *data, size_t size)
 {
 	struct app *app = ctx;
-	struct tt_event e;
+	const struct tt_event *e;
 
 	app->ring_records++;
 	app->ring_bytes += size;
@@ -317,11 +317,12 @@ static int on_event(void *ctx, void *data, size_t size)
 			conn_table_add_rtt(app->table, &r);
 		return 0;
 	}
-	if (decode_event(data, size, &e)) {
+	e = decode_event_view(data, size);
+	if (!e) {
 		app->bad_records++;
 		return 0;
 	}
-	conn_table_add_raw(app->table, &e);
+	conn_table_add_raw(app->table, e);
 	return 0;
 }
 

@@ -53,23 +53,32 @@ int decode_rtt(const void *data, size_t size, struct tt_rtt *out)
 	return 0;
 }
 
-int decode_event(const void *data, size_t size, struct tt_event *out)
+const struct tt_event *decode_event_view(const void *data, size_t size)
 {
 	const struct tt_event *e = data;
 
 	if (!data || size < sizeof(*e))
-		return -EINVAL;
+		return NULL;
 	if (e->type < TT_EV_STATE || e->type >= TT_EV_TYPE_MAX)
-		return -EINVAL;
+		return NULL;
 	if (e->type != TT_EV_DESTROY && e->family != 4 && e->family != 6)
+		return NULL;
+	if (e->type == TT_EV_DATA && e->data.dir > TT_DIR_OUT)
+		return NULL;
+	if (e->type == TT_EV_STATE && e->state.rtt_when != 0 &&
+	    e->state.rtt_when != TT_RTT_ESTABLISHED && e->state.rtt_when != TT_RTT_CLOSE)
+		return NULL;
+	return e;
+}
+
+int decode_event(const void *data, size_t size, struct tt_event *out)
+{
+	const struct tt_event *e = decode_event_view(data, size);
+
+	if (!e)
 		return -EINVAL;
 	memcpy(out, e, sizeof(*out));
 	out->owner_comm[TT_COMM_LEN - 1] = '\0';
 	out->actor_comm[TT_COMM_LEN - 1] = '\0';
-	if (out->type == TT_EV_DATA && out->data.dir > TT_DIR_OUT)
-		return -EINVAL;
-	if (out->type == TT_EV_STATE && out->state.rtt_when != 0 &&
-	    out->state.rtt_when != TT_RTT_ESTABLISHED && out->state.rtt_when != TT_RTT_CLOSE)
-		return -EINVAL;
 	return 0;
 }

@@ -4,6 +4,18 @@
 #include "json.h"
 #include "text.h"
 
+void jb_mem_cut(struct jbuf *b, const char *s, size_t n)
+{
+	size_t room = sizeof(b->buf) - b->len;
+
+	if (n > room) {
+		n = room;
+		b->cut = 1;
+	}
+	memcpy(b->buf + b->len, s, n);
+	b->len += n;
+}
+
 void jb_u64(struct jbuf *b, uint64_t v)
 {
 	static const char pairs[] = "00010203040506070809101112131415161718192021222324"
@@ -134,19 +146,24 @@ void json_write_string(FILE *f, const char *s, size_t n)
 
 /* "2026-11-24T03:49:47" for secs, worked out once a second: events come
  * thousands a second. */
-static const char *rfc3339_secs(time_t secs)
+static const char *rfc3339_secs(time_t secs, size_t *len)
 {
 	static time_t cached_secs = -1;
 	static char cached[80];
+	static size_t cached_len;
 
 	if (secs != cached_secs) {
 		struct tm tm;
+		int n;
 
 		gmtime_r(&secs, &tm);
-		snprintf(cached, sizeof(cached), "%04d-%02d-%02dT%02d:%02d:%02d", tm.tm_year + 1900,
-			 tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
+		n = snprintf(cached, sizeof(cached), "%04d-%02d-%02dT%02d:%02d:%02d",
+			     tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min,
+			     tm.tm_sec);
+		cached_len = n > 0 && (size_t)n < sizeof(cached) ? (size_t)n : strlen(cached);
 		cached_secs = secs;
 	}
+	*len = cached_len;
 	return cached;
 }
 
@@ -154,12 +171,15 @@ void jb_rfc3339(struct jbuf *b, int64_t realtime_ns)
 {
 	time_t secs = (time_t)(realtime_ns / 1000000000LL);
 	long usec = (long)((realtime_ns % 1000000000LL) / 1000);
+	const char *s;
+	size_t n;
 
 	if (usec < 0) {
 		usec += 1000000;
 		secs -= 1;
 	}
-	jb_str(b, rfc3339_secs(secs));
+	s = rfc3339_secs(secs, &n);
+	jb_mem(b, s, n);
 	jb_char(b, '.');
 	jb_digits(b, (uint64_t)usec, 6);
 	jb_char(b, 'Z');

@@ -24,16 +24,19 @@ static inline void jb_init(struct jbuf *b)
 	b->len = 0;
 	b->cut = 0;
 }
+/* The cut, out of line: what is left of the room, then `cut`. */
+void jb_mem_cut(struct jbuf *b, const char *s, size_t n);
+
 static inline void jb_mem(struct jbuf *b, const char *s, size_t n)
 {
-	size_t room = sizeof(b->buf) - b->len;
-
-	if (n > room) {
-		n = room;
-		b->cut = 1;
+	/* the common case first, with n as the caller knows it: a key literal's
+	 * copy is then a few moves, not a call to memcpy */
+	if (__builtin_expect(n <= sizeof(b->buf) - b->len, 1)) {
+		memcpy(b->buf + b->len, s, n);
+		b->len += n;
+		return;
 	}
-	memcpy(b->buf + b->len, s, n);
-	b->len += n;
+	jb_mem_cut(b, s, n);
 }
 
 static inline void jb_str(struct jbuf *b, const char *s)

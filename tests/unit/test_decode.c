@@ -38,6 +38,34 @@ static void test_bad_records(void **state)
 	assert_int_equal(decode_event(&e, sizeof(e), &out), -EINVAL);
 }
 
+/* The ring's hot path checks in place (no copy): it takes and refuses the
+ * same records as decode_event, and hands back the record itself. */
+static void test_view_agrees(void **state)
+{
+	struct tt_event good = raw_state(CLIENT_SK, 1, 2, 1, TT_TCP_CLOSE, TT_TCP_SYN_SENT), e, out;
+
+	assert_ptr_equal(decode_event_view(&good, sizeof(good)), &good);
+	assert_null(decode_event_view(&good, sizeof(good) - 1));
+	assert_null(decode_event_view(NULL, sizeof(good)));
+	e = good;
+	e.type = TT_EV_TYPE_MAX;
+	assert_null(decode_event_view(&e, sizeof(e)));
+	e = good;
+	e.family = 5;
+	assert_null(decode_event_view(&e, sizeof(e)));
+	e = raw_base(CLIENT_SK, 1, TT_EV_DATA, 1, 1);
+	e.data.dir = 7;
+	assert_null(decode_event_view(&e, sizeof(e)));
+	assert_int_equal(decode_event(&e, sizeof(e), &out), -EINVAL);
+	e = good;
+	e.state.rtt_when = TT_RTT_CLOSE;
+	assert_ptr_equal(decode_event_view(&e, sizeof(e)), &e);
+	assert_int_equal(decode_event(&e, sizeof(e), &out), 0);
+	e.state.rtt_when = 3;
+	assert_null(decode_event_view(&e, sizeof(e)));
+	assert_int_equal(decode_event(&e, sizeof(e), &out), -EINVAL);
+}
+
 static void test_longer_record_accepted(void **state)
 {
 	/* a newer BPF side may append fields: the known prefix still decodes */
@@ -53,6 +81,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_good_record),
 		cmocka_unit_test(test_bad_records),
+		cmocka_unit_test(test_view_agrees),
 		cmocka_unit_test(test_longer_record_accepted),
 	};
 
