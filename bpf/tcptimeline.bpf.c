@@ -54,9 +54,11 @@ struct sock_info {
 	__u64 held_ts; /* a state event held back until the 4-tuple is known (flush_held_state) */
 	__u8 held_old, held_new;
 	__u8 close_clean; /* the CLOSE record was sent and nothing after it: destroy says nothing new */
-	__u32 ka_in_n; /* peer probes since its last data */
-	__u32 retrans; /* retransmits so far */
-	__u64 last_ts; /* the latest timestamp emitted for this socket */
+	__u32 ka_in_n;	 /* peer probes since its last data */
+	__u32 retrans;	 /* retransmits so far */
+	__u64 last_ts;	 /* the latest timestamp emitted for this socket */
+	__u32 zw_probes; /* zero-window probes in the current stall (window.bpf.h) */
+	__u8 zw;	 /* TT_ZW_*: which windows are zero now */
 };
 
 struct {
@@ -711,6 +713,7 @@ static __always_inline struct tt_event *sock_event_begin(const struct sock *sk, 
 }
 
 #include "rtt.bpf.h"
+#include "window.bpf.h"
 
 static __always_inline bool is_fin_sent_transition(int oldstate, int newstate)
 {
@@ -900,6 +903,7 @@ int BPF_PROG(tcp_probe, struct sock *sk, const struct sk_buff *skb)
 		}
 		info->ka_sent_ts = 0;
 	}
+	window_seg_in(sk, tp, skb, &id, info, flags, &now);
 
 	expected = info->rcv_seen;
 	if (seq != expected && seq != expected - 1) {
@@ -1205,7 +1209,10 @@ static __always_inline void rtx_timer_entry_sync(const struct timer_list *timer)
 	__u64 key = (__u64)sk;
 	struct sock_info *info = bpf_map_lookup_elem(&socks, &key);
 
-	if (!info || !info->seq_init || !read_sock_id_probed(sk, &id))
+	if (!info)
+		return;
+	window_timer(sk, info);
+	if (!info->seq_init || !read_sock_id_probed(sk, &id))
 		return;
 	sync_out(sk, NULL, &id, info, bpf_ktime_get_ns());
 }

@@ -186,4 +186,27 @@ struct tt_rtt {
 	__u32 min_rtt_us; /* windowed minimum (tcp_sock.rtt_min); TT_RTT_NONE: none */
 };
 
+/* A zero-window stall begins or ends (bpf/window.bpf.h): `in`, the peer
+ * advertises a zero window (we cannot send: its application is not
+ * reading); `out`, we do (our application is not reading). Rare: a full
+ * record each. */
+#define TT_REC_WINDOW  0x444e4957u /* "WIND" */
+#define TT_WINDOW_ZERO 1
+#define TT_WINDOW_OPEN 2
+
+struct tt_window {
+	__u32 rec;	/* TT_REC_WINDOW */
+	__u8 dir;	/* enum tt_dir: in, the peer's window; out, ours */
+	__u8 state;	/* TT_WINDOW_ZERO or TT_WINDOW_OPEN */
+	__u8 inferred;	/* stamped from socket fields when noticed, not seen on the wire */
+	__u8 tcp_state; /* TCP_* at this moment */
+	__u64 ts_ns;
+	__u64 sk; /* with birth_ns, the socket life it belongs to */
+	__u64 birth_ns;
+	__u32 queued; /* in: bytes in the send queue (unacked and unsent); out: unread */
+	__u32 probes; /* in: zero-window probes (persist timer runs) since the stall began */
+	__u32 window; /* in: the segment's window field (unscaled); out: rcv_wnd */
+	__u32 pad;
+};
+
 #endif /* TCPTIMELINE_H */

@@ -317,6 +317,15 @@ static int on_event(void *ctx, void *data, size_t size)
 			conn_table_add_rtt(app->table, &r);
 		return 0;
 	}
+	if (decode_record_kind(data, size) == TT_RECORD_WINDOW) {
+		struct tt_window w;
+
+		if (decode_window(data, size, &w))
+			app->bad_records++;
+		else
+			conn_table_add_window(app->table, &w);
+		return 0;
+	}
 	e = decode_event_view(data, size);
 	if (!e) {
 		app->bad_records++;

@@ -3,6 +3,8 @@
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/utsname.h>
+#include <zlib.h>
 #include <bpf/bpf.h>
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
@@ -98,6 +100,34 @@ static void register_drop_reasons(const struct btf *btf)
 	for_each_enum_value(btf, "skb_drop_reason", "SKB_DROP_REASON_", drop_reason_register);
 }
 
+/* The running kernel's HZ from its build config (gzopen reads the plain
+ * files too), 0 if none is readable: the BPF side turns jiffies into ns
+ * with it (bpf/window.bpf.h). libbpf's __kconfig would refuse to load
+ * without a config file; this only degrades. */
+static unsigned int kernel_hz(void)
+{
+	struct utsname u;
+	char path[2][320], line[256];
+	const char *files[3] = { path[0], path[1], "/proc/config.gz" };
+	unsigned int hz = 0;
+
+	if (uname(&u))
+		return 0;
+	snprintf(path[0], sizeof(path[0]), "/boot/config-%s", u.release);
+	snprintf(path[1], sizeof(path[1]), "/lib/modules/%s/config", u.release);
+	for (int i = 0; i < 3 && !hz; i++) {
+		gzFile f = gzopen(files[i], "rb");
+
+		if (!f)
+			continue;
+		while (gzgets(f, line, sizeof(line)))
+			if (sscanf(line, "CONFIG_HZ=%u", &hz) == 1)
+				break;
+		gzclose(f);
+	}
+	return hz >= 24 && hz <= 10000 ? hz : 0;
+}
+
 int loader_start(struct loader *l, const struct env *env, ring_buffer_sample_fn on_event, void *ctx,
 		 FILE *warn_out, char *err, size_t errlen)
 {
@@ -171,6 +201,11 @@ int loader_start(struct loader *l, const struct env *env, ring_buffer_sample_fn 
 	bpf_program__set_autoload(l->skel->progs.sched_process_fork, env->exec);
 	bpf_program__set_autoload(l->skel->progs.sched_process_exit, env->exec);
 	l->skel->rodata->wakeup_bytes = env->ringbuf_mb * 1024u * 1024u / 8;
+	l->skel->rodata->jiffy_ns = kernel_hz() ? 1000000000u / kernel_hz() : 0;
+	if (!l->skel->rodata->jiffy_ns)
+		fprintf(warn_out,
+			"tcptimeline: warning: the kernel's build config (CONFIG_HZ) is not "
+			"readable: our own zero windows are stamped when noticed\n");
 	bpf_map__set_max_entries(l->skel->maps.events, env->ringbuf_mb * 1024u * 1024u);
 	bpf_map__set_max_entries(l->skel->maps.socks, env->max_conns);
 

@@ -144,6 +144,7 @@ const char *tl_kind_name(enum tl_kind kind)
 		[TL_ERROR] = "error",		[TL_CLOSE] = "close",
 		[TL_EXISTING] = "existing",	[TL_LOST] = "lost",
 		[TL_TRUNCATED] = "truncated",	[TL_DROP] = "drop",
+		[TL_WINDOW] = "window",
 	};
 
 	if ((unsigned)kind < sizeof(names) / sizeof(names[0]))

@@ -866,6 +866,28 @@ static void conn_account(struct conn *c, const struct tl_event *ev)
 	case TL_DROP:
 		c->drops++;
 		break;
+	case TL_WINDOW: {
+		int d = ev->window.dir == TT_DIR_OUT;
+
+		if (!ev->window.open) {
+			if (c->zw_since[d])
+				break; /* zero already */
+			c->window_stalls++;
+			c->seen |= CONN_SAW_WINDOW;
+			if (!c->stall_since)
+				c->stall_since = ev->ts_ns ? ev->ts_ns : 1;
+			c->zw_since[d] = ev->ts_ns ? ev->ts_ns : 1;
+		} else {
+			c->zw_probes += ev->window.probes;
+			c->zw_since[d] = 0;
+			if (!c->zw_since[!d] && c->stall_since) {
+				if (ev->ts_ns > c->stall_since)
+					c->stalled_ns += ev->ts_ns - c->stall_since;
+				c->stall_since = 0;
+			}
+		}
+		break;
+	}
 	case TL_EXISTING:
 		c->existing = true;
 		c->state = ev->existing.state;
@@ -943,6 +965,14 @@ static void conn_close(struct conn_table *t, struct conn *c, uint64_t ts)
 	ev.close.retransmits = c->retransmits;
 	ev.close.keepalives = c->keepalives;
 	ev.close.drops = c->drops;
+	if (c->window_stalls) {
+		/* a stall still on at close lasted until then */
+		uint64_t ns = c->stalled_ns +
+			      (c->stall_since && ts > c->stall_since ? ts - c->stall_since : 0);
+
+		ns = (ns + 999999) / 1000000;
+		ev.close.stalled_ms = ns ? (ns < UINT32_MAX ? (uint32_t)ns : UINT32_MAX) : 1;
+	}
 	ev.close.srtt_us = ev.close.min_rtt_us = TT_RTT_NONE;
 	if (c->rtt_when == TT_RTT_CLOSE) {
 		ev.close.srtt_us = c->rtt_srtt_us;
@@ -1249,6 +1279,30 @@ static void state_unpack(struct conn_table *t, const struct tt_event *raw)
 		rtt_set(t, raw->sk, raw->birth_ns, raw->state.rtt_when, raw->state.srtt_us,
 			raw->state.min_rtt_us);
 	conn_table_add_raw(t, &cur);
+}
+
+void conn_table_add_window(struct conn_table *t, const struct tt_window *raw)
+{
+	struct conn *c = hash_find(t, raw->sk);
+	struct tl_event ev = { .kind = TL_WINDOW, .ts_ns = raw->ts_ns };
+	int d = raw->dir == TT_DIR_OUT;
+
+	if (!c || c->birth_ns != raw->birth_ns || c->closed)
+		return;
+	ev.window.dir = raw->dir;
+	ev.window.open = raw->state == TT_WINDOW_OPEN;
+	ev.window.inferred = raw->inferred;
+	ev.window.queued = raw->queued;
+	if (ev.window.open) {
+		if (!c->zw_since[d])
+			return; /* its zero was not seen (an open without a zero is no news) */
+		ev.window.probes = raw->dir == TT_DIR_IN ? raw->probes : 0;
+		ev.window.stalled_ns = raw->ts_ns > c->zw_since[d] ? raw->ts_ns - c->zw_since[d] :
+								     0;
+	} else if (c->zw_since[d]) {
+		return;
+	}
+	emit(t, c, &ev);
 }
 
 void conn_table_add_raw(struct conn_table *t, const struct tt_event *raw)

@@ -47,6 +47,11 @@ struct conn {
 	uint32_t retransmits, keepalives;
 	uint32_t drops; /* dropped segments matched to this end (a listener: for its queue) */
 	bool drops_checked;
+	/* zero-window stalls: since when each way's window is zero (0: open),
+	 * since when either is (the stalled time is their union) */
+	uint64_t zw_since[2], stall_since;
+	uint32_t window_stalls, zw_probes;
+	uint64_t stalled_ns;
 	/* the latest tt_rtt for this socket, for the state change it precedes */
 	uint8_t rtt_when;
 	uint32_t rtt_srtt_us,
@@ -77,6 +82,7 @@ struct conn {
 #define CONN_SAW_RETRANSMIT (1u << 0) /* a retransmit, failed or not */
 #define CONN_SAW_RST	    (1u << 1) /* a reset, either way */
 #define CONN_SAW_ERROR	    (1u << 2) /* an error reported to the application */
+#define CONN_SAW_WINDOW	    (1u << 3) /* a zero-window stall, either way */
 
 /* Receives every event, in order. */
 typedef void (*tl_sink_fn)(const struct tl_event *ev, const struct conn *c, void *ctx);
@@ -121,6 +127,8 @@ void conn_table_add_drop(struct conn_table *t, const struct tt_drop *raw);
 /* The socket's RTT estimates, sent just before its ESTABLISHED or CLOSE
  * transition: handshake_us of the first, srtt_us/min_rtt_us of the close. */
 void conn_table_add_rtt(struct conn_table *t, const struct tt_rtt *raw);
+/* A zero-window stall's begin or end (tt_window): a window event. */
+void conn_table_add_window(struct conn_table *t, const struct tt_window *raw);
 /* A connection found open at start (sock_diag). */
 void conn_table_add_existing(struct conn_table *t, const struct tl_endpoints *ep, uint8_t state,
 			     uint32_t pid, const char *comm, uint64_t ts_ns);

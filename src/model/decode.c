@@ -16,6 +16,12 @@ _Static_assert(sizeof(struct tt_rtt) != sizeof(struct tt_event) &&
 		       sizeof(struct tt_rtt) != sizeof(struct tt_drop),
 	       "records are told apart by size: tt_rtt must differ from the others");
 
+_Static_assert(sizeof(struct tt_window) == 48, "struct tt_window changed size");
+_Static_assert(sizeof(struct tt_window) != sizeof(struct tt_event) &&
+		       sizeof(struct tt_window) != sizeof(struct tt_drop) &&
+		       sizeof(struct tt_window) != sizeof(struct tt_rtt),
+	       "records are told apart by size: tt_window must differ from the others");
+
 enum tt_record_kind decode_record_kind(const void *data, size_t size)
 {
 	if (!data)
@@ -24,6 +30,9 @@ enum tt_record_kind decode_record_kind(const void *data, size_t size)
 		return TT_RECORD_DROP;
 	if (size == sizeof(struct tt_rtt) && ((const struct tt_rtt *)data)->rec == TT_REC_RTT)
 		return TT_RECORD_RTT;
+	if (size == sizeof(struct tt_window) &&
+	    ((const struct tt_window *)data)->rec == TT_REC_WINDOW)
+		return TT_RECORD_WINDOW;
 	if (size >= sizeof(struct tt_event))
 		return TT_RECORD_EVENT;
 	return TT_RECORD_BAD;
@@ -53,6 +62,18 @@ int decode_rtt(const void *data, size_t size, struct tt_rtt *out)
 	return 0;
 }
 
+int decode_window(const void *data, size_t size, struct tt_window *out)
+{
+	const struct tt_window *w = data;
+
+	if (decode_record_kind(data, size) != TT_RECORD_WINDOW)
+		return -EINVAL;
+	if (w->dir > TT_DIR_OUT || (w->state != TT_WINDOW_ZERO && w->state != TT_WINDOW_OPEN))
+		return -EINVAL;
+	memcpy(out, w, sizeof(*out));
+	return 0;
+}
+
 const struct tt_event *decode_event_view(const void *data, size_t size)
 {
 	const struct tt_event *e = data;
@@ -64,6 +85,9 @@ const struct tt_event *decode_event_view(const void *data, size_t size)
 	if (e->type != TT_EV_DESTROY && e->family != 4 && e->family != 6)
 		return NULL;
 	if (e->type == TT_EV_DATA && e->data.dir > TT_DIR_OUT)
+		return NULL;
+	/* a kernel error is -1 .. -4095 (MAX_ERRNO); renderers negate it */
+	if (e->type == TT_EV_RETRANSMIT && (e->retrans.err > 0 || e->retrans.err < -4095))
 		return NULL;
 	if (e->type == TT_EV_STATE && e->state.rtt_when != 0 &&
 	    e->state.rtt_when != TT_RTT_ESTABLISHED && e->state.rtt_when != TT_RTT_CLOSE)

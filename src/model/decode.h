@@ -16,7 +16,13 @@ int decode_event(const void *data, size_t size, struct tt_event *out);
 const struct tt_event *decode_event_view(const void *data, size_t size);
 
 /* Which record a ring buffer sample is: records differ in size. */
-enum tt_record_kind { TT_RECORD_BAD = 0, TT_RECORD_EVENT, TT_RECORD_DROP, TT_RECORD_RTT };
+enum tt_record_kind {
+	TT_RECORD_BAD = 0,
+	TT_RECORD_EVENT,
+	TT_RECORD_DROP,
+	TT_RECORD_RTT,
+	TT_RECORD_WINDOW,
+};
 enum tt_record_kind decode_record_kind(const void *data, size_t size);
 
 /* 0 and *out filled if data is a well-formed tt_drop; -EINVAL otherwise. */
@@ -24,5 +30,8 @@ int decode_drop(const void *data, size_t size, struct tt_drop *out);
 
 /* 0 and *out filled if data is a well-formed tt_rtt; -EINVAL otherwise. */
 int decode_rtt(const void *data, size_t size, struct tt_rtt *out);
+
+/* 0 and *out filled if data is a well-formed tt_window; -EINVAL otherwise. */
+int decode_window(const void *data, size_t size, struct tt_window *out);
 
 #endif /* DECODE_H */

@@ -244,6 +244,17 @@ static bool get_us(struct line_ctx *lc, const char *key, uint32_t *out)
 	return true;
 }
 
+/* A duration written in milliseconds with three decimals, back to ns. */
+static bool get_ms(struct line_ctx *lc, const char *name, uint64_t *ns)
+{
+	json_t *d = json_object_get(lc->obj, name);
+
+	if (!d || !json_is_number(d) || json_number_value(d) < 0 || json_number_value(d) > 1e13)
+		return bad(lc, "\"%s\" is not a duration", name);
+	*ns = (uint64_t)(json_number_value(d) * 1000.0 + 0.5) * 1000;
+	return true;
+}
+
 static bool parse_close(struct line_ctx *lc, struct tl_event *ev)
 {
 	const char *cause, *sig;
@@ -294,6 +305,9 @@ static bool parse_close(struct line_ctx *lc, struct tl_event *ev)
 	/* extensions, absent in older recordings */
 	if (json_object_get(lc->obj, "drops") && !get_u32(lc, "drops", &ev->close.drops))
 		return false;
+	if (json_object_get(lc->obj, "stalled_ms") &&
+	    !get_u32(lc, "stalled_ms", &ev->close.stalled_ms))
+		return false;
 	return get_us(lc, "srtt_us", &ev->close.srtt_us) &&
 	       get_us(lc, "min_rtt_us", &ev->close.min_rtt_us);
 }
@@ -319,6 +333,27 @@ static bool parse_drop(struct line_ctx *lc, struct tl_event *ev)
 		    !get_int(lc, "peer_port", 0, 65535, &port, NULL))
 			return false;
 		ev->drop.peer_port = (uint16_t)port;
+	}
+	return !lc->bad;
+}
+
+static bool parse_window(struct line_ctx *lc, struct tl_event *ev)
+{
+	const char *state;
+
+	if (!get_dir(lc, &ev->window.dir) || !get_str(lc, "state", false, &state) ||
+	    !get_u32(lc, "queued", &ev->window.queued))
+		return false;
+	if (strcmp(state, "zero") && strcmp(state, "open"))
+		return bad(lc, "\"state\" is \"%.20s\", not zero or open", state);
+	ev->window.open = !strcmp(state, "open");
+	ev->window.inferred = get_flag(lc, "inferred");
+	if (ev->window.open) {
+		if (!get_ms(lc, "stalled_ms", &ev->window.stalled_ns))
+			return false;
+		if (json_object_get(lc->obj, "probes") &&
+		    !get_u32(lc, "probes", &ev->window.probes))
+			return false;
 	}
 	return !lc->bad;
 }
@@ -407,6 +442,8 @@ static bool parse_kind(struct line_ctx *lc, struct tl_event *ev)
 		return get_u64(lc, "count", &ev->truncated.count);
 	case TL_DROP:
 		return parse_drop(lc, ev);
+	case TL_WINDOW:
+		return parse_window(lc, ev);
 	case TL_KA_RUN: /* internal to held stories: no JSON name */
 		break;
 	}
@@ -480,10 +517,10 @@ enum jsonl_parse jsonl_parse_line(const char *line, size_t len, struct tl_event 
 	if (!get_str(&lc, "event", false, &kind) || !get_int(&lc, "ts_ns", 0, 1LL << 62, &ts, NULL))
 		goto out;
 	ev->ts_ns = (uint64_t)ts;
-	for (k = TL_STATE; k <= TL_DROP; k++)
+	for (k = TL_STATE; k <= TL_WINDOW; k++)
 		if (!strcmp(tl_kind_name((enum tl_kind)k), kind))
 			break;
-	if (k > TL_DROP) {
+	if (k > TL_WINDOW) {
 		ret = JSONL_UNKNOWN;
 		goto out;
 	}

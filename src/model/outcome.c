@@ -10,7 +10,7 @@ bool outcome_filter_on(const struct outcome_filter *f)
 
 bool conn_abnormal(const struct conn *c)
 {
-	if (c->seen & (CONN_SAW_RETRANSMIT | CONN_SAW_RST | CONN_SAW_ERROR))
+	if (c->seen & (CONN_SAW_RETRANSMIT | CONN_SAW_RST | CONN_SAW_ERROR | CONN_SAW_WINDOW))
 		return true;
 	/* (a reset with no socket behind it was caught above) */
 	if (!c->cause_known)

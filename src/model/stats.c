@@ -283,6 +283,10 @@ static void row_add(struct stats_row *r, const struct tl_event *ev, const struct
 	case TL_DATA:
 		r->bytes[ev->data.dir == TT_DIR_OUT] += ev->data.bytes;
 		break;
+	case TL_WINDOW:
+		if (!ev->window.open)
+			r->window_stalls[ev->window.dir == TT_DIR_OUT]++;
+		break;
 	case TL_DROP:
 		r->drops++;
 		kv_add(r->drop_reasons, &r->n_drop_reasons, STATS_MAX_DROP_REASONS,
@@ -373,6 +377,7 @@ void stats_total(const struct stats *s, struct stats_row *out)
 			out->resets[d] += r->resets[d];
 			out->ka_probes[d] += r->ka_probes[d];
 			out->bytes[d] += r->bytes[d];
+			out->window_stalls[d] += r->window_stalls[d];
 		}
 		out->retransmits += r->retransmits;
 		out->drops += r->drops;

@@ -72,6 +72,7 @@ struct stats_row {
 	struct stats_kv drop_reasons[STATS_MAX_DROP_REASONS];
 	uint32_t n_drop_reasons;
 	uint64_t drop_reasons_other; /* drops whose reason did not fit */
+	uint64_t window_stalls[2];   /* zero-window stalls begun, by enum tt_dir */
 	uint64_t bytes[2];
 	struct stats_hist handshake, duration;
 };

@@ -25,6 +25,7 @@ enum tl_kind {
 	 * a long story, cut for the per-connection limit or the memory budget) */
 	TL_TRUNCATED,
 	TL_DROP,
+	TL_WINDOW, /* a zero-window stall begins or ends */
 	/* held stories only, never handed to a sink or a renderer: a run of
 	 * keepalive probes (and their ACKs) alike but for their times, folded
 	 * into one slot of a connection's events (conn_view expands it) */
@@ -134,6 +135,11 @@ struct tl_event {
 			uint64_t bytes_in, bytes_out;
 			uint32_t retransmits, keepalives;
 			uint32_t drops; /* segments of this connection the kernel dropped */
+			/* how long the connection spent in zero-window stalls
+			 * (either way: the union of both ways' periods), in ms
+			 * rounded up (so a stall is never 0); 0: none. In the
+			 * padding: every held event carries a close's size. */
+			uint32_t stalled_ms;
 			uint32_t srtt_us, min_rtt_us; /* the socket's at close; TT_RTT_NONE: none */
 		} close;
 		struct {
@@ -160,6 +166,14 @@ struct tl_event {
 		struct {
 			struct tl_ka_run *run;
 		} ka_run;
+		struct {
+			uint8_t dir;	 /* enum tt_dir: in, the peer's window; out, ours */
+			bool open;	 /* false: it went to zero; true: it opened again */
+			bool inferred;	 /* stamped from socket fields when noticed */
+			uint32_t queued; /* bytes waiting in the send (in) or receive (out) queue */
+			uint32_t probes; /* open, in: zero-window probes sent during the stall */
+			uint64_t stalled_ns; /* open: since its zero; 0 if that was not seen */
+		} window;
 	};
 };
 

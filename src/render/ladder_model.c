@@ -969,6 +969,40 @@ void ladder_close_text(const struct tl_event *e, char *buf, size_t len)
 	}
 }
 
+static bool saw_window_in(const struct conn *c)
+{
+	for (size_t i = 0; c && i < c->n_events; i++)
+		if (c->events[i].kind == TL_WINDOW && c->events[i].window.dir == TT_DIR_IN)
+			return true;
+	return false;
+}
+
+/* "server window 0: its application is not reading (N B waiting)", then
+ * "server window open again after 2.9 s": told by the end whose window it
+ * is (out), or by its peer (in), which sees the zero on the wire: when both
+ * ends are here and the peer saw it, the peer's exact view is drawn. */
+static void window_note(struct ladder *l, int col, const struct tl_event *e, size_t i)
+{
+	int owner = e->window.dir == TT_DIR_OUT ? col : 1 - col;
+	char buf[128];
+
+	if (e->window.dir == TT_DIR_OUT && saw_window_in(l->end[1 - col]))
+		return;
+	if (!e->window.open) {
+		snprintf(buf, sizeof(buf),
+			 "%s window 0: its application is not reading (%u B waiting)",
+			 ladder_role[owner], e->window.queued);
+	} else {
+		snprintf(buf, sizeof(buf), "%s window open again after %.1f s", ladder_role[owner],
+			 (double)e->window.stalled_ns / 1e9);
+		if (e->window.dir == TT_DIR_IN && e->window.probes)
+			snprintf(buf + strlen(buf), sizeof(buf) - strlen(buf),
+				 " (%u zero-window probe%s)", e->window.probes,
+				 e->window.probes == 1 ? "" : "s");
+	}
+	note_row(l, col, e, i, buf);
+}
+
 static void notes_end(struct ladder *l, int col)
 {
 	const struct conn *c = l->end[col];
@@ -1009,6 +1043,9 @@ static void notes_end(struct ladder *l, int col)
 					 why);
 				note_row(l, col, e, i, buf);
 			}
+			break;
+		case TL_WINDOW:
+			window_note(l, col, e, i);
 			break;
 		case TL_EXISTING:
 			snprintf(buf, sizeof(buf), "%s already %s when tracing began",
@@ -1348,6 +1385,27 @@ static void summary(struct ladder *l)
 	item(l, "%u retransmit%s", retrans, retrans == 1 ? "" : "s");
 	if (drops)
 		item(l, "%u segment%s dropped", drops, drops == 1 ? "" : "s");
+	{
+		/* the end that saw the stall longest (both see the same one) */
+		uint64_t stalled = 0;
+		uint32_t stalls = 0;
+
+		for (int col = 0; col < 2; col++) {
+			const struct conn *c = l->end[col];
+			uint64_t ns = c ? c->stalled_ns : 0;
+
+			for (size_t i = 0; c && i < c->n_events; i++)
+				if (c->events[i].kind == TL_CLOSE)
+					ns = c->events[i].close.stalled_ms * 1000000ULL;
+			if (c && (ns > stalled || (ns == stalled && c->window_stalls > stalls))) {
+				stalled = ns;
+				stalls = c->window_stalls;
+			}
+		}
+		if (stalls)
+			item(l, "stalled %.1f s by a zero window (%u time%s)",
+			     (double)stalled / 1e9, stalls, stalls == 1 ? "" : "s");
+	}
 	for (int col = 0; col < 2; col++) {
 		const struct conn *c = l->end[col];
 		const struct tl_event *close = NULL;

@@ -248,6 +248,21 @@ void render_json(FILE *f, const struct tl_event *ev, const struct render_opts *o
 		u64_field(&b, "drops", ev->close.drops);
 		us_or_null(&b, ",\"srtt_us\":", ev->close.srtt_us);
 		us_or_null(&b, ",\"min_rtt_us\":", ev->close.min_rtt_us);
+		if (ev->close.stalled_ms)
+			u64_field(&b, "stalled_ms", ev->close.stalled_ms);
+		break;
+	case TL_WINDOW:
+		name_field(&b, "dir", dir_name(ev->window.dir));
+		name_field(&b, "state", ev->window.open ? "open" : "zero");
+		u64_field(&b, "queued", ev->window.queued);
+		if (ev->window.open) {
+			key(&b, "stalled_ms");
+			jb_fixed(&b, (int64_t)((ev->window.stalled_ns + 500) / 1000), 3);
+			if (ev->window.dir == TT_DIR_IN)
+				u64_field(&b, "probes", ev->window.probes);
+		}
+		if (ev->window.inferred)
+			jb_lit(&b, ",\"inferred\":true");
 		break;
 	case TL_DROP:
 		name_field(&b, "dir", dir_name(ev->drop.dir));

@@ -258,6 +258,17 @@ void render_metrics(FILE *f, const struct stats *s, const char *version)
 			fprintf(f, ",reason=\"other\"} %" PRIu64 "\n", r->drop_reasons_other);
 		}
 	}
+	family(f, "window_stalls_total", "counter",
+	       "Zero-window stalls begun: in, the peer's window (it is not reading); out, ours "
+	       "(our application is not reading).");
+	for_port_rows(s, i, r)
+	{
+		for (int d = 0; d < 2; d++) {
+			fputs(P "window_stalls_total{", f);
+			port_label(f, s, i);
+			fprintf(f, ",dir=\"%s\"} %" PRIu64 "\n", dir_name(d), r->window_stalls[d]);
+		}
+	}
 	family(f, "keepalive_probes_total", "counter",
 	       "Keepalive probes: out, sent by this host; in, received from the peer.");
 	for_port_rows(s, i, r)
@@ -369,10 +380,10 @@ static void text_row(FILE *f, const char *label, const struct stats_row *r)
 	fmt_bytes(bout, sizeof(bout), r->bytes[1]);
 	fprintf(f,
 		"  %-16s %7" PRIu64 " %7" PRIu64 " %6" PRIu64 " %6" PRIu64 " %7" PRIu64 " %6" PRIu64
-		" %6" PRIu64 " %6" PRIu64 " %7s %7s %7s %7s %7s %7s\n",
+		" %6" PRIu64 " %6" PRIu64 " %6" PRIu64 " %7s %7s %7s %7s %7s %7s\n",
 		label, r->opened, closed_sum(r), r->resets[0], r->resets[1], r->retransmits,
-		r->drops, r->closed[CAUSE_KEEPALIVE_TIMEOUT], errors_sum(r), hs50, hs99, d50, d99,
-		bin, bout);
+		r->drops, r->window_stalls[0] + r->window_stalls[1],
+		r->closed[CAUSE_KEEPALIVE_TIMEOUT], errors_sum(r), hs50, hs99, d50, d99, bin, bout);
 	for (int k = 0; k < STATS_N_CAUSES; k++) {
 		if (!r->closed[k])
 			continue;
@@ -411,7 +422,7 @@ static void text_row(FILE *f, const char *label, const struct stats_row *r)
 }
 
 static const char table_head[] =
-	"  %-16s %7s %7s %6s %6s %7s %6s %6s %6s %7s %7s %7s %7s %7s %7s\n";
+	"  %-16s %7s %7s %6s %6s %7s %6s %6s %6s %6s %7s %7s %7s %7s %7s %7s\n";
 
 void render_summary_text(FILE *f, const struct stats *s, uint64_t elapsed_ns, bool final)
 {
@@ -422,7 +433,8 @@ void render_summary_text(FILE *f, const struct stats *s, uint64_t elapsed_ns, bo
 		"duration p50/p99)\n",
 		final ? " at exit" : "", (double)elapsed_ns / 1e9);
 	fprintf(f, table_head, "port", "opened", "closed", "rst_in", "rstout", "retrans", "drops",
-		"ka_tmo", "errors", "hs_p50", "hs_p99", "dur_p50", "dur_p99", "B_in", "B_out");
+		"stalls", "ka_tmo", "errors", "hs_p50", "hs_p99", "dur_p50", "dur_p99", "B_in",
+		"B_out");
 	for_port_rows(s, i, r)
 	{
 		char buf[8];
@@ -430,8 +442,8 @@ void render_summary_text(FILE *f, const struct stats *s, uint64_t elapsed_ns, bo
 		text_row(f, stats_port_label(s, i, buf, sizeof(buf)), r);
 	}
 	fprintf(f, table_head, "process", "opened", "closed", "rst_in", "rstout", "retrans",
-		"drops", "ka_tmo", "errors", "hs_p50", "hs_p99", "dur_p50", "dur_p99", "B_in",
-		"B_out");
+		"drops", "stalls", "ka_tmo", "errors", "hs_p50", "hs_p99", "dur_p50", "dur_p99",
+		"B_in", "B_out");
 	for (uint32_t i = 0; i < STATS_MAX_COMMS + 2; i++) {
 		if ((i < s->n_comms || i >= STATS_COMM_OTHER) && s->comm_rows[i].used) {
 			text_sanitize(stats_comm_label(s, i), TT_COMM_LEN, label, sizeof(label));
@@ -484,7 +496,10 @@ static void json_row(FILE *f, const struct stats_row *r)
 	}
 	if (r->errors_other)
 		fprintf(f, "%s\"other\":%" PRIu64, any ? "," : "", r->errors_other);
-	fprintf(f, "},\"drops\":%" PRIu64 ",\"drop_reasons\":{", r->drops);
+	fprintf(f,
+		"},\"window_stalls_in\":%" PRIu64 ",\"window_stalls_out\":%" PRIu64
+		",\"drops\":%" PRIu64 ",\"drop_reasons\":{",
+		r->window_stalls[0], r->window_stalls[1], r->drops);
 	any = false;
 	for (uint32_t k = 0; k < r->n_drop_reasons; k++) {
 		uint32_t key = r->drop_reasons[k].key;

@@ -21,6 +21,7 @@ static const char *kind_color(const struct tl_event *ev)
 	case TL_RETRANSMIT:
 	case TL_KA_PROBE:
 	case TL_KA_ACK:
+	case TL_WINDOW:
 		return C_YELLOW;
 	case TL_CLOSE:
 		return C_CYAN;
@@ -159,6 +160,26 @@ void render_text(FILE *f, const struct tl_event *ev, const struct render_opts *o
 		if (ev->close.drops)
 			fprintf(f, ", %u dropped segment%s", ev->close.drops,
 				ev->close.drops == 1 ? "" : "s");
+		if (ev->close.stalled_ms)
+			fprintf(f, ", stalled %.3f s by a zero window",
+				(double)ev->close.stalled_ms / 1e3);
+		break;
+	case TL_WINDOW:
+		if (!ev->window.open)
+			fprintf(f, "WINDOW 0 %s: %s (%u B waiting)%s",
+				ev->window.dir == TT_DIR_OUT ? "here" : "at the peer",
+				ev->window.dir == TT_DIR_OUT ? "our application is not reading" :
+							       "we cannot send",
+				ev->window.queued, ev->window.inferred ? " (inferred)" : "");
+		else
+			fprintf(f, "WINDOW open again %s after %.3f s",
+				ev->window.dir == TT_DIR_OUT ? "here" : "at the peer",
+				(double)ev->window.stalled_ns / 1e9);
+		if (ev->window.open && ev->window.dir == TT_DIR_IN)
+			fprintf(f, ", %u zero-window probe%s sent", ev->window.probes,
+				ev->window.probes == 1 ? "" : "s");
+		if (ev->window.open && ev->window.inferred)
+			fputs(" (inferred)", f);
 		break;
 	case TL_EXISTING:
 		fprintf(f, "EXISTING %s (open before tracing began)",

@@ -30,6 +30,7 @@ enum op {
 	OP_LOST,       /* the kernel lost events */
 	OP_TICK,       /* the main loop's tick */
 	OP_DROP,       /* a dropped segment (tt_drop), either way, maybe cut short */
+	OP_WINDOW,     /* a zero-window stall's begin or end (tt_window), maybe malformed */
 	OP_MAX,
 };
 
@@ -131,6 +132,22 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			d.reason = (s[13] & 8) ? TT_DROP_REASON_NONE : s[16];
 			if (!decode_drop(&d, len, &out))
 				conn_table_add_drop(a.t, &out);
+			break;
+		}
+		case OP_WINDOW: {
+			struct tt_window w = { .rec = TT_REC_WINDOW }, out;
+			size_t len = (s[13] & 2) ? s[14] % (sizeof(w) + 8) : sizeof(w);
+
+			w.ts_ns = ts;
+			w.sk = e.sk;
+			w.birth_ns = (s[13] & 4) ? e.birth_ns + 1 : e.birth_ns;
+			w.dir = s[12] % 3;	    /* 2: bad */
+			w.state = (s[12] >> 2) % 4; /* 0 and 3: bad */
+			w.inferred = s[13] & 8;
+			w.queued = (uint32_t)s[15] << 8 | s[16];
+			w.probes = s[13] >> 4;
+			if (!decode_window(&w, len, &out))
+				conn_table_add_window(a.t, &out);
 			break;
 		}
 		}

@@ -233,6 +233,7 @@ EXTRA = {
     "lost": ["count"],
     "summary": ["final", "elapsed_ms", "lost", "tracked", "ports", "processes"],
     "drop": ["dir", "reason", "flags", "bytes"],
+    "window": ["dir", "state", "queued"],
 }
 TIME_RE = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$")
 
