@@ -522,6 +522,50 @@ static void test_drops_by_reason(void **state)
 	stats_free(s);
 }
 
+/* A stall counts once, at its zero, by direction: metrics, table, JSON. */
+static void test_window_stalls(void **state)
+{
+	struct stats *s = stats_for_port(7000);
+	struct render_opts o = { 0 };
+	struct tl_event ev = { .kind = TL_WINDOW };
+	struct conn c;
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f;
+
+	mk_conn(&c, 1, CONN_ROLE_SERVER, 7000, 50000, 5, "srv");
+	state_ev(s, &c, TT_TCP_LISTEN, TT_TCP_SYN_RECV, 1000);
+	ev.window.dir = TT_DIR_IN;
+	stats_event(s, &ev, &c);
+	ev.window.open = true;
+	stats_event(s, &ev, &c);
+	ev.window.dir = TT_DIR_OUT;
+	ev.window.open = false;
+	stats_event(s, &ev, &c);
+	ev.window.dir = TT_DIR_IN;
+	stats_event(s, &ev, &c);
+	text = metrics_of(s);
+	assert_true(sample(text, "tcptimeline_window_stalls_total{port=\"7000\",dir=\"in\"}") == 2);
+	assert_true(sample(text, "tcptimeline_window_stalls_total{port=\"7000\",dir=\"out\"}") ==
+		    1);
+	free(text);
+	text = NULL;
+	f = open_memstream(&text, &len);
+	render_summary_text(f, s, 1000000000ULL, true);
+	fclose(f);
+	assert_non_null(strstr(text, " drops stalls "));
+	assert_non_null(strstr(
+		text, "  7000                   1       0      0      0       0      0      3 "));
+	free(text);
+	text = NULL;
+	f = open_memstream(&text, &len);
+	render_summary_json(f, s, 5000000000ULL, 5000000000ULL, true, &o);
+	fclose(f);
+	assert_non_null(strstr(text, "\"window_stalls_in\":2,\"window_stalls_out\":1,"));
+	free(text);
+	stats_free(s);
+}
+
 static void test_summary_json_line(void **state)
 {
 	struct stats *s = stats_new(NULL);
@@ -562,6 +606,7 @@ int main(void)
 		cmocka_unit_test(test_resets_errors_bytes),
 		cmocka_unit_test(test_listeners_are_not_connections),
 		cmocka_unit_test(test_drops_by_reason),
+		cmocka_unit_test(test_window_stalls),
 		cmocka_unit_test(test_summary_json_line),
 	};
 
