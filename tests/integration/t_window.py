@@ -100,11 +100,12 @@ def zero_window_stalls(ctx):
     finds is a zero ... open pair on the writer (in, at the wire's times) and on the reader
     (out, inferred, within the period); the open counts the writer's zero-window probes
     (tshark's keep-alive or zero_window_probe segments); close says how long it stalled; the ladder
-    tells it"""
+    tells it; --abnormal prints both ends whole"""
     need_capture_tools()
     P = ctx.port
     cap = Capture(ctx, "lo", P, "/tmp/tt-window-%d.pcap" % P)
     tr = ctx.trace("-P", str(P))
+    ab = ctx.trace("-P", str(P), "--abnormal")  # a stall is abnormal: both ends printed
     lad = ctx.ladder("-P", str(P))
     rd = Proc([sys.executable, "-c", READER, str(P)], stdin=True)
     ctx.procs.append(rd)
@@ -179,6 +180,19 @@ def zero_window_stalls(ctx):
     cl = close_of(evs, cc)
     check(abs(cl.get("stalled_ms", 0) - total_ms) <= 2, "close %r, stalls %.3f ms" %
           (cl, total_ms))
+
+    aevs = ab.stop()
+    # each tracer numbers connections and stamps events its own way (its own
+    # programs), and may cut data runs elsewhere: compared by what happened
+    def story(evs_, conn):
+        return [(e["event"], e["lport"], e["rport"], e.get("new"), e.get("dir"),
+                 e.get("state")) for e in of_conn(evs_, conn) if e["event"] != "data"]
+
+    for conn in (cc, sc):
+        mine = story(evs, conn)
+        theirs = [c for c in {e["conn"] for e in aevs if e["event"] != "summary"}
+                  if story(aevs, c) == mine]
+        check(theirs, "--abnormal did not print conn %d's story %r" % (conn, mine))
 
     lines = lad.stop()
     text = "\n".join(lines)
