@@ -100,6 +100,38 @@ static __always_inline bool processed_ack(__u64 *ctx, __u32 reason, const struct
 	       state == TCP_FIN_WAIT2 || state == TCP_CLOSING;
 }
 
+/*
+ * Not a drop either: a segment without payload (the peer's FIN) left in its
+ * receiver's receive queue, where tcp_data_queue put it after processing
+ * it, and freed with the queue when the socket is destroyed
+ * (sk_stream_kill_queues, QUEUE_PURGE from 6.8). Every connection whose
+ * side that closed first is destroyed in FIN_WAIT2 or TIME_WAIT's handover
+ * has one. skb->sk is its receiver only there: the queue owns it
+ * (skb_set_owner_r); a segment dropped on the way in is not owned yet, and
+ * a sender's queued segment has the sender's ports the other way round.
+ * Data in such a queue (never read) is still sent.
+ */
+static __always_inline bool purged_after_receipt(const struct sk_buff *skb, __u32 reason,
+						 const struct tt_wire_tcp *th, __u32 payload)
+{
+	const struct sock *sk;
+	__u16 num;
+
+	if (!kfree_skb_has_reason() ||
+	    !bpf_core_enum_value_exists(enum skb_drop_reason, SKB_DROP_REASON_QUEUE_PURGE) ||
+	    reason != bpf_core_enum_value(enum skb_drop_reason, SKB_DROP_REASON_QUEUE_PURGE))
+		return false;
+	if (payload > (__u32)(th->doff_res >> 4) * 4 || (th->flags & 0x06))
+		return false; /* data, or a SYN or RST */
+	/* plain loads: skb is the tracepoint's argument, its sk a BTF pointer */
+	sk = skb->sk;
+	if (!sk || sk->__sk_common.skc_dport != th->source)
+		return false;
+	/* its local port, unless close already released it (inet_num 0) */
+	num = sk->__sk_common.skc_num;
+	return !num || num == bpf_ntohs(th->dest);
+}
+
 /* kfree_skb(skb, location) before 5.17; (skb, location, reason) from 5.17;
  * (skb, location, reason, rx_sk) from 6.13. Arguments past the second are
  * read only behind the CO-RE checks of core_fixes.bpf.h. */
@@ -151,7 +183,8 @@ int kfree_skb(__u64 *ctx)
 			payload = skb->len - (l4_off - (__u32)(skb->data - head));
 		else
 			payload -= hlen;
-		if (processed_ack(ctx, reason, &th, payload))
+		if (processed_ack(ctx, reason, &th, payload) ||
+		    purged_after_receipt(skb, reason, &th, payload))
 			return 0;
 		d = drop_reserve();
 		if (!d)
@@ -174,7 +207,8 @@ int kfree_skb(__u64 *ctx)
 		payload = bpf_ntohs(ip6.payload_len);
 		if (!payload)
 			payload = skb->len - (l4_off - (__u32)(skb->data - head));
-		if (processed_ack(ctx, reason, &th, payload))
+		if (processed_ack(ctx, reason, &th, payload) ||
+		    purged_after_receipt(skb, reason, &th, payload))
 			return 0;
 		d = drop_reserve();
 		if (!d)
