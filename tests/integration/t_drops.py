@@ -163,6 +163,56 @@ def drops_netfilter_counted(ctx):
         check(a["ts_ns"] == b["ts_ns"], "one drop, two views: %r %r" % (a, b))
 
 
+# N request/reply connections on loopback, the server closing first (its side
+# is destroyed in FIN_WAIT2, the client's FIN still in its receive queue)
+SERVER_FIRST = r'''
+import socket, sys, threading
+port, n = int(sys.argv[1]), int(sys.argv[2])
+l = socket.socket()
+l.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+l.bind(("127.0.0.1", port))
+l.listen(n)
+def serve():
+    for _ in range(n):
+        c, _ = l.accept()
+        c.recv(1)
+        c.send(b"y")
+        c.close()
+t = threading.Thread(target=serve)
+t.start()
+for _ in range(n):
+    s = socket.create_connection(("127.0.0.1", port))
+    s.send(b"x")
+    while s.recv(16):
+        pass
+    s.close()
+t.join()
+print("done", flush=True)
+'''
+
+
+@test
+def drops_none_on_clean_closes(ctx):
+    """connections that end with the usual FIN handshake, the server first, have no
+    QUEUE_PURGE drop events: the peer's FIN freed with its receiver's queue at destroy was
+    processed, not dropped (kernels that do not name that reason, before 6.8 or so, free
+    it with none or NOT_SPECIFIED, which user space cannot tell from a drop: not checked
+    there)"""
+    P, n = ctx.port, 20
+    tr = ctx.trace("-P", str(P))
+    p = Proc([sys.executable, "-c", SERVER_FIRST, str(P), str(n)])
+    ctx.procs.append(p)
+    p.wait_line("done")
+    tr.wait_events(lambda e: e["event"] == "close" and e["rport"] == P, n,
+                   "close of the %d client ends" % n)
+    evs = tr.stop()
+    check_contract(evs)
+    closes = [e for e in evs if e["event"] == "close"]
+    check(len(closes) >= 2 * n, "%d close events for %d connections" % (len(closes), n))
+    drops = [e for e in evs if e["event"] == "drop" and e["reason"] == "QUEUE_PURGE"]
+    check(not drops, "%d QUEUE_PURGE drop events, first %r" % (len(drops), drops[:1]))
+
+
 @test
 def drops_accept_queue_full(ctx):
     """a listener (backlog 0, never accepting, SYN cookies always) whose accept queue is
