@@ -103,7 +103,11 @@ if ! kvm_works; then
 	# syscall's timestamp. After that switch on 7.2 every tracer start
 	# timed out. Under TCG the vCPUs' TSCs all come from the host's clock,
 	# so they are reliable: say so and keep the TSC.
-	vng_base+=(--append tsc=reliable)
+	# No CPU vulnerability mitigations in a throw-away test guest: under
+	# TCG each one (retpolines, RSB filling, buffer clearing on every
+	# kernel exit) is emulated instruction by instruction; 7.2 enables the
+	# most and ran slowest.
+	vng_base+=(--append tsc=reliable --append mitigations=off)
 	if [ "${VM_TCG_THREAD:-single}" != multi ]; then
 		vng_base+=("--qemu-opts=-accel tcg,thread=single")
 		accel="TCG (no KVM, one host thread)"
