@@ -111,7 +111,8 @@ class Proc:
             return self.p.wait(timeout)
         except subprocess.TimeoutExpired:
             self.p.kill()
-            raise Failure("process %d did not exit" % self.p.pid)
+            raise Failure("process %d (%s) did not exit" %
+                          (self.p.pid, " ".join(str(a) for a in self.p.args)[:80]))
 
     def kill(self, sig=signal.SIGKILL):
         if self.p.poll() is None:
