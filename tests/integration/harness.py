@@ -35,6 +35,9 @@ from testlib import Failure, Skip, check  # noqa: E402,F401 (the topics import t
 # tests/vm/run.sh runs this suite once more inside a VM per kernel of the
 # matrix, under software emulation, and says so with TT_VM=1
 IN_VM = os.environ.get("TT_VM") == "1"
+# Attaching is the slowest step under emulation (the verifier, BTF, CO-RE):
+# a 7.2 guest under TCG has needed more than 20 s for the first start.
+READY_TIMEOUT = TIMEOUT * 3 if IN_VM else TIMEOUT
 
 
 # tests/check-asan.sh runs this suite against the sanitized build with TT_ASAN=1
@@ -123,7 +126,7 @@ class Tracer(Proc):
     def __init__(self, tracer, args, netns=None):
         super().__init__([tracer, "--json"] + args, netns=netns)
         self.wait_for(lambda l: l.startswith("tcptimeline: tracing"), "the readiness line",
-                      err=True)
+                      err=True, timeout=READY_TIMEOUT)
 
     def events(self):
         with self.cond:
@@ -256,7 +259,7 @@ class LadderTracer(Proc):
     def __init__(self, tracer, args):
         super().__init__([tracer, "--ladder", "--no-color"] + args)
         self.wait_for(lambda l: l.startswith("tcptimeline: tracing"), "the readiness line",
-                      err=True)
+                      err=True, timeout=READY_TIMEOUT)
 
     def stop(self):
         self.kill(signal.SIGINT)

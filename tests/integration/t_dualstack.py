@@ -5,7 +5,7 @@ connection: the ladder pairs them, text shows the IPv4 form, -4 includes
 the IPv6 socket (its packets are IPv4) and -6 leaves it out."""
 import sys
 
-from harness import Proc, check, check_contract, test
+from harness import READY_TIMEOUT, Proc, check, check_contract, test
 
 SERVER = r'''
 import socket, sys
@@ -45,7 +45,7 @@ def dual_stack_pairs_ipv4_mapped(ctx):
     lad = ctx.ladder("-P", str(P))
     live = Proc([ctx.tracer, "--live", "--no-color", "-P", str(P)])
     ctx.procs.append(live)
-    live.wait_for(lambda l: l.startswith("tcptimeline: tracing"), "readiness", err=True)
+    live.wait_for(lambda l: l.startswith("tcptimeline: tracing"), "readiness", err=True, timeout=READY_TIMEOUT)
     srv = Proc([sys.executable, "-c", SERVER, str(P)])
     ctx.procs.append(srv)
     srv.wait_line("listening")

@@ -11,7 +11,7 @@ import subprocess
 import sys
 import tempfile
 
-from harness import (PEER, Proc, Skip, check, check_contract, client_conn, close_of,
+from harness import (PEER, READY_TIMEOUT, Proc, Skip, check, check_contract, client_conn, close_of,
                      data_total, server_conn, test)
 
 
@@ -24,7 +24,7 @@ def exec_tracer(ctx, args, cmd, env=None):
     t = Proc(argv)
     ctx.procs.append(t)
     line = t.wait_for(lambda l: l.startswith("tcptimeline: tracing"), "the readiness line",
-                      err=True)
+                      err=True, timeout=READY_TIMEOUT)
     m = re.search(r"command \S+ \(pid (\d+)\) and its descendants", line)
     check(m, "the readiness line does not name the command: %r" % line)
     return t, int(m.group(1))

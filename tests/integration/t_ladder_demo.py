@@ -7,7 +7,7 @@ import os
 import re
 import signal
 
-from harness import (ROOT, Proc, Skip, check, check_contract, client_conn, close_of,
+from harness import (READY_TIMEOUT, ROOT, Proc, Skip, check, check_contract, client_conn, close_of,
                      of_conn, server_conn, test)
 
 
@@ -165,7 +165,7 @@ def ladder_is_default_on_a_terminal_only(ctx):
     P = ctx.port
     live = Proc([ctx.tracer, "-P", str(P)])
     ctx.procs.append(live)
-    live.wait_for(lambda l: l.startswith("tcptimeline: tracing"), "readiness", err=True)
+    live.wait_for(lambda l: l.startswith("tcptimeline: tracing"), "readiness", err=True, timeout=READY_TIMEOUT)
     lad = ctx.ladder("-P", str(P))
     srv = ctx.peer("server", P, "accept; recv 29; send 4; recv_eof; close")
     cli = ctx.peer("client", P, "connect; send 29; recv 4; close")

