@@ -213,7 +213,11 @@ def data_order_under_loss(ctx):
             continue
         check(min(seen) >= ts - CLOCK_SLACK_S,
               "bytes %d-%d first left %.6f s before their data event" % (lo_, hi, ts - min(seen)))
-        check(max(seen) <= ts + RUN_AGE_NS / 1e9 + CLOCK_SLACK_S,
+        # a run collects what is counted until it is RUN_AGE_NS old, and
+        # data out is counted lazily, at the next event: in an emulated
+        # guest those events can lag the wire by more (6.12 and 7.2 under
+        # TCG on a loaded host: a run's last bytes left 1.17 s after it)
+        check(max(seen) <= ts + RUN_AGE_NS / 1e9 + CLOCK_SLACK_S + (0.5 if IN_VM else 0),
               "bytes %d-%d left %.3f s after their data event" % (lo_, hi, max(seen) - ts))
         off = hi
 
