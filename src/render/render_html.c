@@ -213,27 +213,40 @@ static void arrow(FILE *f, const struct ladder_row *r, enum kind k, int y)
 	fputs("</text></g>\n", f);
 }
 
-static void idle_band(FILE *f, uint64_t idle_ns, int y)
+/* A band across both lifelines (an idle gap, a cut story): its white
+ * background, then each band draws its own lifeline marks. */
+static void band_open(FILE *f, const char *cls, int y)
 {
-	char text[64];
-
-	snprintf(text, sizeof(text), "… %.1f s idle …", (double)idle_ns / 1e9);
-	/* the lifelines broken by the gap */
 	fprintf(f,
-		"<g class=\"idle\"><rect x=\"%d\" y=\"%d\" width=\"%d\" height=\"%d\" "
+		"<g class=\"%s\"><rect x=\"%d\" y=\"%d\" width=\"%d\" height=\"%d\" "
 		"fill=\"#ffffff\"/>",
-		LEFT_X - 12, y + 6, RIGHT_X - LEFT_X + 24, IDLE_H - 12);
-	for (int x = LEFT_X; x <= RIGHT_X; x += RIGHT_X - LEFT_X)
-		fprintf(f,
-			"<path d=\"M%d %dl-6 4l12 4l-6 4\" fill=\"none\" stroke=\"%s\" "
-			"stroke-width=\"2\"/>",
-			x, y + 9, LIFELINE_COLOR);
+		cls, LEFT_X - 12, y + 6, RIGHT_X - LEFT_X + 24, IDLE_H - 12);
+}
+
+/* the band's words, in the middle, and its end */
+static void band_close(FILE *f, const char *text, int y)
+{
 	fprintf(f,
 		"<text x=\"%d\" y=\"%d\" text-anchor=\"middle\" fill=\"%s\" "
 		"font-style=\"italic\">",
 		(LEFT_X + RIGHT_X) / 2, y + IDLE_H / 2 + 4, DIM_COLOR);
 	esc(f, text);
 	fputs("</text></g>\n", f);
+}
+
+static void idle_band(FILE *f, uint64_t idle_ns, int y)
+{
+	char text[64];
+
+	snprintf(text, sizeof(text), "… %.1f s idle …", (double)idle_ns / 1e9);
+	band_open(f, "idle", y);
+	/* the lifelines broken by the gap */
+	for (int x = LEFT_X; x <= RIGHT_X; x += RIGHT_X - LEFT_X)
+		fprintf(f,
+			"<path d=\"M%d %dl-6 4l12 4l-6 4\" fill=\"none\" stroke=\"%s\" "
+			"stroke-width=\"2\"/>",
+			x, y + 9, LIFELINE_COLOR);
+	band_close(f, text, y);
 }
 
 /* the middle of a long story, not kept: a band where it was, as the text
@@ -243,21 +256,13 @@ static void cut_band(FILE *f, uint64_t n, int col, int y)
 	char text[96];
 
 	snprintf(text, sizeof(text), "… %" PRIu64 " %s events not kept …", n, ladder_role[col]);
-	fprintf(f,
-		"<g class=\"cut\"><rect x=\"%d\" y=\"%d\" width=\"%d\" height=\"%d\" "
-		"fill=\"#ffffff\"/>",
-		LEFT_X - 12, y + 6, RIGHT_X - LEFT_X + 24, IDLE_H - 12);
+	band_open(f, "cut", y);
 	for (int x = LEFT_X; x <= RIGHT_X; x += RIGHT_X - LEFT_X)
 		fprintf(f,
 			"<line x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\" stroke=\"%s\" "
 			"stroke-width=\"3\" stroke-dasharray=\"2 3\"/>",
 			x, y + 6, x, y + IDLE_H - 6, DIM_COLOR);
-	fprintf(f,
-		"<text x=\"%d\" y=\"%d\" text-anchor=\"middle\" fill=\"%s\" "
-		"font-style=\"italic\">",
-		(LEFT_X + RIGHT_X) / 2, y + IDLE_H / 2 + 4, DIM_COLOR);
-	esc(f, text);
-	fputs("</text></g>\n", f);
+	band_close(f, text, y);
 }
 
 static void put_time(FILE *f, uint64_t off, int y)
