@@ -102,6 +102,16 @@ class Proc:
                                   (self.p.returncode, what, lines[-5:], self.err_lines[-3:]))
                 self.cond.wait(min(left, 0.2))
 
+    def wait_nth(self, pred, n, what, timeout=TIMEOUT):
+        """The n-th line for which pred holds (wait_for alone finds the first
+        one again, however many times it is called)."""
+        count = [0]
+
+        def nth(line):
+            count[0] += bool(pred(line))
+            return count[0] >= n
+        return self.wait_for(nth, what, timeout)
+
     def wait_line(self, text, timeout=TIMEOUT):
         return self.wait_for(lambda l: l == text, repr(text), timeout)
 
@@ -143,13 +153,8 @@ class Tracer(Proc):
         return json.loads(line)
 
     def wait_events(self, pred, n, what, timeout=TIMEOUT):
-        """Block until n events satisfy pred (wait_for reads each line once)."""
-        count = [0]
-
-        def nth(line):
-            count[0] += bool(pred(json.loads(line)))
-            return count[0] >= n
-        self.wait_for(nth, what, timeout)
+        """Block until n events satisfy pred."""
+        self.wait_nth(lambda l: pred(json.loads(l)), n, what, timeout)
 
     def stop(self):
         self.kill(signal.SIGINT)

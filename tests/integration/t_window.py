@@ -82,17 +82,6 @@ def periods(pk, server_port):
     return out
 
 
-def nth_line(proc, pred, n, what):
-    """The n-th line of proc's output for which pred holds (wait_for alone
-    would find the first one again: round 2 would drain round 1's count)."""
-    count = [0]
-
-    def nth(line):
-        count[0] += bool(pred(line))
-        return count[0] >= n
-    return proc.wait_for(nth, what)
-
-
 def pairs(evs, conn, direction):
     """[(zero event, open event or None)] of one end's window events one way."""
     out = []
@@ -133,14 +122,14 @@ def zero_window_stalls(ctx):
                        e["lport"] == P, "the reader's ESTABLISHED")["conn"]
     for rnd in range(2):
         wr.send_line("fill")
-        n = int(nth_line(wr, lambda l: l.startswith("full "), rnd + 1,
-                         "the writer's buffer to fill").split()[1])
+        n = int(wr.wait_nth(lambda l: l.startswith("full "), rnd + 1,
+                                 "the writer's buffer to fill").split()[1])
         # the reader's end notices its own zero at the writer's first
         # zero-window probe: the stall has had a probe once it says so
         tr.wait_events(lambda e: e["event"] == "window" and e["conn"] == sc and
                        e["state"] == "zero", rnd + 1, "the reader's zero window")
         rd.send_line("drain %d" % n)
-        nth_line(rd, lambda l: l == "drained", rnd + 1, "the reader's drain")
+        rd.wait_nth(lambda l: l == "drained", rnd + 1, "the reader's drain")
         tr.wait_events(lambda e: e["event"] == "window" and e["conn"] == cc and
                        e["state"] == "open", rnd + 1, "the writer's window open again")
     wr.send_line("close")
