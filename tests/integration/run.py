@@ -3,7 +3,10 @@
 """Integration tests: the real tracer on the running kernel, real sockets
 between independent peer processes, assertions on its --json output.
 
-Run as root: tests/integration/run.py [-k NAME] [--tracer PATH] [--list]
+Run as root: tests/integration/run.py [-k NAME[,NAME...]] [--tracer PATH] [--list]
+-k runs the tests whose name contains any of the comma-separated parts;
+TT_EXCLUDE (comma-separated whole names) leaves those tests out: the kernel
+matrix (tests/vm/run.sh) re-runs in a second boot only what did not pass.
 Prints `PASS name`, `FAIL name: why` or `SKIP name: reason` per test and
 ends with `N passed, N failed, N skipped`.
 
@@ -34,12 +37,15 @@ def load_tests():
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("-k", help="run tests whose name contains this")
+    ap.add_argument("-k", help="run tests whose name contains this (or any of a comma-separated list)")
     ap.add_argument("--tracer", default=os.environ.get("TRACER",
                                                        os.path.join(ROOT, "tcptimeline")))
     ap.add_argument("--list", action="store_true")
     a = ap.parse_args()
-    tests = [t for t in load_tests() if not a.k or a.k in t.__name__]
+    parts = [k for k in (a.k or "").split(",") if k]
+    exclude = set(n for n in os.environ.get("TT_EXCLUDE", "").split(",") if n)
+    tests = [t for t in load_tests() if (not parts or any(k in t.__name__ for k in parts))
+             and t.__name__ not in exclude]
     if a.list:
         for t in tests:
             print(t.__name__)
