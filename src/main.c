@@ -299,7 +299,9 @@ static int on_event(void *ctx, void *data, size_t size)
 
 	app->ring_records++;
 	app->ring_bytes += size;
-	if (decode_record_kind(data, size) == TT_RECORD_DROP) {
+	/* the record's kind worked out once (most records are events) */
+	switch (decode_record_kind(data, size)) {
+	case TT_RECORD_DROP: {
 		struct tt_drop d;
 
 		if (decode_drop(data, size, &d))
@@ -308,7 +310,7 @@ static int on_event(void *ctx, void *data, size_t size)
 			conn_table_add_drop(app->table, &d);
 		return 0;
 	}
-	if (decode_record_kind(data, size) == TT_RECORD_RTT) {
+	case TT_RECORD_RTT: {
 		struct tt_rtt r;
 
 		if (decode_rtt(data, size, &r))
@@ -317,7 +319,7 @@ static int on_event(void *ctx, void *data, size_t size)
 			conn_table_add_rtt(app->table, &r);
 		return 0;
 	}
-	if (decode_record_kind(data, size) == TT_RECORD_WINDOW) {
+	case TT_RECORD_WINDOW: {
 		struct tt_window w;
 
 		if (decode_window(data, size, &w))
@@ -325,6 +327,9 @@ static int on_event(void *ctx, void *data, size_t size)
 		else
 			conn_table_add_window(app->table, &w);
 		return 0;
+	}
+	default:
+		break;
 	}
 	e = decode_event_view(data, size);
 	if (!e) {

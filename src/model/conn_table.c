@@ -31,11 +31,26 @@ struct conn_table {
 	 * other end) or by id (ladders) costs a short chain, not a walk of
 	 * every connection, on a host with thousands open */
 	struct conn **tbuckets, **ibuckets;
-	size_t n_buckets; /* power of two */
+	/* the hash by socket address starts small and doubles as it fills
+	 * (up to max_buckets), as the indexes below do: it is looked up for
+	 * every record, and 65,536 buckets (512 KiB) at a high churn with few
+	 * sockets open were a cache miss per record */
+	size_t n_buckets, max_buckets; /* powers of two */
+	size_t n_hashed;
+	/* connections dropped from the table, kept for the next ones (a
+	 * connection is made and dropped per socket: malloc's calloc path
+	 * and free were a few percent of the tracer at a high churn) */
+	struct conn *spare;
+	size_t n_spare;
 	/* the ports and id hashes start small and grow with what the table
 	 * holds: a few thousand buckets stay in cache at a high churn with few
 	 * connections open, where a walk of the short open list did too */
 	size_t n_index; /* power of two */
+	/* open connections with no socket address yet (found at start, or
+	 * seen through a request or timewait socket): the only ones a new
+	 * socket's first record may bind to. With none, that lookup is not
+	 * made: at a high churn it was a walk of a cold chain per socket. */
+	size_t n_unbound;
 	uint64_t close_seq;
 	struct conn_list open, closed;
 	uint64_t next_id;
@@ -86,10 +101,40 @@ static void list_remove(struct conn_list *l, struct conn *c)
 	l->n--;
 }
 
+/* twice the buckets; each chain keeps its order (old bucket b splits into
+ * b and b + n, in order), so lookups answer as before. Left as it is if
+ * memory is short: chains get longer, answers stay the same. */
+static void hash_grow(struct conn_table *t)
+{
+	size_t n = t->n_buckets;
+	struct conn **nb = calloc(2 * n, sizeof(*nb));
+
+	if (!nb)
+		return;
+	t->n_buckets = 2 * n;
+	for (size_t b = 0; b < n; b++) {
+		struct conn **tail[2] = { &nb[b], &nb[b + n] }, *c, *next;
+
+		for (c = t->buckets[b]; c; c = next) {
+			int half = bucket_of(t, c->sk) != b;
+
+			next = c->hnext;
+			c->hnext = NULL;
+			*tail[half] = c;
+			tail[half] = &c->hnext;
+		}
+	}
+	free(t->buckets);
+	t->buckets = nb;
+}
+
 static void hash_insert(struct conn_table *t, struct conn *c)
 {
-	size_t b = bucket_of(t, c->sk);
+	size_t b;
 
+	if (++t->n_hashed > 2 * t->n_buckets && t->n_buckets < t->max_buckets)
+		hash_grow(t);
+	b = bucket_of(t, c->sk);
 	c->hnext = t->buckets[b];
 	t->buckets[b] = c;
 }
@@ -102,6 +147,7 @@ static void hash_remove(struct conn_table *t, struct conn *c)
 		if (*pp == c) {
 			*pp = c->hnext;
 			c->hnext = NULL;
+			t->n_hashed--;
 			return;
 		}
 	}
@@ -288,8 +334,9 @@ struct conn_table *conn_table_new(const struct conn_table_opts *opts)
 		t->opts.max_open = 65536;
 	while (n < t->opts.max_open && n < (1u << 20))
 		n <<= 1;
-	t->n_buckets = n;
-	t->buckets = calloc(n, sizeof(*t->buckets));
+	t->max_buckets = n;
+	t->n_buckets = 1024;
+	t->buckets = calloc(t->n_buckets, sizeof(*t->buckets));
 	t->n_index = 1024;
 	t->tbuckets = calloc(t->n_index, sizeof(*t->tbuckets));
 	t->ibuckets = calloc(t->n_index, sizeof(*t->ibuckets));
@@ -331,6 +378,12 @@ void conn_table_free(struct conn_table *t)
 		return;
 	free_list(&t->open);
 	free_list(&t->closed);
+	while (t->spare) {
+		struct conn *c = t->spare;
+
+		t->spare = c->next;
+		free(c);
+	}
 	free(t->buckets);
 	free(t->tbuckets);
 	free(t->ibuckets);
@@ -362,17 +415,28 @@ static bool hashed(const struct conn *c)
 
 static void free_runs(struct conn_table *t, struct conn *c, size_t from, size_t to);
 
-/* Drop a connection from the table entirely. */
+#define SPARE_CONNS 64
+
+/* Drop a connection from the table entirely (its memory kept as a spare). */
 static void conn_drop(struct conn_table *t, struct conn *c)
 {
 	if (hashed(c))
 		hash_remove(t, c);
+	if (!c->closed && !c->sk)
+		t->n_unbound--;
 	list_remove(c->closed ? &t->closed : &t->open, c);
 	index_remove(t, c);
 	len_unlink(t, c);
 	free_runs(t, c, 0, c->n_events);
 	t->held -= sizeof(*c) + c->cap_events * sizeof(*c->events);
-	conn_free(c);
+	if (t->n_spare >= SPARE_CONNS) {
+		conn_free(c);
+		return;
+	}
+	free(c->events); /* free_runs freed its keepalive runs */
+	c->next = t->spare;
+	t->spare = c;
+	t->n_spare++;
 }
 
 static struct conn *conn_new(struct conn_table *t, uint64_t sk, uint64_t birth,
@@ -384,9 +448,16 @@ static struct conn *conn_new(struct conn_table *t, uint64_t sk, uint64_t birth,
 		conn_drop(t, t->open.head);
 		t->evicted++;
 	}
-	c = calloc(1, sizeof(*c));
-	if (!c)
-		return NULL;
+	if (t->spare) {
+		c = t->spare;
+		t->spare = c->next;
+		t->n_spare--;
+		memset(c, 0, sizeof(*c));
+	} else {
+		c = calloc(1, sizeof(*c));
+		if (!c)
+			return NULL;
+	}
 	t->held += sizeof(*c);
 	c->id = t->next_id++;
 	c->sk = sk;
@@ -397,6 +468,8 @@ static struct conn *conn_new(struct conn_table *t, uint64_t sk, uint64_t birth,
 	index_insert(t, c);
 	if (sk)
 		hash_insert(t, c);
+	else
+		t->n_unbound++;
 	return c;
 }
 
@@ -413,6 +486,8 @@ static struct conn *find_by_tuple(const struct conn_table *t, const struct tl_en
 {
 	struct conn *best = NULL;
 
+	if (unbound_only && !t->n_unbound)
+		return NULL;
 	for (struct conn *c = t->tbuckets[ports_bucket(t, ep->lport, ep->rport)]; c; c = c->tnext)
 		if (same_tuple(&c->ep, ep) && (!unbound_only || (!c->sk && !c->closed)))
 			best = newer(best, c);
@@ -930,6 +1005,8 @@ static void trim_closed(struct conn_table *t)
 /* after its close event: to the closed list, and the diagram's turn */
 static void conn_mark_closed(struct conn_table *t, struct conn *c)
 {
+	if (!c->sk)
+		t->n_unbound--;
 	list_remove(&t->open, c);
 	c->closed = true;
 	c->close_seq = ++t->close_seq;
@@ -943,6 +1020,8 @@ static void conn_mark_closed(struct conn_table *t, struct conn *c)
  * of its own (the client's draws it). */
 static void conn_end_stateless(struct conn_table *t, struct conn *c)
 {
+	if (!c->sk)
+		t->n_unbound--;
 	list_remove(&t->open, c);
 	c->closed = true;
 	c->close_seq = ++t->close_seq;
@@ -1037,6 +1116,7 @@ static struct conn *conn_for_raw(struct conn_table *t, const struct tt_event *ra
 	if (c) {
 		c->sk = raw->sk;
 		c->birth_ns = raw->birth_ns;
+		t->n_unbound--;
 		hash_insert(t, c);
 		return c;
 	}

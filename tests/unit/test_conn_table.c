@@ -415,6 +415,87 @@ static void test_record_without_address_is_not_hashed(void **state)
 	conn_table_free(t);
 }
 
+/* Sockets found open at start are adopted by the first record of a socket
+ * with their 4-tuple, each by its own, however many are waiting, and only
+ * while open: one closed before any socket record came (a reset seen through
+ * a timewait socket's record, which has no address) is not adopted. */
+static void test_unbound_adopted_one_by_one(void **state)
+{
+	struct seen s;
+	struct conn_table *t = seen_table(&s, 16, 16, 100);
+	struct tl_endpoints ep = { .family = 4, .lport = 49306, .rport = 9000 };
+	struct tt_event e;
+	const struct conn *c;
+
+	ep.laddr[0] = ep.raddr[0] = 127;
+	ep.laddr[3] = ep.raddr[3] = 1;
+	for (int i = 0; i < 3; i++) {
+		ep.lport = 49306 + i;
+		conn_table_add_existing(t, &ep, TT_TCP_ESTABLISHED, 321, "old-client", 10);
+	}
+	/* the second and the first are adopted, in that order */
+	for (int i = 1; i >= 0; i--) {
+		e = raw_state(CLIENT_SK + (__u64)i * 0x1000, 50, 60, 1, TT_TCP_ESTABLISHED,
+			      TT_TCP_FIN_WAIT1);
+		e.lport = 49306 + i;
+		add(t, e);
+		c = conn_table_find_id(t, (uint64_t)i + 1);
+		assert_non_null(c);
+		assert_int_equal(c->sk, CLIENT_SK + (__u64)i * 0x1000);
+		assert_int_equal(c->state, TT_TCP_FIN_WAIT1);
+	}
+	/* the third closes unbound (its last state seen through a record with
+	 * no socket address); a socket with its tuple later is a new one */
+	e = raw_state(0, 0, 70, 1, TT_TCP_LAST_ACK, TT_TCP_CLOSE);
+	e.lport = 49308;
+	add(t, e);
+	assert_true(conn_table_find_id(t, 3)->closed);
+	e = raw_state(CLIENT_SK + 0x9000, 80, 90, 1, TT_TCP_CLOSE, TT_TCP_SYN_SENT);
+	e.lport = 49308;
+	add(t, e);
+	c = conn_table_find_id(t, 4);
+	assert_non_null(c);
+	assert_int_equal(c->sk, CLIENT_SK + 0x9000);
+	assert_int_equal(conn_table_open_count(t), 3);
+	conn_table_free(t);
+}
+
+/* The hash by socket address grows with the table: after thousands of
+ * sockets (its buckets doubled several times), every socket's next record
+ * still reaches its own connection. */
+static void test_socket_hash_grows(void **state)
+{
+	enum { N = 6000 };
+	struct seen *s = calloc(1, sizeof(*s));
+	struct conn_table *t;
+	const struct conn *c;
+
+	assert_non_null(s);
+	t = seen_table(s, 2 * N, 64, 100);
+	for (int i = 0; i < N; i++) {
+		struct tt_event e = raw_state(CLIENT_SK + (__u64)i * 0x40, 1, 10 + i, 1,
+					      TT_TCP_CLOSE, TT_TCP_SYN_SENT);
+
+		e.lport = (__u16)(10000 + i);
+		add(t, e);
+	}
+	for (int i = 0; i < N; i++) {
+		struct tt_event e = raw_data(CLIENT_SK + (__u64)i * 0x40, 1, 100000 + i, 1,
+					     TT_DIR_OUT, (__u64)i + 1);
+
+		e.lport = (__u16)(10000 + i);
+		add(t, e);
+	}
+	assert_int_equal(conn_table_open_count(t), N);
+	for (int i = 0; i < N; i++) {
+		c = conn_table_find_id(t, (uint64_t)i + 1);
+		assert_non_null(c);
+		assert_int_equal(c->bytes_out, (uint64_t)i + 1);
+	}
+	conn_table_free(t);
+	free(s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -433,6 +514,8 @@ int main(void)
 		cmocka_unit_test(test_rst_without_socket_is_not_open),
 		cmocka_unit_test(test_lookups_among_thousands),
 		cmocka_unit_test(test_record_without_address_is_not_hashed),
+		cmocka_unit_test(test_unbound_adopted_one_by_one),
+		cmocka_unit_test(test_socket_hash_grows),
 	};
 
 	return cmocka_run_group_tests_name("conn_table", tests, NULL, NULL);
