@@ -132,6 +132,92 @@ static __always_inline bool purged_after_receipt(const struct sk_buff *skb, __u3
 	return !num || num == bpf_ntohs(th->dest);
 }
 
+/*
+ * Not a drop but a keepalive probe from the peer (tcp_xmit_probe_skb: seq =
+ * our rcv_nxt - 1, 0 or 1 byte, ACK) into a socket of ours. tcp_probe sees
+ * such a probe only in ESTABLISHED; outside it (we shut down our side first:
+ * FIN_WAIT1/2, CLOSING; or LAST_ACK) tcp_rcv_state_process has no
+ * tracepoint, and the probe is visible only here: tcp_validate_incoming
+ * finds it below the window (TCP_OLD_SEQUENCE), answers it with a duplicate
+ * ACK (tcp_send_dupack) and frees it. In ESTABLISHED the same free follows
+ * tcp_probe's report of it.
+ *
+ * Recognised here, not in user space, because the one fact that tells a
+ * probe from another old segment is the receiving socket's rcv_nxt, and only
+ * the kernel side can read it: the receiving socket is kfree_skb's rx_sk
+ * (6.13+), there is no other way to it from a tracing program (skb->sk was
+ * cleared by the socket lookup). Without rx_sk (5.17-6.12) the probe stays a
+ * `drop` named TCP_OLD_SEQUENCE (README Kernels); before 5.17 tcp_drop did not
+ * go through kfree_skb at all.
+ *
+ * Only after the reason compare (every other drop pays one comparison). A
+ * probe while our window is zero is the peer's zero-window probe, not a
+ * keepalive (same segment, tcp_probe_timer): not claimed here. The answer
+ * is reported as a keepalive_ack `out` only when tcp_send_dupack sent it:
+ * out-of-window ACKs are rate limited (tcp_invalid_ratelimit), and
+ * last_oow_ack_time is this jiffy exactly when the ACK just left.
+ * Returns true when the segment was a probe (reported, or ESTABLISHED's).
+ */
+static __always_inline bool keepalive_probe_in(__u64 *ctx, __u32 reason,
+					       const struct tt_wire_tcp *th, __u32 payload)
+{
+	const struct tcp_sock *tp;
+	const struct sock *rx_sk;
+	struct sock_info *info;
+	struct sock_id id = {};
+	struct tt_event *e;
+	__u64 key, now;
+	__u8 state;
+
+	if (!kfree_skb_has_rx_sk() || !kfree_skb_has_reason() ||
+	    !bpf_core_enum_value_exists(enum skb_drop_reason, SKB_DROP_REASON_TCP_OLD_SEQUENCE) ||
+	    reason != bpf_core_enum_value(enum skb_drop_reason, SKB_DROP_REASON_TCP_OLD_SEQUENCE))
+		return false;
+	/* FIN 0x01 SYN 0x02 RST 0x04 off, ACK 0x10 on; 0 or 1 byte */
+	if (payload > (__u32)(th->doff_res >> 4) * 4 + 1 || (th->flags & 0x07) ||
+	    !(th->flags & 0x10))
+		return false;
+	rx_sk = (const struct sock *)ctx[3];
+	if (!rx_sk)
+		return false;
+	state = BPF_CORE_READ(rx_sk, __sk_common.skc_state);
+	/* a full socket's tcp_sock fields only (not a timewait or request sock) */
+	if (state == TCP_TIME_WAIT || state == TCP_NEW_SYN_RECV || state == TCP_LISTEN ||
+	    state == TCP_SYN_SENT || state == TCP_SYN_RECV || state == TCP_CLOSE)
+		return false;
+	tp = (const struct tcp_sock *)rx_sk;
+	if (bpf_ntohl(th->seq) != BPF_CORE_READ(tp, rcv_nxt) - 1 || !BPF_CORE_READ(tp, rcv_wnd))
+		return false;
+	if (state == TCP_ESTABLISHED)
+		return true; /* tcp_probe reported it */
+	key = (__u64)rx_sk;
+	info = bpf_map_lookup_elem(&socks, &key);
+	if (!info || !info->seq_init || !read_sock_id_probed(rx_sk, &id))
+		return true; /* not one we follow: still not a drop */
+	now = bpf_ktime_get_ns();
+	settle_data(rx_sk, NULL, &id, info, now);
+	info->ka_in_n += 1;
+	e = reserve(TT_EV_KA_PROBE, false);
+	if (e) {
+		fill_sock(e, rx_sk, &id, info, now);
+		e->old_state = e->new_state = state;
+		e->ka_probe.n = info->ka_in_n;
+		e->ka_probe.dir = TT_DIR_IN;
+		submit(e);
+	}
+	if (BPF_CORE_READ(tp, last_oow_ack_time) != (__u32)bpf_jiffies64())
+		return true; /* rate limited: no ACK went out */
+	e = reserve(TT_EV_KA_ACK, false);
+	if (e) {
+		/* it left just before this free, after the probe arrived */
+		fill_sock(e, rx_sk, &id, info, bpf_ktime_get_ns());
+		e->old_state = e->new_state = state;
+		e->ka_ack.dir = TT_DIR_OUT;
+		submit(e);
+	}
+	return true;
+}
+
 /* kfree_skb(skb, location) before 5.17; (skb, location, reason) from 5.17;
  * (skb, location, reason, rx_sk) from 6.13. Arguments past the second are
  * read only behind the CO-RE checks of core_fixes.bpf.h. */
@@ -184,7 +270,8 @@ int kfree_skb(__u64 *ctx)
 		else
 			payload -= hlen;
 		if (processed_ack(ctx, reason, &th, payload) ||
-		    purged_after_receipt(skb, reason, &th, payload))
+		    purged_after_receipt(skb, reason, &th, payload) ||
+		    keepalive_probe_in(ctx, reason, &th, payload))
 			return 0;
 		d = drop_reserve();
 		if (!d)
@@ -208,7 +295,8 @@ int kfree_skb(__u64 *ctx)
 		if (!payload)
 			payload = skb->len - (l4_off - (__u32)(skb->data - head));
 		if (processed_ack(ctx, reason, &th, payload) ||
-		    purged_after_receipt(skb, reason, &th, payload))
+		    purged_after_receipt(skb, reason, &th, payload) ||
+		    keepalive_probe_in(ctx, reason, &th, payload))
 			return 0;
 		d = drop_reserve();
 		if (!d)

@@ -6,12 +6,13 @@ its peer's timewait socket sends back; data written through a blackhole,
 each data event stamped when its first byte first left. Skipped where
 tcpdump or tshark is missing."""
 import datetime
+import os
 import shutil
 import subprocess
 import time
 
-from harness import (IN_VM, Proc, Skip, check, check_contract, close_of, netns_peer,
-                     of_conn, test, waiter_close)
+from harness import (IN_VM, Proc, Skip, check, check_contract, close_of, kernel_at_least,
+                     netns_peer, of_conn, test, waiter_close)
 
 # the kernel side ends a data run that has been growing this long (data_flush_ns)
 RUN_AGE_NS = 1000000000
@@ -133,6 +134,114 @@ def keepalive_close_wait(ctx):
            if "keepalive probe" in l or "keepalive ACK" in l]
     check(seq == ["P", "A"] * len(probes), "ladder probes/ACKs %r\n%s" %
           ("".join(seq), "\n".join(lines)))
+
+
+@test
+def keepalive_fin_wait2(ctx):
+    """keepalive probes the peer sends us in FIN_WAIT2 (we shut down first), and our ACKs: every one on the wire is in the JSON as a keepalive, none as a drop; the ladder draws them as keepalives"""
+    need_capture_tools()
+    P = ctx.port
+    cap = Capture(ctx, "lo", P, "/tmp/tt-states-kafw2-%d.pcap" % P)
+    tr = ctx.trace("-P", str(P))
+    # the server keeps its CLOSE_WAIT socket open with keepalive on; the
+    # client shut down its side and waits in FIN_WAIT2, its socket still
+    # open (not an orphan: no FIN_WAIT2 timeout), so its kernel answers
+    # every probe with a duplicate ACK (tcp_validate_incoming)
+    srv = ctx.peer("server", P, "accept; keepalive 1 1 5; recv_eof; wait_line; close")
+    cli = ctx.peer("client", P, "wait_line; connect; shutdown_wr; wait_line; close")
+    # the client's end only, drawn when it closes
+    lad = ctx.ladder("-P", str(P), "-p", str(cli.pid))
+    cli.send_line()
+    cli.wait_line("step shutdown_wr ok")
+    cc = tr.wait_event(lambda e: e["event"] == "state" and e["rport"] == P and
+                       e["new"] == "FIN_WAIT2", "the client in FIN_WAIT2")["conn"]
+    if kernel_at_least(6, 11):
+        seen = []
+        tr.wait_event(lambda e: e["event"] == "keepalive_ack" and e["conn"] == cc and
+                      seen.append(e) is None and len(seen) >= 3,
+                      "three keepalive ACKs from FIN_WAIT2", timeout=10)
+    else:
+        # no receiving socket to tell a probe by (see README Kernels): wait
+        # for the server's probes instead
+        seen = []
+        tr.wait_event(lambda e: e["event"] == "keepalive_probe" and e["lport"] == P and
+                      seen.append(e) is None and len(seen) >= 3,
+                      "three keepalive probes from CLOSE_WAIT", timeout=10)
+    # the server closes first (its FIN takes the client to TIME_WAIT), so no
+    # probe meets the client's timewait socket
+    srv.send_line()
+    check(srv.wait() == 0, "server failed")
+    tr.wait_event(lambda e: e["event"] == "close" and e["conn"] == cc, "the client's close")
+    cli.send_line()
+    check(cli.wait() == 0, "client failed")
+    waiter_close(tr, P, "s")
+    evs = tr.stop()
+    check_contract(evs)
+    ce = of_conn(evs, cc)
+    sc = [e["conn"] for e in evs if e["event"] == "state" and e["lport"] == P and
+          e["new"] == "SYN_RECV"][0]
+
+    pk = cap.packets("frame.time_epoch", "tcp.srcport", "tcp.analysis.keep_alive",
+                     "tcp.analysis.keep_alive_ack",
+                     display_filter="tcp.analysis.keep_alive || tcp.analysis.keep_alive_ack")
+    wire_probes = [float(p[0]) for p in pk if p[1] == str(P) and p[2]]
+    wire_acks = [float(p[0]) for p in pk if p[1] != str(P) and p[3]]
+    check(len(wire_probes) >= 3, "tshark saw %d probes from the server" % len(wire_probes))
+    check(len(wire_acks) == len(wire_probes), "tshark: %d probes, %d ACKs" %
+          (len(wire_probes), len(wire_acks)))
+    probes = [e for e in ce if e["event"] == "keepalive_probe" and e["dir"] == "in"]
+    acks = [e for e in ce if e["event"] == "keepalive_ack" and e["dir"] == "out"]
+    drops = [e for e in evs if e["event"] == "drop"]
+    if not kernel_at_least(5, 17):
+        # tcp_drop freed the probe without kfree_skb: nothing to see
+        check(not probes and not acks and not drops, "5.10: %r" % (probes + acks + drops))
+        raise Skip("kernel %s: a probe into FIN_WAIT2 leaves no trace before 5.17 "
+                   "(README Kernels)" % os.uname().release)
+    if not kernel_at_least(6, 11):
+        # the degraded report README Kernels describes: the kernel's own
+        # account, a drop below the window, on both local ends
+        old = [e for e in drops if e["reason"] == "TCP_OLD_SEQUENCE"]
+        check(not probes and not acks, "no receiving socket, no probe: %r" % (probes + acks))
+        check(len([e for e in old if e["conn"] == cc and e["dir"] == "in"]) ==
+              len(wire_probes), "%d probes, drops %r" % (len(wire_probes), old))
+        raise Skip("kernel %s: kfree_skb has no receiving socket (6.11+): probes into "
+                   "FIN_WAIT2 are drops TCP_OLD_SEQUENCE (README Kernels)" % os.uname().release)
+    check(not drops, "a keepalive probe or its ACK reported as a drop: %r" % drops)
+    check(len(probes) == len(wire_probes), "%d probes on the wire, %d in the JSON: %r" %
+          (len(wire_probes), len(probes), probes))
+    check(len(acks) == len(wire_acks), "%d probe ACKs on the wire, %d in the JSON: %r" %
+          (len(wire_acks), len(acks), acks))
+    check([e["n"] for e in probes] == list(range(1, len(probes) + 1)),
+          "probes in are counted since the peer's last data: %r" % [e["n"] for e in probes])
+    check(all(e["rtt_us"] is None and not e.get("inferred") for e in acks),
+          "our ACK has no round trip of its own and is seen leaving: %r" % acks)
+    for e, w in zip(probes, wire_probes):
+        # stamped as the kernel frees it, just after it arrived
+        d = wall_s(e) - w
+        check(-CLOCK_SLACK_S <= d <= PROBE_AFTER_S + CLOCK_SLACK_S,
+              "probe in at %+.6f s from the wire's" % d)
+    for e, w in zip(acks, wire_acks):
+        # stamped after tcp_send_dupack returned: after the capture saw it
+        d = wall_s(e) - w
+        check(-CLOCK_SLACK_S <= d <= PROBE_AFTER_S + CLOCK_SLACK_S,
+              "ACK out at %+.6f s from the wire's" % d)
+    # the prober's end as before: its probes and their (inferred) ACKs
+    sprobes = [e for e in of_conn(evs, sc) if e["event"] == "keepalive_probe" and
+               e["dir"] == "out"]
+    check(len(sprobes) == len(wire_probes), "%d probes on the wire, %d out on the server" %
+          (len(wire_probes), len(sprobes)))
+    cl = close_of(evs, cc)
+    check(cl["drops"] == 0 and cl["cause"] == "app_close", "client close %r" % cl)
+
+    # the ladder: every probe row followed by its ACK before the next probe
+    time.sleep(0.2)
+    lines = lad.stop()
+    rows = [l for l in lines if l[:1].isdigit()]
+    seq = [("P" if "keepalive probe" in l else "A") for l in rows
+           if "keepalive probe" in l or "keepalive ACK" in l]
+    check(seq == ["P", "A"] * len(probes), "ladder probes/ACKs %r\n%s" %
+          ("".join(seq), "\n".join(lines)))
+    check(not any("dropped" in l for l in lines), "ladder draws a drop:\n%s" % "\n".join(lines))
 
 
 def first_tx_times(pk, server_port):
