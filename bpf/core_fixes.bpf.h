@@ -39,8 +39,8 @@ static __always_inline bool tcp_retransmit_skb_has_err(void)
 
 /* 5.17, commit c504e5c2f964 ("net: skb: introduce kfree_skb_reason()"):
  * kfree_skb(skb, location, reason); before: kfree_skb(skb, location).
- * 6.13 appended the receiving socket (rx_sk). The local field is the
- * kernel's enum: CO-RE matches an enum field only against an enum. */
+ * 6.11 appended the receiving socket (rx_sk, commit c53795d48ee8). The
+ * local field is the kernel's enum: CO-RE matches an enum field only against an enum. */
 struct trace_event_raw_kfree_skb___x {
 	enum skb_drop_reason reason;
 } __attribute__((preserve_access_index));
@@ -50,7 +50,7 @@ static __always_inline bool kfree_skb_has_reason(void)
 	return bpf_core_field_exists(struct trace_event_raw_kfree_skb___x, reason);
 }
 
-/* 6.13, the receiving socket as kfree_skb's fourth argument (rx_sk). */
+/* 6.11, the receiving socket as kfree_skb's fourth argument (rx_sk). */
 struct trace_event_raw_kfree_skb___rxsk {
 	void *rx_sk;
 } __attribute__((preserve_access_index));

@@ -74,7 +74,7 @@ static __always_inline bool drop_ports_wanted(__u16 sport, __u16 dport)
  * ACK freed with NOT_SPECIFIED by tcp_rcv_state_process's discard path after
  * it was processed, into a local socket in a closing state. Every
  * connection closed in the usual way has one, so where the kernel names
- * the receiving socket (6.13+, rx_sk) it is not sent at all; elsewhere user
+ * the receiving socket (6.11+, rx_sk) it is not sent at all; elsewhere user
  * space tells it by the connection's state.
  */
 static __always_inline bool processed_ack(__u64 *ctx, __u32 reason, const struct tt_wire_tcp *th,
@@ -145,10 +145,10 @@ static __always_inline bool purged_after_receipt(const struct sk_buff *skb, __u3
  * Recognised here, not in user space, because the one fact that tells a
  * probe from another old segment is the receiving socket's rcv_nxt, and only
  * the kernel side can read it: the receiving socket is kfree_skb's rx_sk
- * (6.13+), there is no other way to it from a tracing program (skb->sk was
- * cleared by the socket lookup). Without rx_sk (5.17-6.12) the probe stays a
- * `drop` named TCP_OLD_SEQUENCE (README Kernels); before 5.17 tcp_drop did not
- * go through kfree_skb at all.
+ * (6.11+), there is no other way to it from a tracing program (skb->sk was
+ * cleared by the socket lookup). Without rx_sk (before 6.11) the probe is
+ * not claimed: nothing is reported where the kernel frees it without a drop
+ * event (5.10, 6.1), or it stays a `drop` (README Kernels).
  *
  * Only after the reason compare (every other drop pays one comparison). A
  * probe while our window is zero is the peer's zero-window probe, not a
@@ -219,7 +219,7 @@ static __always_inline bool keepalive_probe_in(__u64 *ctx, __u32 reason,
 }
 
 /* kfree_skb(skb, location) before 5.17; (skb, location, reason) from 5.17;
- * (skb, location, reason, rx_sk) from 6.13. Arguments past the second are
+ * (skb, location, reason, rx_sk) from 6.11. Arguments past the second are
  * read only behind the CO-RE checks of core_fixes.bpf.h. */
 SEC("tp_btf/kfree_skb")
 int kfree_skb(__u64 *ctx)

@@ -198,14 +198,11 @@ def keepalive_fin_wait2(ctx):
         raise Skip("kernel %s: a probe into FIN_WAIT2 leaves no trace before 5.17 "
                    "(README Kernels)" % os.uname().release)
     if not kernel_at_least(6, 11):
-        # the degraded report README Kernels describes: the kernel's own
-        # account, a drop below the window, on both local ends
-        old = [e for e in drops if e["reason"] == "TCP_OLD_SEQUENCE"]
+        # no receiving socket to tell a probe by: none is claimed (6.1 frees
+        # it without a drop event either; README Kernels)
         check(not probes and not acks, "no receiving socket, no probe: %r" % (probes + acks))
-        check(len([e for e in old if e["conn"] == cc and e["dir"] == "in"]) ==
-              len(wire_probes), "%d probes, drops %r" % (len(wire_probes), old))
         raise Skip("kernel %s: kfree_skb has no receiving socket (6.11+): probes into "
-                   "FIN_WAIT2 are drops TCP_OLD_SEQUENCE (README Kernels)" % os.uname().release)
+                   "FIN_WAIT2 are not reported (README Kernels)" % os.uname().release)
     check(not drops, "a keepalive probe or its ACK reported as a drop: %r" % drops)
     check(len(probes) == len(wire_probes), "%d probes on the wire, %d in the JSON: %r" %
           (len(wire_probes), len(probes), probes))
@@ -215,16 +212,17 @@ def keepalive_fin_wait2(ctx):
           "probes in are counted since the peer's last data: %r" % [e["n"] for e in probes])
     check(all(e["rtt_us"] is None and not e.get("inferred") for e in acks),
           "our ACK has no round trip of its own and is seen leaving: %r" % acks)
+    # an emulated VM's clocks lag the capture's by milliseconds (6.12 under
+    # TCG: an ACK 6 ms "before" the wire's)
+    slack = CLOCK_SLACK_S + (0.050 if IN_VM else 0)
     for e, w in zip(probes, wire_probes):
         # stamped as the kernel frees it, just after it arrived
         d = wall_s(e) - w
-        check(-CLOCK_SLACK_S <= d <= PROBE_AFTER_S + CLOCK_SLACK_S,
-              "probe in at %+.6f s from the wire's" % d)
+        check(-slack <= d <= PROBE_AFTER_S + slack, "probe in at %+.6f s from the wire's" % d)
     for e, w in zip(acks, wire_acks):
         # stamped after tcp_send_dupack returned: after the capture saw it
         d = wall_s(e) - w
-        check(-CLOCK_SLACK_S <= d <= PROBE_AFTER_S + CLOCK_SLACK_S,
-              "ACK out at %+.6f s from the wire's" % d)
+        check(-slack <= d <= PROBE_AFTER_S + slack, "ACK out at %+.6f s from the wire's" % d)
     # the prober's end as before: its probes and their (inferred) ACKs
     sprobes = [e for e in of_conn(evs, sc) if e["event"] == "keepalive_probe" and
                e["dir"] == "out"]
