@@ -218,6 +218,65 @@ static __always_inline bool keepalive_probe_in(__u64 *ctx, __u32 reason,
 	return true;
 }
 
+/*
+ * The same two cases decided from what the skb and its socket already say,
+ * before any probe read: every churn connection has one of them (the FIN
+ * purged with its receiver), and a probe read of the headers costs more
+ * than the rest of the program. TCP's control block (TCP_SKB_CB, filled by
+ * tcp_v4_rcv/tcp_v6_rcv before the segment reached the socket) has its
+ * sequence span and flags; plain loads, skb and its sk are BTF pointers.
+ * - QUEUE_PURGE of a segment owned by a TCP socket with nothing left past
+ *   its header: only a received segment whose header tcp_data_queue pulled
+ *   has skb->len 0 (a sender's segment still holds its headers), so this is
+ *   the FIN purged_after_receipt looks for, without its ports read.
+ * - NOT_SPECIFIED with rx_sk (6.11+) a TCP socket in a closing state and a
+ *   bare ACK (no sequence span, ACK without SYN/FIN/RST): processed_ack's
+ *   case. Anything else goes on to the header parse.
+ */
+#define TT_TCPHDR_RST 0x04
+static __always_inline bool not_a_drop_fast(__u64 *ctx, const struct sk_buff *skb, __u32 reason)
+{
+	const struct tcp_skb_cb *cb = tcp_skb_cb_of(skb);
+	const struct sock *sk;
+	__u8 flags, state;
+
+	if (!kfree_skb_has_reason())
+		return false;
+	if (bpf_core_enum_value_exists(enum skb_drop_reason, SKB_DROP_REASON_QUEUE_PURGE) &&
+	    reason == bpf_core_enum_value(enum skb_drop_reason, SKB_DROP_REASON_QUEUE_PURGE)) {
+		sk = skb->sk;
+		if (!sk || skb->len || sk_protocol_of(sk) != IPPROTO_TCP)
+			return false;
+		return !(tcp_skb_cb_flags_direct(cb) & (TCPHDR_SYN | TT_TCPHDR_RST));
+	}
+	if (!kfree_skb_has_rx_sk() ||
+	    !bpf_core_enum_value_exists(enum skb_drop_reason, SKB_DROP_REASON_NOT_SPECIFIED) ||
+	    reason != bpf_core_enum_value(enum skb_drop_reason, SKB_DROP_REASON_NOT_SPECIFIED))
+		return false;
+	sk = (const struct sock *)ctx[3];
+	if (!sk || sk_protocol_of(sk) != IPPROTO_TCP || cb->seq != cb->end_seq)
+		return false;
+	flags = tcp_skb_cb_flags_direct(cb);
+	if ((flags & (TCPHDR_FIN | TCPHDR_SYN | TT_TCPHDR_RST)) || !(flags & TCPHDR_ACK))
+		return false;
+	state = sk->__sk_common.skc_state;
+	return state == TCP_CLOSE_WAIT || state == TCP_LAST_ACK || state == TCP_FIN_WAIT1 ||
+	       state == TCP_FIN_WAIT2 || state == TCP_CLOSING;
+}
+
+/* The network and TCP headers in one probe read when they are contiguous
+ * with the usual lengths (IPv4 without options, IPv6 without extension
+ * headers); a second read for the TCP header otherwise. */
+struct tt_wire_ip4_tcp {
+	struct tt_wire_ip4 ip;
+	struct tt_wire_tcp th;
+};
+
+struct tt_wire_ip6_tcp {
+	struct tt_wire_ip6 ip6;
+	struct tt_wire_tcp th;
+};
+
 /* kfree_skb(skb, location) before 5.17; (skb, location, reason) from 5.17;
  * (skb, location, reason, rx_sk) from 6.11. Arguments past the second are
  * read only behind the CO-RE checks of core_fixes.bpf.h. */
@@ -229,7 +288,7 @@ int kfree_skb(__u64 *ctx)
 	struct tt_drop *d;
 	unsigned char *head;
 	__u32 reason = TT_DROP_REASON_NONE, l4_off, hlen, payload;
-	__u16 proto, nh;
+	__u16 proto, nh, th_off;
 	__u8 fam;
 
 	/* the cheap part: what most drops on a host fail */
@@ -244,26 +303,39 @@ int kfree_skb(__u64 *ctx)
 		return 0;
 	if (kfree_skb_has_reason())
 		reason = (__u32)ctx[2];
+	if (not_a_drop_fast(ctx, skb, reason))
+		return 0;
 	head = skb->head;
 	nh = skb->network_header;
+	th_off = skb->transport_header;
 
 	if (fam == 4) {
-		struct tt_wire_ip4 ip;
+		struct tt_wire_ip4_tcp w;
+		struct tt_wire_ip4 *ip = &w.ip;
 
-		if (bpf_probe_read_kernel(&ip, sizeof(ip), head + nh))
+		/* transport_header is set from the IP header's length on the
+		 * way in and out; where it says the TCP header follows a
+		 * 20-byte header, one read covers both (checked below) */
+		if (th_off == nh + sizeof(w.ip)) {
+			if (bpf_probe_read_kernel(&w, sizeof(w), head + nh))
+				return 0;
+		} else if (bpf_probe_read_kernel(&w.ip, sizeof(w.ip), head + nh)) {
 			return 0;
-		if (ip.protocol != IPPROTO_TCP || (ip.ver_ihl >> 4) != 4 ||
-		    (bpf_ntohs(ip.frag_off) & TT_IP_OFFSET))
+		}
+		if (ip->protocol != IPPROTO_TCP || (ip->ver_ihl >> 4) != 4 ||
+		    (bpf_ntohs(ip->frag_off) & TT_IP_OFFSET))
 			return 0; /* not TCP, or a fragment past the first: no TCP header */
-		hlen = (ip.ver_ihl & 0xf) * 4;
+		hlen = (ip->ver_ihl & 0xf) * 4;
 		if (hlen < 20)
 			return 0;
 		l4_off = nh + hlen;
-		if (bpf_probe_read_kernel(&th, sizeof(th), head + l4_off))
+		if (l4_off == nh + sizeof(w.ip) && th_off == l4_off)
+			th = w.th;
+		else if (bpf_probe_read_kernel(&th, sizeof(th), head + l4_off))
 			return 0;
 		if (!drop_ports_wanted(bpf_ntohs(th.source), bpf_ntohs(th.dest)))
 			return 0;
-		payload = bpf_ntohs(ip.tot_len);
+		payload = bpf_ntohs(ip->tot_len);
 		/* a GSO packet's tot_len may be 0 (BIG TCP): its length is the skb's */
 		if (!payload)
 			payload = skb->len - (l4_off - (__u32)(skb->data - head));
@@ -276,22 +348,21 @@ int kfree_skb(__u64 *ctx)
 		d = drop_reserve();
 		if (!d)
 			return 0;
-		__builtin_memcpy(d->saddr, &ip.saddr, 4);
-		__builtin_memcpy(d->daddr, &ip.daddr, 4);
+		__builtin_memcpy(d->saddr, &ip->saddr, 4);
+		__builtin_memcpy(d->daddr, &ip->daddr, 4);
 	} else {
-		struct tt_wire_ip6 ip6;
+		struct tt_wire_ip6_tcp w;
 
-		if (bpf_probe_read_kernel(&ip6, sizeof(ip6), head + nh))
+		if (bpf_probe_read_kernel(&w, sizeof(w), head + nh))
 			return 0;
 		/* extension headers before TCP are not followed */
-		if (ip6.nexthdr != IPPROTO_TCP)
+		if (w.ip6.nexthdr != IPPROTO_TCP)
 			return 0;
-		l4_off = nh + sizeof(ip6);
-		if (bpf_probe_read_kernel(&th, sizeof(th), head + l4_off))
-			return 0;
+		l4_off = nh + sizeof(w.ip6);
+		th = w.th;
 		if (!drop_ports_wanted(bpf_ntohs(th.source), bpf_ntohs(th.dest)))
 			return 0;
-		payload = bpf_ntohs(ip6.payload_len);
+		payload = bpf_ntohs(w.ip6.payload_len);
 		if (!payload)
 			payload = skb->len - (l4_off - (__u32)(skb->data - head));
 		if (processed_ack(ctx, reason, &th, payload) ||
@@ -301,8 +372,8 @@ int kfree_skb(__u64 *ctx)
 		d = drop_reserve();
 		if (!d)
 			return 0;
-		__builtin_memcpy(d->saddr, ip6.saddr, 16);
-		__builtin_memcpy(d->daddr, ip6.daddr, 16);
+		__builtin_memcpy(d->saddr, w.ip6.saddr, 16);
+		__builtin_memcpy(d->daddr, w.ip6.daddr, 16);
 	}
 	hlen = (th.doff_res >> 4) * 4;
 	d->rec = TT_REC_DROP;

@@ -443,21 +443,25 @@ static __always_inline void flush_data(const struct sock *sk, const struct sock_
  * such a run is marked inferred). */
 static __always_inline void fold_data(const struct sock *sk, const struct sock_id *id,
 				      struct sock_info *info, __u8 dir, __u64 bytes, __u32 segs,
-				      __u64 now, __u64 start_ts, __u8 inferred)
+				      __u64 *nowp, __u64 start_ts, __u8 inferred)
 {
+	__u64 now;
+
 	if (!bytes)
 		return;
 	if (info->pend_bytes && info->pend_dir != dir)
 		flush_data(sk, id, info);
 	if (info->pend_bytes) {
-		if (!now && (info->pend_segs < 16 || (++info->folds & 15) == 0))
-			now = bpf_ktime_get_ns();
+		if (!*nowp && (info->pend_segs < 16 || (++info->folds & 15) == 0))
+			*nowp = bpf_ktime_get_ns();
+		now = *nowp;
 		if (now > info->pend_ts && now - info->pend_ts >= data_flush_ns)
 			flush_data(sk, id, info);
 	}
 	if (!info->pend_bytes) {
-		if (!now)
-			now = bpf_ktime_get_ns();
+		if (!*nowp)
+			*nowp = bpf_ktime_get_ns();
+		now = *nowp;
 		if (!start_ts || start_ts > now)
 			start_ts = now;
 		if (start_ts < info->last_ts) {
@@ -480,12 +484,60 @@ static __always_inline void fold_data(const struct sock *sk, const struct sock_i
  * CLOCK_MONOTONIC like bpf_ktime_get_ns (4.20+, the EDT model). 0 if the
  * data is no longer there (acknowledged in a state tcp_probe does not see). */
 #define TT_RTX_DEPTH 32 /* an rbtree of 2^16 skbs is at most 32 deep */
+/* The start of an sk_buff, read in one probe read per tree node instead of
+ * four: the rbnode (its children), skb_mstamp_ns and the first words of cb
+ * (tcp_skb_cb's seq and end_seq) lie within its first 48 bytes on every
+ * kernel we support (5.10 to 7.x). The offsets come from the running
+ * kernel's BTF; if they ever do not fit, the field-by-field reads below are
+ * used instead. A power of two, so that masking an offset keeps it in
+ * bounds for the verifier without changing it. */
+#define TT_SKB_HEAD_LEN 64
+struct tt_skb_head {
+	__u64 w[TT_SKB_HEAD_LEN / 8];
+};
+
+static __always_inline __u32 skb_head_u32(const struct tt_skb_head *h, __u32 off)
+{
+	return *(const __u32 *)((const char *)h + (off & (TT_SKB_HEAD_LEN - 4)));
+}
+
+static __always_inline __u64 skb_head_u64(const struct tt_skb_head *h, __u32 off)
+{
+	return *(const __u64 *)((const char *)h + (off & (TT_SKB_HEAD_LEN - 8)));
+}
+
 static __always_inline __u64 sent_time_of(const struct sock *sk, __u32 seq)
 {
 	const struct rb_node *node = BPF_CORE_READ(sk, tcp_rtx_queue.rb_node);
 	__u32 rbnode_off = bpf_core_field_offset(struct sk_buff, rbnode);
 	__u32 cb_off = bpf_core_field_offset(struct sk_buff, cb);
+	__u32 ms_off = bpf_core_field_offset(struct sk_buff, skb_mstamp_ns);
+	__u32 seq_off = cb_off + bpf_core_field_offset(struct tcp_skb_cb, seq);
+	__u32 end_off = cb_off + bpf_core_field_offset(struct tcp_skb_cb, end_seq);
+	__u32 left_off = rbnode_off + bpf_core_field_offset(struct rb_node, rb_left);
+	__u32 right_off = rbnode_off + bpf_core_field_offset(struct rb_node, rb_right);
 
+	if (seq_off + 4 <= TT_SKB_HEAD_LEN && end_off + 4 <= TT_SKB_HEAD_LEN &&
+	    ms_off + 8 <= TT_SKB_HEAD_LEN && left_off + 8 <= TT_SKB_HEAD_LEN &&
+	    right_off + 8 <= TT_SKB_HEAD_LEN && !(seq_off & 3) && !(end_off & 3) && !(ms_off & 7) &&
+	    !(left_off & 7) && !(right_off & 7)) {
+		for (int i = 0; i < TT_RTX_DEPTH && node; i++) {
+			struct tt_skb_head h;
+			__u32 start, end;
+
+			if (bpf_probe_read_kernel(&h, sizeof(h), (const char *)node - rbnode_off))
+				return 0;
+			start = skb_head_u32(&h, seq_off);
+			end = skb_head_u32(&h, end_off);
+			if ((__s32)(seq - start) < 0)
+				node = (const void *)skb_head_u64(&h, left_off);
+			else if ((__s32)(seq - end) >= 0)
+				node = (const void *)skb_head_u64(&h, right_off);
+			else
+				return skb_head_u64(&h, ms_off);
+		}
+		return 0;
+	}
 	for (int i = 0; i < TT_RTX_DEPTH && node; i++) {
 		const struct sk_buff *skb = (const void *)node - rbnode_off;
 		const struct tcp_skb_cb *cb = (const void *)skb + cb_off;
@@ -506,7 +558,7 @@ static __always_inline __u64 sent_time_of(const struct sock *sk, __u32 seq)
  * stamped with the time its first byte was sent, not the time we noticed
  * (usually its ACK, a round trip later). */
 static __always_inline void sync_out(const struct sock *sk, const struct tcp_sock *tp,
-				     const struct sock_id *id, struct sock_info *info, __u64 now)
+				     const struct sock_id *id, struct sock_info *info, __u64 *nowp)
 {
 	__u32 snd_nxt, segs, retrans;
 	__u64 sent_ts = 0;
@@ -530,7 +582,7 @@ static __always_inline void sync_out(const struct sock *sk, const struct tcp_soc
 	info->segs_out_seen = segs;
 	info->retrans_seen = retrans;
 	/* no send time: counted after its ACK freed it (outside ESTABLISHED) */
-	fold_data(sk, id, info, TT_DIR_OUT, (__u32)delta, nsegs, now, sent_ts, !sent_ts);
+	fold_data(sk, id, info, TT_DIR_OUT, (__u32)delta, nsegs, nowp, sent_ts, !sent_ts);
 }
 
 /* The peer's FIN arrived: tcp_fin() sets SOCK_DONE (sk_shutdown's RCV_SHUTDOWN
@@ -547,7 +599,7 @@ static __always_inline bool peer_fin_received(const struct sock *sk, const struc
  * segments merged later, data received after our FIN): rcv_nxt progress,
  * less the one sequence number the peer's FIN takes. */
 static __always_inline void sync_in(const struct sock *sk, const struct tcp_sock *tp,
-				    const struct sock_id *id, struct sock_info *info, __u64 now,
+				    const struct sock_id *id, struct sock_info *info, __u64 *nowp,
 				    __u8 inferred)
 {
 	__u32 rcv_nxt;
@@ -565,7 +617,7 @@ static __always_inline void sync_in(const struct sock *sk, const struct tcp_sock
 		delta -= 1;
 	}
 	if (delta > 0)
-		fold_data(sk, id, info, TT_DIR_IN, (__u32)delta, 1, now, 0, inferred);
+		fold_data(sk, id, info, TT_DIR_IN, (__u32)delta, 1, nowp, 0, inferred);
 }
 
 /* Two transitions happen before the socket knows its own 4-tuple: connect()
@@ -652,8 +704,8 @@ static __always_inline void settle_data(const struct sock *sk, const struct tcp_
 					const struct sock_id *id, struct sock_info *info, __u64 now)
 {
 	flush_held_state(sk, id, info);
-	sync_out(sk, tp, id, info, now);
-	sync_in(sk, tp, id, info, now, 1);
+	sync_out(sk, tp, id, info, &now);
+	sync_in(sk, tp, id, info, &now, 1);
 	flush_data(sk, id, info);
 	ka_infer_answer(sk, id, info, now);
 }
@@ -831,11 +883,13 @@ int BPF_PROG(inet_sock_set_state, const struct sock *sk, const int oldstate, con
 		e->timer_ctx = timer_ctx_of(sk);
 		fill_actor(e, sk);
 		submit(e);
-		/* the destroy that follows has nothing to add unless another
-		 * record comes between (fill_sock clears this) */
-		if (newstate == TCP_CLOSE)
-			info->close_clean = 1;
 	}
+	/* the destroy that follows has nothing to add unless another record
+	 * comes between (fill_sock clears this); a CLOSE record lost to a
+	 * full ring leaves it to the destroy record. The bench build without
+	 * output sets it as the product would have. */
+	if (newstate == TCP_CLOSE && (e || TT_BENCH_NO_OUTPUT))
+		info->close_clean = 1;
 
 	if (oldstate == TCP_LISTEN && newstate == TCP_CLOSE) {
 		__u32 lkey = tt_listener_key(id.family, id.lport);
@@ -888,11 +942,12 @@ int BPF_PROG(tcp_probe, struct sock *sk, const struct sk_buff *skb)
 	 * fast retransmit, which would overwrite the data's transmit time) */
 	if ((flags & TCPHDR_ACK) && ((__s32)(ack - info->snd_seen) > 0 ||
 				     (ack == info->snd_seen && tp && tp->snd_nxt != ack)))
-		sync_out(sk, tp, &id, info, now);
+		sync_out(sk, tp, &id, info, &now);
 
 	if (info->ka_sent_ts) {
 		/* anything from the peer answers our keepalive probe */
-		now = bpf_ktime_get_ns();
+		if (!now)
+			now = bpf_ktime_get_ns();
 		flush_data(sk, &id, info);
 		e = reserve(TT_EV_KA_ACK, false);
 		if (e) {
@@ -908,7 +963,7 @@ int BPF_PROG(tcp_probe, struct sock *sk, const struct sk_buff *skb)
 	expected = info->rcv_seen;
 	if (seq != expected && seq != expected - 1) {
 		/* out of order, or data we did not see arrive: catch up */
-		sync_in(sk, tp, &id, info, now, 1);
+		sync_in(sk, tp, &id, info, &now, 1);
 		expected = TP_READ(tp, sk, rcv_nxt);
 	}
 	if (len <= 1 && seq == expected - 1) {
@@ -933,7 +988,7 @@ int BPF_PROG(tcp_probe, struct sock *sk, const struct sk_buff *skb)
 	/* count only what is new and in order; the rest is caught up by sync_in */
 	if (seq == info->rcv_seen ||
 	    ((__s32)(seq - info->rcv_seen) < 0 && (__s32)(end - info->rcv_seen) > 0)) {
-		fold_data(sk, &id, info, TT_DIR_IN, end - info->rcv_seen, 1, now, 0, 0);
+		fold_data(sk, &id, info, TT_DIR_IN, end - info->rcv_seen, 1, &now, 0, 0);
 		info->rcv_seen = end;
 	}
 	return 0;
@@ -967,8 +1022,8 @@ int BPF_PROG(sk_data_ready, const struct sock *sk)
 		return 0;
 	tp = tcp_sk_of(sk);
 	now = bpf_ktime_get_ns();
-	sync_out(sk, tp, &id, info, now);
-	sync_in(sk, tp, &id, info, now, 0); /* on arrival */
+	sync_out(sk, tp, &id, info, &now);
+	sync_in(sk, tp, &id, info, &now, 0); /* on arrival */
 	if (info->ka_sent_ts) {
 		flush_data(sk, &id, info);
 		ka_infer_answer(sk, &id, info, now);
@@ -1160,15 +1215,18 @@ int BPF_PROG(tcp_destroy_sock, struct sock *sk)
 	info = bpf_map_lookup_elem(&socks, &key);
 	if (!info)
 		return 0; /* never followed: nothing to say */
-	/* followed: it passed the filter at birth (its local port is gone by now) */
-	if (read_sock_id_filtered(&sk->__sk_common, &id, false)) {
+	/* its CLOSE record was the last: nothing can have happened since (a
+	 * closed socket is unhashed, its timers stopped, so no byte moves and
+	 * no probe is answered), and user space closed the connection then
+	 * and keeps it until its address holds a new socket life (or the
+	 * closed list is trimmed): nothing to read, settle or send */
+	if (!info->close_clean &&
+	    /* followed: it passed the filter at birth (its local port is gone by now) */
+	    read_sock_id_filtered(&sk->__sk_common, &id, false)) {
 		now = bpf_ktime_get_ns();
 		tp = tcp_sk_of(sk);
 		settle_data(sk, tp, &id, info, now);
-		/* its CLOSE record was the last: user space closed the
-		 * connection then and keeps it until its address holds a new
-		 * socket life (or the closed list is trimmed) */
-		e = info->close_clean ? NULL : reserve(TT_EV_DESTROY, false);
+		e = reserve(TT_EV_DESTROY, false);
 		if (e) {
 			fill_sock(e, sk, &id, info, now);
 			e->old_state = e->new_state = sk->__sk_common.skc_state;
@@ -1206,7 +1264,7 @@ static __always_inline void rtx_timer_entry_sync(const struct timer_list *timer)
 {
 	struct sock *sk = (struct sock *)((char *)timer - retransmit_timer_offset());
 	struct sock_id id = {};
-	__u64 key = (__u64)sk;
+	__u64 key = (__u64)sk, now;
 	struct sock_info *info = bpf_map_lookup_elem(&socks, &key);
 
 	if (!info)
@@ -1214,7 +1272,8 @@ static __always_inline void rtx_timer_entry_sync(const struct timer_list *timer)
 	window_timer(sk, info);
 	if (!info->seq_init || !read_sock_id_probed(sk, &id))
 		return;
-	sync_out(sk, NULL, &id, info, bpf_ktime_get_ns());
+	now = bpf_ktime_get_ns();
+	sync_out(sk, NULL, &id, info, &now);
 }
 
 SEC("tp_btf/timer_expire_entry")
