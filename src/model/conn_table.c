@@ -132,7 +132,7 @@ static void hash_insert(struct conn_table *t, struct conn *c)
 {
 	size_t b;
 
-	if (++t->n_hashed > 2 * t->n_buckets && t->n_buckets < t->max_buckets)
+	if (++t->n_hashed > t->n_buckets / 2 && t->n_buckets < t->max_buckets)
 		hash_grow(t);
 	b = bucket_of(t, c->sk);
 	c->hnext = t->buckets[b];
@@ -236,7 +236,7 @@ static void chain_remove(struct conn **pp, struct conn *c, size_t link)
 
 static void index_link(struct conn_table *t, struct conn *c);
 
-/* twice the buckets once the table holds twice as many connections (left
+/* twice the buckets once the table holds half as many connections (left
  * as it is if memory is short: chains get longer, answers stay the same) */
 static void index_grow(struct conn_table *t)
 {
@@ -261,7 +261,10 @@ static void index_grow(struct conn_table *t)
 
 static void index_insert(struct conn_table *t, struct conn *c)
 {
-	if (t->open.n + t->closed.n > 2 * t->n_index)
+	/* at most one connection per two buckets: the chains are singly
+	 * linked, and the connection dropped is the oldest, at a chain's end,
+	 * so a longer chain is a walk through newer (cold) entries per drop */
+	if (t->open.n + t->closed.n > t->n_index / 2)
 		index_grow(t); /* c is on the open list already: linked there */
 	else
 		index_link(t, c);
