@@ -111,6 +111,41 @@ static void test_jbuf_numbers(void **state)
 	assert_int_equal(b.cut, 0);
 }
 
+/* Every digit count (10^k - 1, 10^k, 10^k + 1 for k to 19), against
+ * snprintf; a number at the very end of the buffer is cut, not overrun; the
+ * time field at its fixed-length fast path and with a zero-padded fraction. */
+static void test_jbuf_number_lengths(void **state)
+{
+	static struct jbuf b;
+	char want[32];
+	uint64_t p = 1;
+
+	for (int k = 0; k <= 19; k++, p *= 10) {
+		uint64_t vs[3] = { p - 1, p, p + 1 };
+
+		for (int i = 0; i < 3; i++) {
+			jb_init(&b);
+			jb_u64(&b, vs[i]);
+			snprintf(want, sizeof(want), "%llu", (unsigned long long)vs[i]);
+			assert_string_equal(jb_text(&b), want);
+		}
+	}
+	/* 3 bytes of room for a 5-digit number: its first 3, cut */
+	jb_init(&b);
+	b.len = sizeof(b.buf) - 3;
+	jb_u64(&b, 12345);
+	assert_int_equal(b.len, sizeof(b.buf));
+	assert_int_equal(b.cut, 1);
+	assert_memory_equal(b.buf + sizeof(b.buf) - 3, "123", 3);
+
+	jb_init(&b);
+	jb_rfc3339(&b, 1764560000000000000LL + 7000); /* 2025-12-01T03:33:20.000007Z */
+	assert_string_equal(jb_text(&b), "2025-12-01T03:33:20.000007Z");
+	jb_init(&b);
+	jb_rfc3339(&b, 1764560000999999999LL);
+	assert_string_equal(jb_text(&b), "2025-12-01T03:33:20.999999Z");
+}
+
 /* A line that does not fit is cut, never written past the buffer. */
 static void test_jbuf_cut(void **state)
 {
@@ -162,6 +197,7 @@ int main(void)
 		cmocka_unit_test(test_utf8),
 		cmocka_unit_test(test_sanitize),
 		cmocka_unit_test(test_jbuf_numbers),
+		cmocka_unit_test(test_jbuf_number_lengths),
 		cmocka_unit_test(test_jbuf_cut),
 		cmocka_unit_test(test_every_byte),
 	};
