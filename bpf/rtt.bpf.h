@@ -13,17 +13,17 @@
 #ifndef RTT_BPF_H
 #define RTT_BPF_H
 
-static __always_inline void fill_rtt(struct tt_event *e, const struct sock *sk,
-				     const struct tcp_sock *tp, __u8 when)
-{
-	__u32 srtt = TP_READ(tp, sk, srtt_us);
-	__u32 min_rtt = TP_READ(tp, sk, rtt_min.s[0].v);
-
-	e->state.rtt_when = when;
-	/* srtt_us holds 8 x the smoothed RTT; 0 until the first sample */
-	e->state.srtt_us = srtt ? srtt >> 3 : TT_RTT_NONE;
-	/* rtt_min starts at ~0U (minmax_reset with ~0U) */
-	e->state.min_rtt_us = min_rtt && min_rtt != ~0U ? min_rtt : TT_RTT_NONE;
-}
+/* e: a tt_event or a tt_state (compact), whose `state` parts share names */
+#define FILL_RTT(e, sk, tp, when)                                                  \
+	do {                                                                       \
+		__u32 srtt_ = TP_READ(tp, sk, srtt_us);                            \
+		__u32 min_ = TP_READ(tp, sk, rtt_min.s[0].v);                      \
+                                                                                   \
+		(e)->state.rtt_when = (when);                                      \
+		/* srtt_us holds 8 x the smoothed RTT; 0 until the first sample */ \
+		(e)->state.srtt_us = srtt_ ? srtt_ >> 3 : TT_RTT_NONE;             \
+		/* rtt_min starts at ~0U (minmax_reset with ~0U) */                \
+		(e)->state.min_rtt_us = min_ && min_ != ~0U ? min_ : TT_RTT_NONE;  \
+	} while (0)
 
 #endif /* RTT_BPF_H */

@@ -59,6 +59,9 @@ struct sock_info {
 	__u64 last_ts;	 /* the latest timestamp emitted for this socket */
 	__u32 zw_probes; /* zero-window probes in the current stall (window.bpf.h) */
 	__u8 zw;	 /* TT_ZW_*: which windows are zero now */
+	/* a full record of this life went into the ring: user space knows the
+	 * connection, so data runs go as compact tt_data records */
+	__u8 announced;
 };
 
 struct {
@@ -386,7 +389,7 @@ static __always_inline struct tt_event *reserve(__u8 type, bool is_data)
 /* Submit without waking the reader until enough is waiting: the reader also
  * drains on a short timer, so the live view stays live at a fraction of the
  * wakeups. */
-static __always_inline void submit(struct tt_event *e)
+static __always_inline void submit(void *e)
 {
 	__u64 avail = bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA);
 
@@ -403,6 +406,7 @@ static __always_inline void fill_sock(struct tt_event *e, const struct sock *sk,
 		if (ts > info->last_ts)
 			info->last_ts = ts;
 		info->close_clean = 0;
+		info->announced = 1;
 		e->birth_ns = info->birth_ns;
 		e->owner_pid = info->owner_pid;
 		__builtin_memcpy(e->owner_comm, info->owner_comm, TT_COMM_LEN);
@@ -417,6 +421,33 @@ static __always_inline void flush_data(const struct sock *sk, const struct sock_
 
 	if (!info->pend_bytes)
 		return;
+	if (info->announced) {
+		struct tt_data *d =
+			TT_BENCH_NO_OUTPUT ? NULL : bpf_ringbuf_reserve(&events, sizeof(*d), 0);
+
+		if (d) {
+			d->rec = TT_REC_DATA;
+			d->segs = info->pend_segs ? info->pend_segs : 1;
+			d->ts_ns = info->pend_ts;
+			d->sk = (__u64)sk;
+			d->birth_ns = info->birth_ns;
+			d->bytes = info->pend_bytes;
+			d->dir = info->pend_dir;
+			d->inferred = info->pend_inferred;
+			__builtin_memset(d->pad, 0, sizeof(d->pad));
+			d->reserved = 0;
+			if (info->pend_ts > info->last_ts)
+				info->last_ts = info->pend_ts;
+			info->close_clean = 0;
+			submit(d);
+		} else if (!TT_BENCH_NO_OUTPUT) {
+			count(TT_CNT_LOST);
+			count(TT_CNT_LOST_DATA);
+		}
+		info->pend_bytes = 0;
+		info->pend_segs = 0;
+		return;
+	}
 	e = reserve(TT_EV_DATA, true);
 	if (e) {
 		fill_sock(e, sk, id, info, info->pend_ts);
@@ -710,26 +741,32 @@ static __always_inline void settle_data(const struct sock *sk, const struct tcp_
 	ka_infer_answer(sk, id, info, now);
 }
 
-/* The task in process context, if the socket lock says there is one. */
+/* The task in process context, if the socket lock says there is one.
+ * e: a tt_event or a tt_state (the same field names). */
+#define FILL_ACTOR(e, sk)                                                              \
+	do {                                                                           \
+		struct task_struct *task_;                                             \
+		__u32 flags_;                                                          \
+		int code_;                                                             \
+                                                                                       \
+		if (!in_socket_owner_ctx(sk))                                          \
+			break;                                                         \
+		task_ = (struct task_struct *)bpf_get_current_task();                  \
+		(e)->actor_pid = current_tgid();                                       \
+		bpf_get_current_comm((e)->actor_comm, sizeof((e)->actor_comm));        \
+		flags_ = BPF_CORE_READ(task_, flags);                                  \
+		if (flags_ & PF_EXITING) {                                             \
+			(e)->actor_flags |= TT_ACTOR_EXITING;                          \
+			code_ = BPF_CORE_READ(task_, exit_code);                       \
+			if (!code_)                                                    \
+				code_ = BPF_CORE_READ(task_, signal, group_exit_code); \
+			(e)->exit_code = code_;                                        \
+		}                                                                      \
+	} while (0)
+
 static __always_inline void fill_actor(struct tt_event *e, const struct sock *sk)
 {
-	struct task_struct *task;
-	__u32 flags;
-	int code;
-
-	if (!in_socket_owner_ctx(sk))
-		return;
-	task = (struct task_struct *)bpf_get_current_task();
-	e->actor_pid = current_tgid();
-	bpf_get_current_comm(e->actor_comm, sizeof(e->actor_comm));
-	flags = BPF_CORE_READ(task, flags);
-	if (flags & PF_EXITING) {
-		e->actor_flags |= TT_ACTOR_EXITING;
-		code = BPF_CORE_READ(task, exit_code);
-		if (!code)
-			code = BPF_CORE_READ(task, signal, group_exit_code);
-		e->exit_code = code;
-	}
+	FILL_ACTOR(e, sk);
 }
 
 /* Inside this socket's keepalive timer handler on this CPU? */
@@ -783,6 +820,7 @@ int BPF_PROG(inet_sock_set_state, const struct sock *sk, const int oldstate, con
 	struct tt_event *e;
 	__u64 now, held_ts = 0;
 	__u8 held_old = 0, held_new = 0;
+	bool owner_new = false, sent = false;
 
 	/* the filter first: it is what most sockets fail (the protocol is
 	 * one plain load, the filter may read addresses) */
@@ -857,38 +895,69 @@ int BPF_PROG(inet_sock_set_state, const struct sock *sk, const int oldstate, con
 		info->snd_seen += 1; /* our FIN, sent after this, takes one sequence number */
 
 	if (!info->owner_pid && in_socket_owner_ctx(sk) &&
-	    (newstate == TCP_FIN_WAIT1 || newstate == TCP_LAST_ACK || newstate == TCP_CLOSE))
+	    (newstate == TCP_FIN_WAIT1 || newstate == TCP_LAST_ACK || newstate == TCP_CLOSE)) {
 		sock_info_set_owner_current(info); /* the closer held it: it is an owner */
+		owner_new = true;
+	}
 
-	e = reserve(TT_EV_STATE, false);
-	if (e) {
-		fill_sock(e, sk, &id, info, now);
-		if (held_ts) {
-			e->state.held_ts = held_ts;
-			e->state.held_old = held_old;
-			e->state.held_new = held_new;
+/* what a state record says besides the socket: r is a tt_event or a tt_state */
+#define FILL_STATE(r)                                                                              \
+	do {                                                                                       \
+		if (newstate == TCP_ESTABLISHED || newstate == TCP_CLOSE)                          \
+			FILL_RTT(r, sk, tp,                                                        \
+				 newstate == TCP_ESTABLISHED ? TT_RTT_ESTABLISHED : TT_RTT_CLOSE); \
+		(r)->old_state = oldstate;                                                         \
+		(r)->new_state = newstate;                                                         \
+		(r)->sk_err = sk->sk_err;                                                          \
+		(r)->peer_fin = peer_fin_received(sk, tp);                                         \
+		/* an orphan whose FIN is ACKed goes FIN_WAIT2 -> CLOSE either way:           \
+		 * handed to a timewait socket, or dropped with TCP_LINGER2 < 0               \
+		 * (tcp_rcv_state_process: tcp_done, no reset) */    \
+		if (oldstate == TCP_FIN_WAIT2 && newstate == TCP_CLOSE)                            \
+			(r)->linger2_neg = (int)TP_READ(tp, sk, linger2) < 0;                      \
+		(r)->timer_ctx = timer_ctx_of(sk);                                                 \
+		FILL_ACTOR(r, sk);                                                                 \
+	} while (0)
+
+	if (info->announced && !held_ts && !owner_new) {
+		/* user space knows this life and its owner: the compact record */
+		struct tt_state *r =
+			TT_BENCH_NO_OUTPUT ? NULL : bpf_ringbuf_reserve(&events, sizeof(*r), 0);
+
+		if (r) {
+			__builtin_memset(r, 0, sizeof(*r));
+			r->rec = TT_REC_STATE;
+			r->ts_ns = now;
+			r->sk = (__u64)sk;
+			r->birth_ns = info->birth_ns;
+			if (now > info->last_ts)
+				info->last_ts = now;
+			info->close_clean = 0;
+			FILL_STATE(r);
+			submit(r);
+			sent = true;
+		} else if (!TT_BENCH_NO_OUTPUT) {
+			count(TT_CNT_LOST);
 		}
-		if (newstate == TCP_ESTABLISHED || newstate == TCP_CLOSE)
-			fill_rtt(e, sk, tp,
-				 newstate == TCP_ESTABLISHED ? TT_RTT_ESTABLISHED : TT_RTT_CLOSE);
-		e->old_state = oldstate;
-		e->new_state = newstate;
-		e->sk_err = sk->sk_err;
-		e->peer_fin = peer_fin_received(sk, tp);
-		/* an orphan whose FIN is ACKed goes FIN_WAIT2 -> CLOSE either way:
-		 * handed to a timewait socket, or dropped with TCP_LINGER2 < 0
-		 * (tcp_rcv_state_process: tcp_done, no reset) */
-		if (oldstate == TCP_FIN_WAIT2 && newstate == TCP_CLOSE)
-			e->linger2_neg = (int)TP_READ(tp, sk, linger2) < 0;
-		e->timer_ctx = timer_ctx_of(sk);
-		fill_actor(e, sk);
-		submit(e);
+	} else {
+		e = reserve(TT_EV_STATE, false);
+		if (e) {
+			fill_sock(e, sk, &id, info, now);
+			if (held_ts) {
+				e->state.held_ts = held_ts;
+				e->state.held_old = held_old;
+				e->state.held_new = held_new;
+			}
+			FILL_STATE(e);
+			submit(e);
+			sent = true;
+		}
 	}
 	/* the destroy that follows has nothing to add unless another record
 	 * comes between (fill_sock clears this); a CLOSE record lost to a
 	 * full ring leaves it to the destroy record. The bench build without
 	 * output sets it as the product would have. */
-	if (newstate == TCP_CLOSE && (e || TT_BENCH_NO_OUTPUT))
+	if (newstate == TCP_CLOSE && (sent || TT_BENCH_NO_OUTPUT))
 		info->close_clean = 1;
 
 	if (oldstate == TCP_LISTEN && newstate == TCP_CLOSE) {

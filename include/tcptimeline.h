@@ -209,4 +209,56 @@ struct tt_window {
 	__u32 pad;
 };
 
+/* A data run (what a TT_EV_DATA tt_event says) of a socket life user space
+ * already knows: a full tt_event of that life went into the ring before it
+ * (sock_info.announced on the BPF side), so the addresses, ports and owner
+ * are in user space's connection and are not sent again. A socket's first
+ * record is always a full tt_event. Most data runs are sent this way:
+ * 56 bytes instead of 144. */
+#define TT_REC_DATA 0x41544144u /* "DATA" */
+
+struct tt_data {
+	__u32 rec;  /* TT_REC_DATA */
+	__u32 segs; /* segments in the run (at least 1) */
+	__u64 ts_ns;
+	__u64 sk; /* with birth_ns, the socket life it belongs to */
+	__u64 birth_ns;
+	__u64 bytes;
+	__u8 dir;      /* enum tt_dir */
+	__u8 inferred; /* as tt_event.data.inferred */
+	__u8 pad[6];
+	__u64 reserved; /* 0; keeps the size apart from tt_window's */
+};
+
+/* A state change (what a TT_EV_STATE tt_event says) of a socket life user
+ * space already knows, as tt_data: without the addresses, ports and owner,
+ * which user space has. Sent when nothing rides along that only the full
+ * record carries (a held transition) and the owner did not change with it.
+ * The field names are tt_event's. 80 bytes instead of 144. */
+#define TT_REC_STATE 0x54415453u /* "STAT" */
+
+struct tt_state {
+	__u32 rec;    /* TT_REC_STATE */
+	__u32 sk_err; /* sk->sk_err at this event */
+	__u64 ts_ns;
+	__u64 sk; /* with birth_ns, the socket life it belongs to */
+	__u64 birth_ns;
+	__u8 old_state; /* TCP_* (kernel numbering) */
+	__u8 new_state;
+	__u8 timer_ctx;	  /* TT_TIMER_* */
+	__u8 peer_fin;	  /* the peer's FIN has been received (SOCK_DONE) */
+	__u8 linger2_neg; /* as tt_event.linger2_neg */
+	__u8 pad[3];
+	struct {
+		__u32 srtt_us; /* as tt_event.state */
+		__u32 min_rtt_us;
+		__u8 rtt_when; /* 0: none carried */
+		__u8 pad[3];
+	} state;
+	__u32 actor_pid; /* as tt_event: the task in process context, 0 if none */
+	__u32 actor_flags;
+	__s32 exit_code;
+	char actor_comm[TT_COMM_LEN];
+};
+
 #endif /* TCPTIMELINE_H */

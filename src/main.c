@@ -319,6 +319,24 @@ static int on_event(void *ctx, void *data, size_t size)
 			conn_table_add_rtt(app->table, &r);
 		return 0;
 	}
+	case TT_RECORD_STATE: {
+		struct tt_state st;
+
+		if (decode_state(data, size, &st))
+			app->bad_records++;
+		else
+			conn_table_add_state(app->table, &st);
+		return 0;
+	}
+	case TT_RECORD_DATA: {
+		struct tt_data d;
+
+		if (decode_data(data, size, &d))
+			app->bad_records++;
+		else
+			conn_table_add_data(app->table, &d);
+		return 0;
+	}
 	case TT_RECORD_WINDOW: {
 		struct tt_window w;
 

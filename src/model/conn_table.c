@@ -1388,6 +1388,67 @@ void conn_table_add_window(struct conn_table *t, const struct tt_window *raw)
 	emit(t, c, &ev);
 }
 
+void conn_table_add_data(struct conn_table *t, const struct tt_data *raw)
+{
+	struct conn *c = hash_find(t, raw->sk);
+	struct tl_event ev = { .kind = TL_DATA, .ts_ns = raw->ts_ns };
+
+	/* the BPF side sends one only after a full record of the same life,
+	 * which made the connection; it is gone only if the table let it go */
+	if (!c || c->birth_ns != raw->birth_ns) {
+		t->not_kept++;
+		return;
+	}
+	ev.data.dir = raw->dir;
+	ev.data.bytes = raw->bytes;
+	ev.data.segs = raw->segs;
+	ev.data.inferred = raw->inferred != 0;
+	/* what conn_table_add_raw does with a TT_EV_DATA record of a known
+	 * connection */
+	cause_facts_add(&c->facts, &ev, TT_TIMER_NONE);
+	emit(t, c, &ev);
+	if (t->n_pending && !c->drops_checked && !c->closed && c->ep.lport && c->ep.rport)
+		pending_drops_for(t, c);
+	trim_closed(t);
+}
+
+void conn_table_add_state(struct conn_table *t, const struct tt_state *raw)
+{
+	struct conn *c = hash_find(t, raw->sk);
+	struct tt_event e;
+
+	if (!c || c->birth_ns != raw->birth_ns) {
+		t->not_kept++;
+		return;
+	}
+	memset(&e, 0, sizeof(e));
+	e.type = TT_EV_STATE;
+	e.ts_ns = raw->ts_ns;
+	e.sk = raw->sk;
+	e.birth_ns = raw->birth_ns;
+	e.family = c->ep.family;
+	memcpy(e.saddr, c->ep.laddr, 16);
+	memcpy(e.daddr, c->ep.raddr, 16);
+	e.lport = c->ep.lport;
+	e.rport = c->ep.rport;
+	e.owner_pid = c->pid;
+	memcpy(e.owner_comm, c->comm, TT_COMM_LEN);
+	e.old_state = raw->old_state;
+	e.new_state = raw->new_state;
+	e.sk_err = raw->sk_err;
+	e.timer_ctx = raw->timer_ctx;
+	e.peer_fin = raw->peer_fin;
+	e.linger2_neg = raw->linger2_neg;
+	e.actor_pid = raw->actor_pid;
+	e.actor_flags = raw->actor_flags;
+	e.exit_code = raw->exit_code;
+	memcpy(e.actor_comm, raw->actor_comm, TT_COMM_LEN);
+	e.state.rtt_when = raw->state.rtt_when;
+	e.state.srtt_us = raw->state.srtt_us;
+	e.state.min_rtt_us = raw->state.min_rtt_us;
+	conn_table_add_raw(t, &e);
+}
+
 void conn_table_add_raw(struct conn_table *t, const struct tt_event *raw)
 {
 	struct tl_endpoints ep;

@@ -129,6 +129,14 @@ void conn_table_add_drop(struct conn_table *t, const struct tt_drop *raw);
 void conn_table_add_rtt(struct conn_table *t, const struct tt_rtt *raw);
 /* A zero-window stall's begin or end (tt_window): a window event. */
 void conn_table_add_window(struct conn_table *t, const struct tt_window *raw);
+/* A data run of a socket life already known (tt_data): the same data event
+ * a full TT_EV_DATA record gives. One whose connection is not in the table
+ * (evicted at max_open) is counted as not kept. */
+void conn_table_add_data(struct conn_table *t, const struct tt_data *raw);
+/* A state change of a socket life already known (tt_state): the full
+ * record rebuilt from the connection (addresses, ports, owner) and taken
+ * as conn_table_add_raw takes it. Unknown: counted as not kept. */
+void conn_table_add_state(struct conn_table *t, const struct tt_state *raw);
 /* A connection found open at start (sock_diag). */
 void conn_table_add_existing(struct conn_table *t, const struct tl_endpoints *ep, uint8_t state,
 			     uint32_t pid, const char *comm, uint64_t ts_ns);

@@ -22,6 +22,21 @@ _Static_assert(sizeof(struct tt_window) != sizeof(struct tt_event) &&
 		       sizeof(struct tt_window) != sizeof(struct tt_rtt),
 	       "records are told apart by size: tt_window must differ from the others");
 
+_Static_assert(sizeof(struct tt_data) == 56, "struct tt_data changed size");
+_Static_assert(sizeof(struct tt_data) != sizeof(struct tt_event) &&
+		       sizeof(struct tt_data) != sizeof(struct tt_drop) &&
+		       sizeof(struct tt_data) != sizeof(struct tt_rtt) &&
+		       sizeof(struct tt_data) != sizeof(struct tt_window),
+	       "records are told apart by size: tt_data must differ from the others");
+
+_Static_assert(sizeof(struct tt_state) == 80, "struct tt_state changed size");
+_Static_assert(sizeof(struct tt_state) != sizeof(struct tt_event) &&
+		       sizeof(struct tt_state) != sizeof(struct tt_drop) &&
+		       sizeof(struct tt_state) != sizeof(struct tt_rtt) &&
+		       sizeof(struct tt_state) != sizeof(struct tt_window) &&
+		       sizeof(struct tt_state) != sizeof(struct tt_data),
+	       "records are told apart by size: tt_state must differ from the others");
+
 enum tt_record_kind decode_record_kind(const void *data, size_t size)
 {
 	if (!data)
@@ -33,6 +48,10 @@ enum tt_record_kind decode_record_kind(const void *data, size_t size)
 	if (size == sizeof(struct tt_window) &&
 	    ((const struct tt_window *)data)->rec == TT_REC_WINDOW)
 		return TT_RECORD_WINDOW;
+	if (size == sizeof(struct tt_data) && ((const struct tt_data *)data)->rec == TT_REC_DATA)
+		return TT_RECORD_DATA;
+	if (size == sizeof(struct tt_state) && ((const struct tt_state *)data)->rec == TT_REC_STATE)
+		return TT_RECORD_STATE;
 	if (size >= sizeof(struct tt_event))
 		return TT_RECORD_EVENT;
 	return TT_RECORD_BAD;
@@ -71,6 +90,34 @@ int decode_window(const void *data, size_t size, struct tt_window *out)
 	if (w->dir > TT_DIR_OUT || (w->state != TT_WINDOW_ZERO && w->state != TT_WINDOW_OPEN))
 		return -EINVAL;
 	memcpy(out, w, sizeof(*out));
+	return 0;
+}
+
+int decode_data(const void *data, size_t size, struct tt_data *out)
+{
+	const struct tt_data *d = data;
+
+	if (decode_record_kind(data, size) != TT_RECORD_DATA)
+		return -EINVAL;
+	if (d->dir > TT_DIR_OUT || !d->sk || !d->birth_ns)
+		return -EINVAL;
+	memcpy(out, d, sizeof(*out));
+	return 0;
+}
+
+int decode_state(const void *data, size_t size, struct tt_state *out)
+{
+	const struct tt_state *s = data;
+
+	if (decode_record_kind(data, size) != TT_RECORD_STATE)
+		return -EINVAL;
+	if (!s->sk || !s->birth_ns)
+		return -EINVAL;
+	if (s->state.rtt_when != 0 && s->state.rtt_when != TT_RTT_ESTABLISHED &&
+	    s->state.rtt_when != TT_RTT_CLOSE)
+		return -EINVAL;
+	memcpy(out, s, sizeof(*out));
+	out->actor_comm[TT_COMM_LEN - 1] = '\0';
 	return 0;
 }
 

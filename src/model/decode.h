@@ -22,6 +22,8 @@ enum tt_record_kind {
 	TT_RECORD_DROP,
 	TT_RECORD_RTT,
 	TT_RECORD_WINDOW,
+	TT_RECORD_DATA,
+	TT_RECORD_STATE,
 };
 enum tt_record_kind decode_record_kind(const void *data, size_t size);
 
@@ -33,5 +35,12 @@ int decode_rtt(const void *data, size_t size, struct tt_rtt *out);
 
 /* 0 and *out filled if data is a well-formed tt_window; -EINVAL otherwise. */
 int decode_window(const void *data, size_t size, struct tt_window *out);
+
+/* 0 and *out filled if data is a well-formed tt_data; -EINVAL otherwise. */
+int decode_data(const void *data, size_t size, struct tt_data *out);
+
+/* 0 and *out filled if data is a well-formed tt_state; -EINVAL otherwise
+ * (its actor_comm is NUL-terminated in *out). */
+int decode_state(const void *data, size_t size, struct tt_state *out);
 
 #endif /* DECODE_H */

@@ -31,6 +31,8 @@ enum op {
 	OP_TICK,       /* the main loop's tick */
 	OP_DROP,       /* a dropped segment (tt_drop), either way, maybe cut short */
 	OP_WINDOW,     /* a zero-window stall's begin or end (tt_window), maybe malformed */
+	OP_DATA,       /* a compact data run (tt_data) of any socket life, maybe malformed */
+	OP_STATE,      /* a compact state change (tt_state): the step's record without its socket */
 	OP_MAX,
 };
 
@@ -148,6 +150,45 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			w.probes = s[13] >> 4;
 			if (!decode_window(&w, len, &out))
 				conn_table_add_window(a.t, &out);
+			break;
+		}
+		case OP_DATA: {
+			struct tt_data d = { .rec = TT_REC_DATA }, out;
+			size_t len = (s[13] & 2) ? s[14] % (sizeof(d) + 8) : sizeof(d);
+
+			d.ts_ns = ts;
+			d.sk = e.sk;
+			d.birth_ns = (s[13] & 4) ? e.birth_ns + 1 : e.birth_ns;
+			d.dir = s[12] % 3; /* 2: bad */
+			d.inferred = s[13] & 8;
+			d.segs = s[13] >> 4;
+			memcpy(&d.bytes, s + 15, 8); /* any size, up to 2^64 - 1 */
+			if (!decode_data(&d, len, &out))
+				conn_table_add_data(a.t, &out);
+			break;
+		}
+		case OP_STATE: {
+			struct tt_state r = { .rec = TT_REC_STATE }, out;
+			size_t len = (s[13] & 2) ? s[14] % (sizeof(r) + 8) : sizeof(r);
+
+			r.ts_ns = ts;
+			r.sk = e.sk;
+			r.birth_ns = e.birth_ns;
+			r.old_state = e.old_state;
+			r.new_state = e.new_state;
+			r.sk_err = e.sk_err;
+			r.timer_ctx = e.timer_ctx;
+			r.peer_fin = e.peer_fin;
+			r.linger2_neg = e.linger2_neg;
+			r.actor_pid = e.actor_pid;
+			r.actor_flags = e.actor_flags;
+			r.exit_code = e.exit_code;
+			memcpy(r.actor_comm, e.actor_comm, TT_COMM_LEN);
+			r.state.rtt_when = s[13] % 4; /* 3: bad */
+			r.state.srtt_us = (uint32_t)s[15] << 8 | s[16];
+			r.state.min_rtt_us = s[17] & 1 ? TT_RTT_NONE : s[17];
+			if (!decode_state(&r, len, &out))
+				conn_table_add_state(a.t, &out);
 			break;
 		}
 		}
