@@ -152,14 +152,15 @@ static __always_inline bool purged_after_receipt(const struct sk_buff *skb, __u3
  *
  * Only after the reason compare (every other drop pays one comparison). A
  * probe while our window is zero is the peer's zero-window probe, not a
- * keepalive (same segment, tcp_probe_timer): not claimed here. The answer
+ * keepalive (the same segment, from tcp_probe_timer): not a drop either, and
+ * outside ESTABLISHED the first sign of our zero (window.bpf.h). The answer
  * is reported as a keepalive_ack `out` only when tcp_send_dupack sent it:
  * out-of-window ACKs are rate limited (tcp_invalid_ratelimit), and
  * last_oow_ack_time is this jiffy exactly when the ACK just left.
  * Returns true when the segment was a probe (reported, or ESTABLISHED's).
  */
-static __always_inline bool keepalive_probe_in(__u64 *ctx, __u32 reason,
-					       const struct tt_wire_tcp *th, __u32 payload)
+static __always_inline bool probe_in(__u64 *ctx, __u32 reason, const struct tt_wire_tcp *th,
+				     __u32 payload)
 {
 	const struct tcp_sock *tp;
 	const struct sock *rx_sk;
@@ -186,16 +187,20 @@ static __always_inline bool keepalive_probe_in(__u64 *ctx, __u32 reason,
 	    state == TCP_SYN_SENT || state == TCP_SYN_RECV || state == TCP_CLOSE)
 		return false;
 	tp = (const struct tcp_sock *)rx_sk;
-	if (bpf_ntohl(th->seq) != BPF_CORE_READ(tp, rcv_nxt) - 1 || !BPF_CORE_READ(tp, rcv_wnd))
+	if (bpf_ntohl(th->seq) != BPF_CORE_READ(tp, rcv_nxt) - 1)
 		return false;
 	if (state == TCP_ESTABLISHED)
-		return true; /* tcp_probe reported it */
+		return true; /* tcp_probe reported it (and its zero window) */
 	key = (__u64)rx_sk;
 	info = bpf_map_lookup_elem(&socks, &key);
 	if (!info || !info->seq_init || !read_sock_id_probed(rx_sk, &id))
 		return true; /* not one we follow: still not a drop */
 	now = bpf_ktime_get_ns();
 	settle_data(rx_sk, NULL, &id, info, now);
+	if (!BPF_CORE_READ(tp, rcv_wnd)) {
+		window_out_outside(rx_sk, &id, info, true, now);
+		return true; /* a zero-window probe */
+	}
 	info->ka_in_n += 1;
 	e = reserve(TT_EV_KA_PROBE, false);
 	if (e) {
@@ -343,7 +348,7 @@ int kfree_skb(__u64 *ctx)
 			payload -= hlen;
 		if (processed_ack(ctx, reason, &th, payload) ||
 		    purged_after_receipt(skb, reason, &th, payload) ||
-		    keepalive_probe_in(ctx, reason, &th, payload))
+		    probe_in(ctx, reason, &th, payload))
 			return 0;
 		d = drop_reserve();
 		if (!d)
@@ -367,7 +372,7 @@ int kfree_skb(__u64 *ctx)
 			payload = skb->len - (l4_off - (__u32)(skb->data - head));
 		if (processed_ack(ctx, reason, &th, payload) ||
 		    purged_after_receipt(skb, reason, &th, payload) ||
-		    keepalive_probe_in(ctx, reason, &th, payload))
+		    probe_in(ctx, reason, &th, payload))
 			return 0;
 		d = drop_reserve();
 		if (!d)

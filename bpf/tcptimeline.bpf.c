@@ -1035,8 +1035,10 @@ int BPF_PROG(tcp_probe, struct sock *sk, const struct sk_buff *skb)
 		sync_in(sk, tp, &id, info, &now, 1);
 		expected = TP_READ(tp, sk, rcv_nxt);
 	}
-	if (len <= 1 && seq == expected - 1) {
-		/* a keepalive probe: one sequence number below what we expect */
+	if (len <= 1 && seq == expected - 1 && !(info->zw & TT_ZW_OUT)) {
+		/* a keepalive probe: one sequence number below what we expect
+		 * (while our window is zero, the same segment is the peer's
+		 * zero-window probe: window_seg_in saw the zero just now) */
 		if (!now)
 			now = bpf_ktime_get_ns();
 		flush_data(sk, &id, info);
@@ -1093,6 +1095,8 @@ int BPF_PROG(sk_data_ready, const struct sock *sk)
 	now = bpf_ktime_get_ns();
 	sync_out(sk, tp, &id, info, &now);
 	sync_in(sk, tp, &id, info, &now, 0); /* on arrival */
+	if ((info->zw & TT_ZW_OUT) && tp && tp->rcv_wnd)
+		window_out_outside(sk, &id, info, false, now); /* data again: our window opened */
 	if (info->ka_sent_ts) {
 		flush_data(sk, &id, info);
 		ka_infer_answer(sk, &id, info, now);

@@ -32,7 +32,7 @@ const volatile __u32 jiffy_ns = 0;
 
 static __always_inline void emit_window(const struct sock *sk, const struct tcp_sock *tp,
 					const struct sock_info *info, __u8 dir, __u8 state,
-					__u32 window, __u64 ts)
+					__u32 window, __u64 ts, bool inferred)
 {
 	struct tt_window *r;
 
@@ -47,8 +47,8 @@ static __always_inline void emit_window(const struct sock *sk, const struct tcp_
 	r->rec = TT_REC_WINDOW;
 	r->dir = dir;
 	r->state = state;
-	r->inferred = dir == TT_DIR_OUT;
-	r->tcp_state = sk->__sk_common.skc_state;
+	r->inferred = inferred;
+	r->tcp_state = BPF_CORE_READ(sk, __sk_common.skc_state);
 	r->ts_ns = ts;
 	r->sk = (__u64)sk;
 	r->birth_ns = info->birth_ns;
@@ -62,13 +62,11 @@ static __always_inline void emit_window(const struct sock *sk, const struct tcp_
 	bpf_ringbuf_submit(r, 0);
 }
 
-/* When our zero went out: the last data's arrival (lrcvtime, in jiffies),
- * placed back from now; now if the kernel's HZ is not known. */
-static __always_inline __u64 zero_out_time(const struct sock *sk, const struct sock_info *info,
-					   __u64 now)
+/* A jiffies stamp of the socket's (rcv_tstamp, lrcvtime) placed back from
+ * now on the monotonic clock; now if HZ is not known or it is far back. */
+static __always_inline __u64 jiffy_back(__u32 j, const struct sock_info *info, __u64 now)
 {
-	const struct inet_connection_sock *icsk = (const void *)sk;
-	__u32 dj = (__u32)bpf_jiffies64() - BPF_CORE_READ(icsk, icsk_ack.lrcvtime);
+	__u32 dj = (__u32)bpf_jiffies64() - j;
 	__u64 back;
 
 	if (!jiffy_ns || (__u64)dj * jiffy_ns > 60 * NSEC_PER_SEC)
@@ -77,7 +75,17 @@ static __always_inline __u64 zero_out_time(const struct sock *sk, const struct s
 	if (back >= now)
 		return now;
 	now -= back;
-	return now > info->last_ts ? now : info->last_ts; /* the stream stays in order */
+	return now > info->last_ts ? now : info->last_ts;
+}
+
+/* When our zero went out: the last data's arrival (lrcvtime, in jiffies),
+ * placed back from now; now if the kernel's HZ is not known. */
+static __always_inline __u64 zero_out_time(const struct sock *sk, const struct sock_info *info,
+					   __u64 now)
+{
+	const struct inet_connection_sock *icsk = (const void *)sk;
+
+	return jiffy_back(BPF_CORE_READ(icsk, icsk_ack.lrcvtime), info, now);
 }
 
 /* tcp_probe: a segment arrived in ESTABLISHED. Two loads and one header
@@ -110,26 +118,97 @@ static __always_inline void window_seg_in(const struct sock *sk, const struct tc
 	if ((zw ^ info->zw) & TT_ZW_OUT)
 		emit_window(sk, tp, info, TT_DIR_OUT,
 			    (zw & TT_ZW_OUT) ? TT_WINDOW_ZERO : TT_WINDOW_OPEN, rcv_wnd,
-			    (zw & TT_ZW_OUT) ? zero_out_time(sk, info, *now) : *now);
+			    (zw & TT_ZW_OUT) ? zero_out_time(sk, info, *now) : *now, true);
 	if ((zw ^ info->zw) & TT_ZW_IN) {
 		if (zw & TT_ZW_IN)
 			info->zw_probes = 0;
 		emit_window(sk, tp, info, TT_DIR_IN,
 			    (zw & TT_ZW_IN) ? TT_WINDOW_ZERO : TT_WINDOW_OPEN, bpf_ntohs(th_win),
-			    *now);
+			    *now, false);
 	}
 	info->zw = zw;
 	if (*now > info->last_ts)
 		info->last_ts = *now;
 }
 
-/* tcp_write_timer's entry: the persist timer sends a zero-window probe. */
+/*
+ * tcp_write_timer's entry: the persist timer sends a zero-window probe.
+ * Outside ESTABLISHED (we write into CLOSE_WAIT or LAST_ACK, the peer
+ * half-closed and stopped reading) tcp_probe does not see the zero arrive:
+ * the persist timer is the first sign of it. It runs while the peer's
+ * window is too small for our next segment; snd_wnd 0 is the zero. Stamped
+ * at rcv_tstamp, the last ACK we processed (the one that carried the zero,
+ * or a later one that repeated it), inferred. Its reopening has no event of
+ * its own there either: noticed at this timer's next run (it is left armed
+ * when the data it guarded is acknowledged) or when the socket closes, and
+ * stamped then (inferred).
+ */
 static __always_inline void window_timer(const struct sock *sk, struct sock_info *info)
 {
 	const struct inet_connection_sock *icsk = (const void *)sk;
+	const struct tcp_sock *tp = (const void *)sk;
+	struct sock_id id = {};
+	__u8 pending, state;
+	__u64 now;
 
-	if ((info->zw & TT_ZW_IN) && BPF_CORE_READ(icsk, icsk_pending) == ICSK_TIME_PROBE0)
+	pending = BPF_CORE_READ(icsk, icsk_pending);
+	if ((info->zw & TT_ZW_IN) && pending == ICSK_TIME_PROBE0) {
 		info->zw_probes++;
+		return;
+	}
+	if (!info->seq_init)
+		return;
+	if (!(info->zw & TT_ZW_IN) && pending != ICSK_TIME_PROBE0)
+		return; /* the common case: nothing about windows */
+	state = BPF_CORE_READ(sk, __sk_common.skc_state);
+	if (state == TCP_ESTABLISHED)
+		return; /* tcp_probe's: exact, on arrival */
+	if (!(info->zw & TT_ZW_IN) != !BPF_CORE_READ(tp, snd_wnd))
+		return; /* zero and not seen yet, or open and seen open */
+	if (!read_sock_id_probed(sk, &id))
+		return;
+	now = bpf_ktime_get_ns();
+	flush_data(sk, &id, info);
+	if (!(info->zw & TT_ZW_IN)) {
+		info->zw_probes = 1; /* this run sends the first */
+		emit_window(sk, NULL, info, TT_DIR_IN, TT_WINDOW_ZERO, 0,
+			    jiffy_back(BPF_CORE_READ(tp, rcv_tstamp), info, now), true);
+		info->zw |= TT_ZW_IN;
+	} else {
+		emit_window(sk, NULL, info, TT_DIR_IN, TT_WINDOW_OPEN, BPF_CORE_READ(tp, snd_wnd),
+			    now, true);
+		info->zw &= ~TT_ZW_IN;
+	}
+	if (now > info->last_ts)
+		info->last_ts = now;
+}
+
+/*
+ * Our own zero outside ESTABLISHED (we shut down our side and stopped
+ * reading; FIN_WAIT1/2): noticed at the peer's zero-window probe, which
+ * kfree_skb sees (drops.bpf.h: probe_in), placed back at the last data's
+ * arrival as in ESTABLISHED. Its reopening: at the peer's next data after
+ * our window update (sk_data_ready), as tcp_probe does in ESTABLISHED.
+ */
+static __always_inline void window_out_outside(const struct sock *sk, const struct sock_id *id,
+					       struct sock_info *info, bool zero, __u64 now)
+{
+	const struct tcp_sock *tp = (const void *)sk;
+
+	if (!(info->zw & TT_ZW_OUT) == !zero)
+		return;
+	flush_data(sk, id, info);
+	if (zero) {
+		emit_window(sk, NULL, info, TT_DIR_OUT, TT_WINDOW_ZERO, 0,
+			    zero_out_time(sk, info, now), true);
+		info->zw |= TT_ZW_OUT;
+	} else {
+		emit_window(sk, NULL, info, TT_DIR_OUT, TT_WINDOW_OPEN, BPF_CORE_READ(tp, rcv_wnd),
+			    now, true);
+		info->zw &= ~TT_ZW_OUT;
+	}
+	if (now > info->last_ts)
+		info->last_ts = now;
 }
 
 #endif /* WINDOW_BPF_H */

@@ -6,9 +6,11 @@ twice; Wireshark's tshark finds the zero-window periods on the wire
 each must be a zero ... open pair in the JSON: on the writer's end (in: seen
 on the wire, stamped on arrival) and on the reader's (out: inferred from the
 socket). Skipped where tcpdump or tshark is missing."""
+import os
 import sys
 
-from harness import IN_VM, Proc, check, check_contract, close_of, of_conn, test, waiter_close
+from harness import (IN_VM, Proc, Skip, check, check_contract, close_of, kernel_at_least,
+                     of_conn, test, waiter_close)
 from t_states import CLOCK_SLACK_S, Capture, need_capture_tools, wall_s
 
 # a segment is stamped as tcp_probe sees it, the capture as it leaves: on
@@ -29,6 +31,10 @@ l.bind(("127.0.0.1", int(sys.argv[1])))
 l.listen(1)
 print("listening", flush=True)
 c, _ = l.accept()
+if sys.argv[2:] == ["half"]:
+    # we shut down our side first: FIN_WAIT2 here, CLOSE_WAIT for the writer
+    c.shutdown(socket.SHUT_WR)
+    print("shut", flush=True)
 for line in sys.stdin:
     w = line.split()
     if w[0] == "drain":
@@ -183,6 +189,13 @@ def zero_window_stalls(ctx):
     cl = close_of(evs, cc)
     check(abs(cl.get("stalled_ms", 0) - total_ms) <= 2, "close %r, stalls %.3f ms" %
           (cl, total_ms))
+    # a zero-window probe looks like a keepalive probe (one byte below the
+    # window, no data): it is neither a keepalive nor, where kfree_skb names
+    # the receiving socket (6.11+), a drop
+    bad = [e for e in evs if (e["event"].startswith("keepalive") and e["conn"] in (cc, sc)) or
+           (e["event"] == "drop" and e["reason"] == "TCP_OLD_SEQUENCE" and e["bytes"] <= 1 and
+            kernel_at_least(6, 11))]
+    check(not bad, "zero-window probes as keepalives or drops: %r" % bad)
 
     aevs = ab.stop()
     # each tracer numbers connections and stamps events its own way (its own
@@ -216,3 +229,90 @@ def cap_probes(path, port):
                        capture_output=True, text=True)
     check(r.returncode == 0, "tshark failed: %s" % r.stderr.strip())
     return [float(l) for l in r.stdout.split()]
+
+
+@test
+def zero_window_half_closed(ctx):
+    """a stall of a half-closed connection: the reader shut down its side (FIN_WAIT2) and stops reading, the writer writes into CLOSE_WAIT; tshark's zero-window period is a zero ... open pair on both ends (inferred: no tcp_probe there), within the period, and no probe is a drop or a keepalive"""
+    need_capture_tools()
+    P = ctx.port
+    cap = Capture(ctx, "lo", P, "/tmp/tt-window-half-%d.pcap" % P)
+    tr = ctx.trace("-P", str(P))
+    rd = Proc([sys.executable, "-c", READER, str(P), "half"], stdin=True)
+    ctx.procs.append(rd)
+    rd.wait_line("listening")
+    wr = Proc([sys.executable, "-c", WRITER, str(P)], stdin=True)
+    ctx.procs.append(wr)
+    wr.wait_line("connected")
+    rd.wait_line("shut")
+    cc = tr.wait_event(lambda e: e["event"] == "state" and e["new"] == "CLOSE_WAIT" and
+                       e["rport"] == P, "the writer in CLOSE_WAIT")["conn"]
+    sc = tr.wait_event(lambda e: e["event"] == "state" and e["new"] == "FIN_WAIT2" and
+                       e["lport"] == P, "the reader in FIN_WAIT2")["conn"]
+    wr.send_line("fill")
+    n = int(wr.wait_nth(lambda l: l.startswith("full "), 1,
+                        "the writer's buffer to fill").split()[1])
+    # the reader's side is seen where kfree_skb names the receiving socket
+    # of the writer's zero-window probes (README Kernels)
+    reader_side = kernel_at_least(6, 11)
+    if reader_side:
+        tr.wait_event(lambda e: e["event"] == "window" and e["conn"] == sc and
+                      e["state"] == "zero", "the reader's zero window")
+    tr.wait_event(lambda e: e["event"] == "window" and e["conn"] == cc and
+                  e["state"] == "zero", "the writer's zero window")
+    rd.send_line("drain %d" % n)
+    rd.wait_line("drained")
+    if reader_side:
+        tr.wait_event(lambda e: e["event"] == "window" and e["conn"] == sc and
+                      e["state"] == "open", "the reader's window open again")
+    # noticed at the writer's next retransmit timer run (an RTO after its last data)
+    tr.wait_event(lambda e: e["event"] == "window" and e["conn"] == cc and
+                  e["state"] == "open", "the writer's window open again")
+    wr.send_line("close")
+    rd.send_line("close")
+    check(wr.wait() == 0 and rd.wait() == 0, "peers failed")
+    waiter_close(tr, P, "c")
+    waiter_close(tr, P, "s")
+    evs = tr.stop()
+    check_contract(evs)
+    pk = cap.packets("frame.time_epoch", "tcp.srcport", "tcp.window_size_value",
+                     "tcp.analysis.zero_window")
+    wire = periods(pk, P)
+    check(len(wire) == 1 and wire[0][1] is not None, "tshark's zero-window periods: %r" % wire)
+    (wz, wo), = wire
+    probes_pk = [t for t in cap_probes(cap.path, P) if wz <= t <= wo]
+    check(probes_pk, "no zero-window probe on the wire")
+    ins = pairs(evs, cc, "in")
+    outs = pairs(evs, sc, "out")
+    check(len(ins) == 1 and len(outs) == (1 if reader_side else 0), "writer %r, reader %r" %
+          (ins, outs))
+    check(not pairs(evs, cc, "out") and not pairs(evs, sc, "in"), "the other ways never stalled")
+    (z, o), = ins
+    check(o is not None, "the writer's stall never opened: %r" % z)
+    check(z.get("inferred") is True and o.get("inferred") is True, "writer inferred: %r %r" %
+          (z, o))
+    # the zero: rcv_tstamp, the last ACK before the first probe (a jiffy's
+    # precision), no later than that probe; the open: noticed at the next
+    # retransmit timer or the close, after the wire's
+    check(wz - 0.011 - ARRIVAL_SLACK_S <= wall_s(z) <= probes_pk[0] + ARRIVAL_SLACK_S,
+          "writer zero at %+.6f s from the wire's" % (wall_s(z) - wz))
+    check(wo - ARRIVAL_SLACK_S <= wall_s(o) <= wo + (3.0 if IN_VM else 1.5),
+          "writer open %+.6f s from the wire's" % (wall_s(o) - wo))
+    check(z["queued"] > 0, "the writer had bytes waiting: %r" % z)
+    check(o["probes"] == len(probes_pk), "zero-window probes: %r, the wire %d" %
+          (o["probes"], len(probes_pk)))
+    if not reader_side:
+        raise Skip("kernel %s: the writer's side passed; the reader's needs kfree_skb's "
+                   "receiving socket (6.11+; README Kernels)" % os.uname().release)
+    (z, o), = outs
+    check(o is not None, "the reader's stall never opened: %r" % z)
+    check(z.get("inferred") is True and o.get("inferred") is True, "reader inferred: %r %r" %
+          (z, o))
+    check(wz - 0.2 - 0.011 - ARRIVAL_SLACK_S <= wall_s(z) <= wo,
+          "reader zero at %+.6f s from the wire's" % (wall_s(z) - wz))
+    check(wo - ARRIVAL_SLACK_S <= wall_s(o) <= wo + 0.5,
+          "reader open at %+.6f s from the wire's" % (wall_s(o) - wo))
+    check(z["queued"] > 0, "the reader had unread bytes: %r" % z)
+    bad = [e for e in evs if e["event"] == "drop" or
+           (e["event"].startswith("keepalive") and e["conn"] in (cc, sc))]
+    check(not bad, "zero-window probes as drops or keepalives: %r" % bad)
