@@ -156,9 +156,17 @@ static __always_inline bool purged_after_receipt(const struct sk_buff *skb, __u3
  * outside ESTABLISHED the first sign of our zero (window.bpf.h). The answer
  * is reported as a keepalive_ack `out` only when tcp_send_dupack sent it:
  * out-of-window ACKs are rate limited (tcp_invalid_ratelimit), and
- * last_oow_ack_time is this jiffy exactly when the ACK just left.
+ * last_oow_ack_time is the jiffy the ACK left: a few jiffies back at most
+ * when it just did (a slow or emulated CPU can cross a tick or two between
+ * tcp_send_dupack and this free: a 6.12 guest under TCG missed one in
+ * four with "this jiffy exactly"), while a rate-limited probe finds the
+ * ACK before it, at least a keepalive interval old.
  * Returns true when the segment was a probe (reported, or ESTABLISHED's).
  */
+/* How many jiffies back an out-of-window ACK counts as this segment's answer
+ * (8: 8-80 ms at HZ 100-1000; keepalive probes are seconds apart). */
+#define TT_OOW_ACK_JIFFIES 8
+
 static __always_inline bool probe_in(__u64 *ctx, __u32 reason, const struct tt_wire_tcp *th,
 				     __u32 payload)
 {
@@ -210,7 +218,7 @@ static __always_inline bool probe_in(__u64 *ctx, __u32 reason, const struct tt_w
 		e->ka_probe.dir = TT_DIR_IN;
 		submit(e);
 	}
-	if (BPF_CORE_READ(tp, last_oow_ack_time) != (__u32)bpf_jiffies64())
+	if ((__u32)bpf_jiffies64() - BPF_CORE_READ(tp, last_oow_ack_time) > TT_OOW_ACK_JIFFIES)
 		return true; /* rate limited: no ACK went out */
 	e = reserve(TT_EV_KA_ACK, false);
 	if (e) {
