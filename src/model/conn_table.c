@@ -1271,6 +1271,39 @@ static bool processed_ack(const struct conn_table *t, const struct tt_drop *raw)
 		     c->state == TT_TCP_CLOSING);
 }
 
+/* How long Linux keeps a timewait socket (TCP_TIMEWAIT_LEN). */
+#define TIMEWAIT_NS (60ull * 1000000000ull)
+
+/*
+ * Not a drop either: a segment to an end that lives on as a timewait socket
+ * is handled by it (tcp_timewait_state_process: answered with an ACK, like a
+ * keepalive probe from a peer left in CLOSE_WAIT, or taken as the FIN the
+ * socket waited for) and then freed through tcp_v4_rcv's discard path,
+ * kfree_skb with NOT_SPECIFIED (no reason at all before 5.17), although
+ * nothing was lost. A segment with that reason into a local end that closed
+ * into TIME_WAIT (time_wait: true) less than TCP_TIMEWAIT_LEN before. A SYN
+ * may open a new connection there and is left to the matching below; a
+ * drop with a reason of its own (netfilter, ...) stays a drop, except before
+ * 5.17, where no drop has one.
+ */
+static bool timewait_handled(const struct conn_table *t, const struct tt_drop *raw)
+{
+	if (raw->reason != TT_DROP_REASON_NONE) {
+		const char *name = drop_reason_name(raw->reason);
+
+		if (!name || strcmp(name, "NOT_SPECIFIED"))
+			return false;
+	}
+	if (raw->flags & 0x02)
+		return false;
+	for (struct conn *c = t->tbuckets[ports_bucket(t, raw->dport, raw->sport)]; c; c = c->tnext)
+		if (c->closed && c->timewait_ts && c->timewait_ts <= raw->ts_ns &&
+		    raw->ts_ns - c->timewait_ts < TIMEWAIT_NS &&
+		    end_is(c, raw->family, raw->daddr, raw->dport, raw->saddr, raw->sport))
+			return true;
+	return false;
+}
+
 void conn_table_add_drop(struct conn_table *t, const struct tt_drop *raw)
 {
 	bool want_out = true, want_in = true;
@@ -1282,7 +1315,7 @@ void conn_table_add_drop(struct conn_table *t, const struct tt_drop *raw)
 	    same_addr(owner->ep.family, owner->ep.laddr, raw->family, raw->saddr))
 		want_in = false;
 
-	if (processed_ack(t, raw))
+	if (processed_ack(t, raw) || timewait_handled(t, raw))
 		return;
 	drop_match(t, raw, &want_out, &want_in);
 	if (want_in) {
@@ -1501,6 +1534,8 @@ void conn_table_add_raw(struct conn_table *t, const struct tt_event *raw)
 		ev.state.fin_wait2_dropped = fw2_orphan_close && raw->linger2_neg;
 		if (ev.state.tw_fin_wait2)
 			ev.state.time_wait = true;
+		if (ev.state.time_wait)
+			c->timewait_ts = raw->ts_ns;
 		ev.state.sk_err = raw->sk_err;
 		ev.state.handshake_us = TT_RTT_NONE;
 		if (raw->new_state == TT_TCP_ESTABLISHED && c->rtt_when == TT_RTT_ESTABLISHED) {

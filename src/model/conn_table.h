@@ -36,12 +36,13 @@ struct conn {
 	bool existing; /* open before tracing began */
 	bool closed;   /* the close event has been emitted */
 	bool destroyed;
-	bool rst_seen;	     /* a reset either way */
-	enum tl_cause cause; /* once closed (cause_known) */
-	bool cause_known;    /* closed with a close event (not a lone reset) */
-	uint32_t seen;	     /* CONN_SAW_*: what happened, kept when events are cut */
-	bool released;	     /* its held events were handed out and freed (filters) */
-	bool shown;	     /* ... and printed: its later events go out as they come */
+	bool rst_seen;	      /* a reset either way */
+	uint64_t timewait_ts; /* when it closed into a timewait socket (time_wait: true); 0: not */
+	enum tl_cause cause;  /* once closed (cause_known) */
+	bool cause_known;     /* closed with a close event (not a lone reset) */
+	uint32_t seen;	      /* CONN_SAW_*: what happened, kept when events are cut */
+	bool released;	      /* its held events were handed out and freed (filters) */
+	bool shown;	      /* ... and printed: its later events go out as they come */
 	struct cause_facts facts;
 	uint64_t bytes_in, bytes_out;
 	uint32_t retransmits, keepalives;

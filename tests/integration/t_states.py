@@ -125,6 +125,10 @@ def keepalive_close_wait(ctx):
               "probe at %+.6f s from the wire's" % d)
     check(close_of(evs, sc)["cause"] == "peer_close", "the client closed first: %r" %
           close_of(evs, sc))
+    # the client's timewait socket answered each probe (and took the
+    # server's FIN) and freed it: nothing was lost, so no drop anywhere
+    drops = [e for e in evs if e["event"] == "drop"]
+    check(not drops, "segments a timewait socket handled are not drops: %r" % drops)
 
     # the ladder: every probe row is followed by its ACK before the next probe
     time.sleep(0.2)

@@ -213,6 +213,50 @@ static void test_processed_ack_is_not_a_drop(void **state)
 	conn_table_free(t);
 }
 
+/* A segment into an end that closed into TIME_WAIT is its timewait
+ * socket's (answered, or the FIN it waited for), freed with NOT_SPECIFIED
+ * (or no reason before 5.17): not a drop on either end, for TCP_TIMEWAIT_LEN.
+ * A reason of its own, or a SYN, is matched as before. */
+static void test_timewait_handled_is_not_a_drop(void **state)
+{
+	struct seen s;
+	struct conn_table *t = table(&s);
+	/* the server's keepalive probe from CLOSE_WAIT into the client's
+	 * timewait socket (one byte, as some stacks send: a bare ACK into a
+	 * closing end is processed_ack's) */
+	struct tt_drop probe = seg(500, 0, 0x10, 1, 2);
+	struct tt_event fw2 = raw_state(CLIENT_SK, 1, 300, 1, TT_TCP_FIN_WAIT2, TT_TCP_CLOSE);
+
+	drop_reason_register(2, "NOT_SPECIFIED");
+	drop_reason_register(12, "NETFILTER_DROP");
+	add(t, raw_state(CLIENT_SK, 1, 100, 1, TT_TCP_SYN_SENT, TT_TCP_ESTABLISHED));
+	add(t, raw_state(SERVER_SK, 2, 110, 0, TT_TCP_SYN_RECV, TT_TCP_ESTABLISHED));
+	add(t, raw_state(CLIENT_SK, 1, 200, 1, TT_TCP_ESTABLISHED, TT_TCP_FIN_WAIT1));
+	add(t, raw_state(CLIENT_SK, 1, 210, 1, TT_TCP_FIN_WAIT1, TT_TCP_FIN_WAIT2));
+	add(t, raw_state(SERVER_SK, 2, 220, 0, TT_TCP_ESTABLISHED, TT_TCP_CLOSE_WAIT));
+	/* before the client's end is handed over, the same segment is a drop,
+	 * on both ends */
+	conn_table_add_drop(t, &probe);
+	assert_int_equal(drops_of(&s, 1, NULL), 1);
+	assert_int_equal(drops_of(&s, 2, NULL), 1);
+	probe.ts_ns = 600;
+	add(t, fw2); /* an orphan's FIN_WAIT2 -> CLOSE: a timewait socket takes over */
+	conn_table_add_drop(t, &probe);
+	probe.reason = TT_DROP_REASON_NONE; /* a kernel before 5.17 */
+	conn_table_add_drop(t, &probe);
+	assert_int_equal(drops_of(&s, 1, NULL), 1);
+	assert_int_equal(drops_of(&s, 2, NULL), 1);
+	probe.reason = 12; /* netfilter dropped it: a drop */
+	conn_table_add_drop(t, &probe);
+	assert_int_equal(drops_of(&s, 2, NULL), 2);
+	probe.reason = 2;
+	probe.ts_ns = 300 + 61ull * 1000000000ull; /* the timewait socket is gone */
+	conn_table_add_drop(t, &probe);
+	assert_int_equal(drops_of(&s, 2, NULL), 3);
+	drop_reasons_clear();
+	conn_table_free(t);
+}
+
 static char out[8192];
 
 static void test_json_and_text(void **state)
@@ -427,6 +471,7 @@ int main(void)
 		cmocka_unit_test(test_listener_counts_its_queue_drops),
 		cmocka_unit_test(test_sender_owned_drop_is_out_only),
 		cmocka_unit_test(test_processed_ack_is_not_a_drop),
+		cmocka_unit_test(test_timewait_handled_is_not_a_drop),
 		cmocka_unit_test(test_json_and_text),
 		cmocka_unit_test(test_json_read_back),
 		cmocka_unit_test(test_names),
