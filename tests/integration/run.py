@@ -5,7 +5,8 @@ between independent peer processes, assertions on its --json output.
 
 Run as root: tests/integration/run.py [-k NAME[,NAME...]] [--tracer PATH] [--list]
 -k runs the tests whose name contains any of the comma-separated parts;
-TT_EXCLUDE (comma-separated whole names) leaves those tests out: the kernel
+TT_EXCLUDE (comma-separated whole names; TT_EXCLUDE_FILE, a file of them)
+leaves those tests out: the kernel
 matrix (tests/vm/run.sh) re-runs in a second boot only what did not pass.
 Prints `PASS name`, `FAIL name: why` or `SKIP name: reason` per test and
 ends with `N passed, N failed, N skipped`.
@@ -44,6 +45,11 @@ def main():
     a = ap.parse_args()
     parts = [k for k in (a.k or "").split(",") if k]
     exclude = set(n for n in os.environ.get("TT_EXCLUDE", "").split(",") if n)
+    if os.environ.get("TT_EXCLUDE_FILE"):
+        # the same, from a file (the kernel matrix's retry: too many names
+        # for a guest's kernel command line)
+        with open(os.environ["TT_EXCLUDE_FILE"]) as f:
+            exclude |= set(n.strip() for n in f.read().replace(",", "\n").split() if n.strip())
     tests = [t for t in load_tests() if (not parts or any(k in t.__name__ for k in parts))
              and t.__name__ not in exclude]
     if a.list:

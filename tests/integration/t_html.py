@@ -34,8 +34,12 @@ def html_live_page(ctx):
             check(page.count(owner) >= 2, "end %s missing" % owner)
             check(page.count("(python3 %d)" % proc.pid) >= 2, "owner pid %d missing" % proc.pid)
         labels = re.findall(r'font-weight="bold">([^<]+)</text></g>', page)
+        # after the handshake, a bare ACK may come between the data and the
+        # FIN: the client's delayed ACK of the 4 bytes leaves on its own
+        # when its timer beats close() (seen in a 6.12 guest under TCG)
+        after = [l for l in labels[3:] if l != "ACK"]
         want = ["SYN", "SYN,ACK", "ACK", "DATA 29 B", "DATA 4 B", "FIN"]
-        check(labels[:6] == want, "arrows %r" % labels)
+        check(labels[:3] + after[:3] == want, "arrows %r" % labels)
         for conn in (c, s):
             cause = close_of(evs, conn)["cause"]
             check("[%s]" % cause in page, "cause %s not on the page" % cause)
