@@ -52,6 +52,19 @@ static bool btf_has_tracepoint(const struct btf *btf, const char *tp)
 	return btf__find_by_name_kind(btf, name, BTF_KIND_TYPEDEF) > 0;
 }
 
+/* Whether the running kernel's struct `st` has a member `member`. */
+static bool btf_struct_has_member(const struct btf *btf, const char *st, const char *member)
+{
+	int id = btf__find_by_name_kind(btf, st, BTF_KIND_STRUCT);
+	const struct btf_type *t = id > 0 ? btf__type_by_id(btf, id) : NULL;
+	const struct btf_member *m = t ? btf_members(t) : NULL;
+
+	for (int i = 0; t && i < btf_vlen(t); i++)
+		if (!strcmp(btf__name_by_offset(btf, m[i].name_off), member))
+			return true;
+	return false;
+}
+
 /* fn(value, name with `prefix` cut) for every value of the running kernel's
  * enum `enum_name`, if it has one: the reason enums are renumbered between
  * versions, so their names are never compiled in. */
@@ -247,6 +260,16 @@ int loader_start(struct loader *l, const struct env *env, ring_buffer_sample_fn 
 		fprintf(warn_out,
 			"tcptimeline: warning: this kernel's kfree_skb gives no drop reason (Linux "
 			"5.17+ does): drop events have reason null\n");
+	/* 6.11 (c53795d48ee8, "net: add rx_sk to trace_kfree_skb"): the
+	 * receiving socket, whose rcv_nxt tells a peer's keepalive probe (and
+	 * its zero-window probe) below the window from another old segment */
+	if (btf_has_tracepoint(btf, "kfree_skb") &&
+	    !btf_struct_has_member(btf, "trace_event_raw_kfree_skb", "rx_sk"))
+		fprintf(warn_out,
+			"tcptimeline: warning: this kernel's kfree_skb does not name the receiving "
+			"socket (Linux 6.11+ does): keepalive probes the peer sends us outside "
+			"ESTABLISHED, our ACKs to them and our own zero window on a half-closed "
+			"connection are not reported\n");
 
 	/* our copy of the kernel's BTF goes before the load parses its own
 	 * for CO-RE: holding both was ~9 MiB more peak RSS */
