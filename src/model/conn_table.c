@@ -1249,6 +1249,18 @@ static void pending_drops_for(struct conn_table *t, struct conn *c)
 	pending_expire(t, c->last_ts);
 }
 
+/* The kernel freed the segment through a discard path without a reason of
+ * its own: NOT_SPECIFIED, or (none_too) no reason at all (before 5.17). */
+static bool reason_not_specified(const struct tt_drop *raw, bool none_too)
+{
+	const char *name;
+
+	if (raw->reason == TT_DROP_REASON_NONE)
+		return none_too;
+	name = drop_reason_name(raw->reason);
+	return name && !strcmp(name, "NOT_SPECIFIED");
+}
+
 /*
  * Not a drop: since 5.17 tcp_rcv_state_process frees a segment it is done
  * with in the closing states through its discard path, kfree_skb with
@@ -1258,11 +1270,9 @@ static void pending_drops_for(struct conn_table *t, struct conn *c)
  */
 static bool processed_ack(const struct conn_table *t, const struct tt_drop *raw)
 {
-	const char *name = raw->reason == TT_DROP_REASON_NONE ? NULL :
-								drop_reason_name(raw->reason);
 	struct conn *c;
 
-	if (!name || strcmp(name, "NOT_SPECIFIED") || raw->bytes || (raw->flags & 0x07) ||
+	if (!reason_not_specified(raw, false) || raw->bytes || (raw->flags & 0x07) ||
 	    !(raw->flags & 0x10))
 		return false;
 	c = find_open_end(t, raw->family, raw->daddr, raw->dport, raw->saddr, raw->sport);
@@ -1288,13 +1298,7 @@ static bool processed_ack(const struct conn_table *t, const struct tt_drop *raw)
  */
 static bool timewait_handled(const struct conn_table *t, const struct tt_drop *raw)
 {
-	if (raw->reason != TT_DROP_REASON_NONE) {
-		const char *name = drop_reason_name(raw->reason);
-
-		if (!name || strcmp(name, "NOT_SPECIFIED"))
-			return false;
-	}
-	if (raw->flags & 0x02)
+	if (!reason_not_specified(raw, true) || (raw->flags & 0x02))
 		return false;
 	for (struct conn *c = t->tbuckets[ports_bucket(t, raw->dport, raw->sport)]; c; c = c->tnext)
 		if (c->closed && c->timewait_ts && c->timewait_ts <= raw->ts_ns &&
