@@ -8,7 +8,7 @@ import re
 import signal
 
 from harness import (READY_TIMEOUT, ROOT, Proc, Skip, check, check_contract, client_conn, close_of,
-                     of_conn, server_conn, test)
+                     host_only, of_conn, server_conn, test)
 
 
 DEMO_BIN = os.path.join(ROOT, ".output", "demo")
@@ -162,6 +162,7 @@ for _name in DEMO_CASES:
 @test
 def ladder_is_default_on_a_terminal_only(ctx):
     """not a terminal: the live text stream, unchanged; --ladder: diagrams only"""
+    host_only("choosing the output mode from stdout is the tracer's own")
     P = ctx.port
     live = Proc([ctx.tracer, "-P", str(P)])
     ctx.procs.append(live)

@@ -7,12 +7,13 @@ import signal
 import subprocess
 import sys
 
-from harness import check, test, waiter_close
+from harness import check, host_only, test, waiter_close
 
 
 @test
 def hostile_comm_is_escaped(ctx):
     """a process naming itself with quotes and control characters cannot break the JSON"""
+    host_only("the JSON escaping of the comm the kernel hands over verbatim")
     P = ctx.port
     tr, srv, _ = ctx.start("accept; recv_eof; close", None)
     name = 'a"b\\c\x1b[31m\n'

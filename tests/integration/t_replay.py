@@ -9,7 +9,7 @@ import shutil
 import subprocess
 import tempfile
 
-from harness import ROOT, Proc, Skip, check, check_contract, test
+from harness import ROOT, Proc, Skip, check, check_contract, host_only, test
 import json
 
 DEMO_BIN = os.path.join(ROOT, ".output", "demo")
@@ -108,6 +108,7 @@ def replay_draws_the_live_ladders(ctx):
 def replay_bad_recordings(ctx):
     """a missing file, a malformed line, a cut-short recording: one line
     naming file and line, exit 1; what is well-formed is still drawn"""
+    host_only("-r reads a file, no BPF")
     sc = Scratch(ctx.tracer)
     try:
         r = unprivileged([sc.tracer, "-r", sc.path("missing.jsonl")])

@@ -327,6 +327,7 @@ def metrics_labels_stay_bounded(ctx):
 def metrics_bad_address_and_port_in_use(ctx):
     """--metrics: a malformed ADDR:PORT is a usage error (2), a port in use an error (1),
     each one line"""
+    host_only("command-line and socket checks made before any BPF is loaded")
     for bad in ("9464", "127.0.0.1:0", "localhost:9464", "1.2.3:80"):
         r = subprocess.run([ctx.tracer, "--metrics", bad], capture_output=True, text=True,
                            timeout=10)
@@ -475,6 +476,8 @@ def systemd_unit_capabilities_suffice(ctx):
 def summary_table_where_it_goes(ctx):
     """--summary: with -q the table is on stdout (periodic, then 'at exit'); with --live the
     event lines keep stdout and the table goes to stderr"""
+    host_only("where the summary table goes is the tracer's own rendering of events"
+              " the other tests check on every kernel")
     P = ctx.port
     for mode in ("-q", "--live"):
         tr = Proc([ctx.tracer, mode, "--summary=1", "-P", str(P)])

@@ -154,6 +154,19 @@ failed_names() { (grep -E '^FAIL ' "$1" || true) | sed -E 's/^FAIL ([^: ]*).*/\1
 # The names of the tests a log says passed or were skipped, comma-separated.
 done_names() { (grep -E '^(PASS|SKIP) ' "$1" || true) | sed -E 's/^[A-Z]+ ([^: ]*).*/\1/' | tr '\n' ',' | sed 's/,$//'; }
 
+# "N host-only, NAME NAME" for the SKIP lines of the logs given: the tests
+# the harness keeps to the host (kernel-independent) counted, the others
+# (a feature this kernel lacks) named; nothing if none was skipped.
+skip_note() {
+	local h o
+	h=$(cat "$@" 2>/dev/null | grep -cE '^SKIP [^: ]*: host only' || true)
+	o=$(cat "$@" 2>/dev/null | grep -E '^SKIP ' | grep -vE '^SKIP [^: ]*: host only' |
+		sed -E 's/^SKIP ([^: ]*).*/\1/' | tr '\n' ' ' | sed 's/ $//' || true)
+	[ "$h" = 0 ] || printf '%s host-only' "$h"
+	[ "$h" = 0 ] || [ -z "$o" ] || printf ', '
+	printf '%s' "$o"
+}
+
 # How many tests a log marks PASS, FAIL or SKIP ($1).
 count_marked() { grep -cE "^$1 " "$2" || true; }
 
@@ -273,12 +286,13 @@ run_one() { # $1 slot
 	fi
 	[ -z "$retried" ] || retried="$retried (attempt 2: $((t1 - t2)) s)"
 	[ -z "$flaky" ] || retried="flaky, passed only on the retry: $flaky; $retried"
-	local fails skips
+	local fails skips snote
+	snote=$(if [ -n "$passed1" ]; then skip_note "$log1" "$log"; else skip_note "$log"; fi)
 	# Table cells: one line per test, long reasons cut (the log has them whole).
 	fails=$(marked_lines FAIL "$log")
 	skips=$( ([ -z "$passed1" ] || marked_lines SKIP "$log1") && marked_lines SKIP "$log")
 	if [ "$rc" = 0 ] && [ -n "$summary" ]; then
-		line="vmtest $k ($ver): $summary [$((t1 - t0)) s${retried:+; $retried}]"
+		line="vmtest $k ($ver): $summary${snote:+ ($snote)} [$((t1 - t0)) s${retried:+; $retried}]"
 		rows+=("| $k | $ver | $summary${flaky:+; flaky (passed on the retry): $flaky} | $(cell "$skips") | $(cell "$fails") | $((t1 - t0)) s |")
 	else
 		if [ "$rc" = 124 ] || [ "$rc" = 137 ]; then
