@@ -235,13 +235,37 @@ static __always_inline bool read_sock_id(const struct sock_common *skc, struct s
  * tracepoint fires, and errors and resets are reported after that. A socket
  * we follow passed the filter at birth; others pay one lookup, on rare
  * hooks only. */
+/* With a port filter, could this full socket be one we follow, although
+ * its local port is gone (inet_num is 0 from tcp_set_state(CLOSE) on)?
+ * inet_sport keeps the port it had (inet_put_port clears only inet_num), and
+ * a socket we follow passed the filter with that local port or its remote
+ * one (a connect() whose SYN_SENT came before the port was picked: with the
+ * remote one). So with neither wanted it is not ours and the map is not
+ * asked: what keeps -P cheap for the sockets it excludes at their CLOSE and
+ * destroy. No local port at all (closed before one was picked): maybe. */
+static __always_inline bool maybe_followed_ports(const struct sock *sk)
+{
+	const struct tcp_sock *tp;
+	__u16 lport = sk->__sk_common.skc_num;
+
+	if (!lport) {
+		tp = tcp_sk_of(sk);
+		if (!tp)
+			return true;
+		lport = bpf_ntohs(tp->inet_conn.icsk_inet.inet_sport);
+		if (!lport)
+			return true;
+	}
+	return port_wanted(lport) || port_wanted(bpf_ntohs(sk->__sk_common.skc_dport));
+}
+
 static __always_inline bool read_sock_id_or_followed(const struct sock *sk, struct sock_id *id)
 {
 	__u64 key = (__u64)sk;
 
 	if (read_sock_id(&sk->__sk_common, id))
 		return true;
-	return filter_ports_on && bpf_map_lookup_elem(&socks, &key) &&
+	return filter_ports_on && maybe_followed_ports(sk) && bpf_map_lookup_elem(&socks, &key) &&
 	       read_sock_id_filtered(&sk->__sk_common, id, false);
 }
 
@@ -1285,6 +1309,8 @@ int BPF_PROG(tcp_destroy_sock, struct sock *sk)
 	struct tt_event *e;
 	__u64 now;
 
+	if (filter_ports_on && !maybe_followed_ports(sk))
+		return 0; /* excluded by the port filter: never followed */
 	info = bpf_map_lookup_elem(&socks, &key);
 	if (!info)
 		return 0; /* never followed: nothing to say */
