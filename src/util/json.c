@@ -21,29 +21,64 @@ static const char digit_pairs[] = "000102030405060708091011121314151617181920212
 				  "50515253545556575859606162636465666768697071727374"
 				  "75767778798081828384858687888990919293949596979899";
 
-/* w (< 10^8) as exactly 8 digits, zero-padded: 32-bit divisions that do
- * not wait on each other, two digits at a time from the table */
-static void put8(char *out, uint32_t w)
+/* w (< 10^8) as its 8 digits, zero-padded, in a register: the first digit
+ * in the lowest byte (the first in memory once stored). 32-bit divisions
+ * that do not wait on each other, two digits at a time from the table. The
+ * digits are stored with one 8-byte store: built with 2-byte stores and read
+ * back at another offset, as before, every number paid a failed
+ * store-to-load forwarding. */
+static inline uint64_t digits8(uint32_t w)
 {
 	uint32_t hi = w / 10000, lo = w % 10000;
+	uint16_t p0, p1, p2, p3;
 
-	memcpy(out, digit_pairs + 2 * (hi / 100), 2);
-	memcpy(out + 2, digit_pairs + 2 * (hi % 100), 2);
-	memcpy(out + 4, digit_pairs + 2 * (lo / 100), 2);
-	memcpy(out + 6, digit_pairs + 2 * (lo % 100), 2);
+	memcpy(&p0, digit_pairs + 2 * (hi / 100), 2);
+	memcpy(&p1, digit_pairs + 2 * (hi % 100), 2);
+	memcpy(&p2, digit_pairs + 2 * (lo / 100), 2);
+	memcpy(&p3, digit_pairs + 2 * (lo % 100), 2);
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	return (uint64_t)p0 | (uint64_t)p1 << 16 | (uint64_t)p2 << 32 | (uint64_t)p3 << 48;
+#else
+	return (uint64_t)p0 << 48 | (uint64_t)p1 << 32 | (uint64_t)p2 << 16 | (uint64_t)p3;
+#endif
 }
 
-/* w (< 10^8) without leading zeros; writes 8 bytes at out, returns how
- * many of them are the number */
-static unsigned int put_short(char *out, uint32_t w)
+/* w (< 10^8) as exactly 8 digits, zero-padded */
+static inline void put8(char *out, uint32_t w)
 {
-	char t[16]; /* the 8 digits, then room for the fixed-size copy */
-	unsigned int n = w >= 10000 ?
-				 (w >= 1000000 ? (w >= 10000000 ? 8 : 7) : (w >= 100000 ? 6 : 5)) :
-				 (w >= 100 ? (w >= 1000 ? 4 : 3) : (w >= 10 ? 2 : 1));
+	uint64_t d = digits8(w);
 
-	put8(t, w);
-	memcpy(out, t + 8 - n, 8);
+	memcpy(out, &d, 8);
+}
+
+/* w (< 10^8) without leading zeros; writes up to 8 bytes at out, returns
+ * how many of them are the number */
+static inline unsigned int put_short(char *out, uint32_t w)
+{
+	unsigned int n;
+	uint64_t d;
+
+	/* most numbers of a line are small (family, ports, byte and segment
+	 * counts, pids): their digits without working out all eight */
+	if (w < 10) {
+		*out = (char)('0' + w);
+		return 1;
+	}
+	if (w < 100) {
+		memcpy(out, digit_pairs + 2 * w, 2);
+		return 2;
+	}
+	n = w >= 10000 ? (w >= 1000000 ? (w >= 10000000 ? 8 : 7) : (w >= 100000 ? 6 : 5)) :
+			 (w >= 1000 ? 4 : 3);
+	d = digits8(w);
+
+	/* the leading zeros dropped: shifted out of the register */
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	d >>= 8 * (8 - n);
+#else
+	d <<= 8 * (8 - n);
+#endif
+	memcpy(out, &d, 8);
 	return n;
 }
 
@@ -220,13 +255,17 @@ void jb_rfc3339(struct jbuf *b, int64_t realtime_ns)
 	if (__builtin_expect(n == 19 && sizeof(b->buf) - b->len >= 32, 1)) {
 		/* "YYYY-MM-DDTHH:MM:SS.uuuuuuZ" at fixed lengths, in place: on
 		 * every line */
-		char t[8];
+		/* ".uuuuuuZ": the 6 digits of usec (8, the first two zeros
+		 * shifted out) and the Z, in one 8-byte store */
+		uint64_t d = digits8((uint32_t)usec);
 
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+		d = (d >> 16) << 8 | '.' | (uint64_t)'Z' << 56;
+#else
+		d = (d << 16) >> 8 | (uint64_t)'.' << 56 | 'Z';
+#endif
 		memcpy(b->buf + b->len, s, 19);
-		b->buf[b->len + 19] = '.';
-		put8(t, (uint32_t)usec);
-		memcpy(b->buf + b->len + 20, t + 2, 6);
-		b->buf[b->len + 26] = 'Z';
+		memcpy(b->buf + b->len + 19, &d, 8);
 		b->len += 27;
 		return;
 	}

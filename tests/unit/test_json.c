@@ -8,7 +8,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
+#include <fcntl.h>
+#include <unistd.h>
 #include "json.h"
+#include "output.h"
 #include "text.h"
 
 static char *json_of(const char *s, size_t n)
@@ -146,6 +149,76 @@ static void test_jbuf_number_lengths(void **state)
 	assert_string_equal(jb_text(&b), "2025-12-01T03:33:20.999999Z");
 }
 
+/* Every number below 10^5 and a spread of larger ones, against snprintf
+ * (the small numbers have their own paths). */
+static void test_jbuf_every_small_number(void **state)
+{
+	struct jbuf b;
+	char want[32];
+	uint64_t v = 100000;
+
+	for (uint64_t i = 0; i < 100000; i++) {
+		jb_init(&b);
+		jb_u64(&b, i);
+		snprintf(want, sizeof(want), "%llu", (unsigned long long)i);
+		assert_int_equal(b.len, strlen(want));
+		assert_memory_equal(b.buf, want, b.len);
+	}
+	for (int i = 0; i < 2000; i++, v = v * 3 + 7) {
+		jb_init(&b);
+		jb_u64(&b, v);
+		snprintf(want, sizeof(want), "%llu", (unsigned long long)v);
+		assert_string_equal(jb_text(&b), want);
+	}
+}
+
+/* jb_write_unlocked: lines into the stream's buffer, in order with what
+ * went through stdio, fully buffered (nothing written until the flush) and
+ * line-buffered (each line written at once, as on a terminal). */
+static void check_write_unlocked(bool line_buffered)
+{
+	char path[] = "/tmp/tt-test-json-XXXXXX", got[65536];
+	int fd = mkstemp(path), rd = open(path, O_RDONLY);
+	FILE *f = output_open(fd, line_buffered);
+	struct jbuf b;
+	size_t want_len = 0;
+	ssize_t n;
+
+	assert_true(fd >= 0 && rd >= 0 && f);
+	unlink(path);
+	for (int i = 0; i < 1000; i++) {
+		jb_init(&b);
+		jb_mem(&b, "{\"n\":", 5);
+		jb_u64(&b, (uint64_t)i);
+		jb_mem(&b, "}\n", 2);
+		jb_write_unlocked(&b, f);
+		want_len += b.len;
+		if (i == 0) {
+			n = read(rd, got, sizeof(got));
+			/* line-buffered: out at once; else held for the flush */
+			assert_int_equal(n, line_buffered ? (ssize_t)b.len : 0);
+		}
+		if (i % 100 == 0) {
+			fputs("x\n", f);
+			want_len += 2;
+		}
+	}
+	assert_int_equal(fflush(f), 0);
+	assert_int_equal(output_error(f), 0);
+	n = pread(rd, got, sizeof(got), 0);
+	assert_int_equal(n, (ssize_t)want_len);
+	assert_memory_equal(got, "{\"n\":0}\nx\n{\"n\":1}\n", 18);
+	assert_memory_equal(got + want_len - 10, "{\"n\":999}\n", 10);
+	fclose(f);
+	close(rd);
+}
+
+static void test_write_unlocked(void **state)
+{
+	check_write_unlocked(false);
+	check_write_unlocked(true);
+}
+
 /* A line that does not fit is cut, never written past the buffer. */
 static void test_jbuf_cut(void **state)
 {
@@ -199,6 +272,8 @@ int main(void)
 		cmocka_unit_test(test_jbuf_numbers),
 		cmocka_unit_test(test_jbuf_number_lengths),
 		cmocka_unit_test(test_jbuf_cut),
+		cmocka_unit_test(test_jbuf_every_small_number),
+		cmocka_unit_test(test_write_unlocked),
 		cmocka_unit_test(test_every_byte),
 	};
 
