@@ -64,6 +64,25 @@ static __always_inline struct tt_drop *drop_reserve(void)
 	return d;
 }
 
+/* The flight recorder: the log of a socket the drop is about goes first, so
+ * user space knows the connection and its story before the drop (the
+ * sending socket; the receiving one where the kernel names it, 6.11+). */
+static __always_inline void drop_log_first(__u64 *ctx, const struct sk_buff *skb)
+{
+	__u64 key = (__u64)skb->sk;
+	struct sock_info *info;
+
+	if (!log_on)
+		return;
+	if (key && (info = bpf_map_lookup_elem(&socks, &key)))
+		log_flush((const struct sock *)key, info);
+	if (kfree_skb_has_rx_sk()) {
+		key = ctx[3];
+		if (key && (info = bpf_map_lookup_elem(&socks, &key)))
+			log_flush((const struct sock *)key, info);
+	}
+}
+
 static __always_inline bool drop_ports_wanted(__u16 sport, __u16 dport)
 {
 	return !filter_ports_on || port_wanted(sport) || port_wanted(dport);
@@ -358,6 +377,7 @@ int kfree_skb(__u64 *ctx)
 		    purged_after_receipt(skb, reason, &th, payload) ||
 		    probe_in(ctx, reason, &th, payload))
 			return 0;
+		drop_log_first(ctx, skb);
 		d = drop_reserve();
 		if (!d)
 			return 0;
@@ -382,6 +402,7 @@ int kfree_skb(__u64 *ctx)
 		    purged_after_receipt(skb, reason, &th, payload) ||
 		    probe_in(ctx, reason, &th, payload))
 			return 0;
+		drop_log_first(ctx, skb);
 		d = drop_reserve();
 		if (!d)
 			return 0;

@@ -24,6 +24,14 @@ const volatile __u8 filter_family = 0; /* 0: both, 4 or 6 */
 const volatile __u32 wakeup_bytes = 64 * 1024;
 /* Flush a one-direction data run that has been growing this long. */
 const volatile __u64 data_flush_ns = NSEC_PER_SEC;
+/* The flight recorder (struct tt_log): 1, a socket's state changes and data
+ * runs are kept in its sock_info and sent as one record; 0, each is sent
+ * as its own record. Set by the loader. */
+const volatile __u8 log_on = 0;
+/* The live view's latency budget: a log whose oldest entry is older than
+ * this is sent before the next entry goes in; user space reads the logs
+ * of idle sockets (log_pending) that are older. */
+const volatile __u64 log_budget_ns = TT_LOG_BUDGET_NS;
 
 /* A benchmark-only build (tests/bench, config tt_noout) compiles the ring
  * output out: every program still does its bookkeeping, nothing leaves the
@@ -32,8 +40,22 @@ const volatile __u64 data_flush_ns = NSEC_PER_SEC;
 #define TT_BENCH_NO_OUTPUT 0
 #endif
 
+/* The endpoints of a socket, read once per program run. */
+struct sock_id {
+	__u8 saddr[16];
+	__u8 daddr[16];
+	__u16 lport;
+	__u16 rport;
+	__u8 family;
+};
+
 /* Per-socket state: owner, data folding, keepalive bookkeeping. */
 struct sock_info {
+	/* the flight recorder (log_on): first, at offset 0, where user space
+	 * reads it from the map (an idle socket's log, loader.c): the record
+	 * as it will be sent, header filled when its first entry goes in */
+	struct tt_log log;
+	__u32 log_slot; /* its slot in log_pending */
 	__u64 birth_ns;
 	__u32 owner_pid;
 	char owner_comm[TT_COMM_LEN];
@@ -64,12 +86,44 @@ struct sock_info {
 	__u8 announced;
 };
 
+/* The sockets whose log is not sent yet (the flight recorder's budget):
+ * a slot is taken when a log gets its first entry and cleared when it is
+ * sent; user space reads the array (mmapped) every tick and reads the log
+ * of a slot older than the budget from the socks map. Per-CPU regions,
+ * each a ring: a slot overwritten before user space looked (a region
+ * wrapped within the budget) leaves that log to the socket's next event. */
+#define TT_LOG_SLOTS	    65536
+#define TT_LOG_SLOT_REGIONS 8
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, TT_LOG_SLOTS);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__type(key, __u32);
+	__type(value, struct tt_log_slot);
+} log_pending SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u32);
+} log_next_slot SEC(".maps");
+
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, 65536); /* resized by user space */
 	__type(key, __u64);
 	__type(value, struct sock_info);
 } socks SEC(".maps");
+
+/* sock_info_new's slot: a sock_info is built here, not on the stack. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct sock_info);
+} info_scratch SEC(".maps");
 
 /* Listener owner by (family << 16 | port): accepted sockets inherit it. */
 struct {
@@ -107,15 +161,6 @@ struct {
 
 extern const void tcp_keepalive_timer __ksym;
 extern const void tcp_write_timer __ksym;
-
-/* The endpoints of a socket, read once per program run. */
-struct sock_id {
-	__u8 saddr[16];
-	__u8 daddr[16];
-	__u16 lport;
-	__u16 rport;
-	__u8 family;
-};
 
 /* A tcp_sock field. Programs whose socket is a tracepoint argument get a
  * typed tcp_sock from bpf_skc_to_tcp_sock and read it with plain loads; a
@@ -333,15 +378,22 @@ static __always_inline bool in_socket_owner_ctx(const struct sock *sk)
 static __always_inline struct sock_info *sock_info_new(const struct sock *sk, __u64 now,
 						       const struct tt_owner *owner)
 {
-	struct sock_info info = {};
 	__u64 key = (__u64)sk;
+	__u32 zero = 0;
+	/* built in a per-CPU slot: with its log, a sock_info is too large for
+	 * the stack. Zeroed but the log's entries, read only below log.h.n */
+	struct sock_info *info = bpf_map_lookup_elem(&info_scratch, &zero);
 
-	info.birth_ns = now;
+	if (!info)
+		return NULL;
+	__builtin_memset(&info->log.h, 0, sizeof(info->log.h));
+	__builtin_memset(&info->birth_ns, 0, sizeof(*info) - offsetof(struct sock_info, birth_ns));
+	info->birth_ns = now;
 	if (owner) {
-		info.owner_pid = owner->pid;
-		__builtin_memcpy(info.owner_comm, owner->comm, TT_COMM_LEN);
+		info->owner_pid = owner->pid;
+		__builtin_memcpy(info->owner_comm, owner->comm, TT_COMM_LEN);
 	}
-	if (bpf_map_update_elem(&socks, &key, &info, BPF_ANY)) {
+	if (bpf_map_update_elem(&socks, &key, info, BPF_ANY)) {
 		count(TT_CNT_MAP_FULL);
 		return NULL;
 	}
@@ -437,12 +489,111 @@ static __always_inline void fill_sock(struct tt_event *e, const struct sock *sk,
 	}
 }
 
-/* Emit the pending data run, if any. */
+/* Send the socket's log as one record (the flight recorder): before any
+ * other record about the socket, so user space sees it first and in order. */
+static __always_inline void log_flush(const struct sock *sk, struct sock_info *info)
+{
+	struct tt_log_slot *slot;
+	__u32 idx = info->log_slot;
+
+	if (!info->log.h.n)
+		return;
+	slot = bpf_map_lookup_elem(&log_pending, &idx);
+	if (slot && slot->sk == (__u64)sk)
+		slot->sk = 0;
+	info->announced = 1;
+	if (!TT_BENCH_NO_OUTPUT &&
+	    bpf_ringbuf_output(&events, &info->log, sizeof(info->log),
+			       bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= wakeup_bytes ?
+				       BPF_RB_FORCE_WAKEUP :
+				       BPF_RB_NO_WAKEUP))
+		count(TT_CNT_LOST);
+	info->log.h.first_seq += info->log.h.n;
+	info->log.h.n = 0;
+}
+
+/* Append an entry to the socket's log: the log goes first if it is full
+ * or its oldest entry is older than the budget. */
+static __always_inline void log_append(const struct sock *sk, const struct sock_id *id,
+				       struct sock_info *info, const struct tt_log_ent *ent)
+{
+	__u32 n = info->log.h.n;
+
+	if (n &&
+	    (n >= TT_LOG_CAP || (__s64)(ent->ts_ns - info->log.e[0].ts_ns) >= (__s64)log_budget_ns))
+		log_flush(sk, info);
+	n = info->log.h.n;
+	if (n >= TT_LOG_CAP)
+		return;
+	if (!n) {
+		/* a new log: its header, and a slot for the budget */
+		__u32 zero = 0, *next = bpf_map_lookup_elem(&log_next_slot, &zero);
+
+		info->log.h.rec = TT_REC_LOG;
+		info->log.h.sk = (__u64)sk;
+		info->log.h.birth_ns = info->birth_ns;
+		info->log.h.owner_pid = info->owner_pid;
+		__builtin_memcpy(info->log.h.owner_comm, info->owner_comm, TT_COMM_LEN);
+		if (next) {
+			__u32 idx = (bpf_get_smp_processor_id() % TT_LOG_SLOT_REGIONS) *
+					    (TT_LOG_SLOTS / TT_LOG_SLOT_REGIONS) +
+				    (*next)++ % (TT_LOG_SLOTS / TT_LOG_SLOT_REGIONS);
+			struct tt_log_slot *slot = bpf_map_lookup_elem(&log_pending, &idx);
+
+			if (slot) {
+				slot->ts = ent->ts_ns;
+				slot->sk = (__u64)sk;
+				info->log_slot = idx;
+			}
+		}
+	}
+	/* the latest complete endpoints: the local port is gone at CLOSE,
+	 * not known yet at SYN_SENT */
+	if ((id->lport && id->rport) || !info->log.h.family) {
+		__builtin_memcpy(info->log.h.saddr, id->saddr, 16);
+		__builtin_memcpy(info->log.h.daddr, id->daddr, 16);
+		info->log.h.lport = id->lport;
+		info->log.h.rport = id->rport;
+		info->log.h.family = id->family;
+	}
+	info->log.e[n & (TT_LOG_CAP - 1)] = *ent;
+	info->log.h.n = n + 1;
+	if (ent->ts_ns > info->last_ts)
+		info->last_ts = ent->ts_ns;
+	info->close_clean = 0;
+}
+
+/* The pending data run into the log. */
+static __always_inline void log_data(const struct sock *sk, const struct sock_id *id,
+				     struct sock_info *info)
+{
+	struct tt_log_ent ent = {};
+
+	ent.ts_ns = info->pend_ts;
+	ent.kind = TT_LOG_DATA;
+	ent.a = info->pend_dir;
+	ent.flags = info->pend_inferred ? TT_LOGF_INFERRED : 0;
+	ent.x = info->pend_segs ? info->pend_segs : 1;
+	ent.y = (__u32)info->pend_bytes;
+	ent.z = (__u32)(info->pend_bytes >> 32);
+	log_append(sk, id, info, &ent);
+	info->pend_bytes = 0;
+	info->pend_segs = 0;
+}
+
+/* Emit the pending data run, if any. With the flight recorder, into the
+ * log, and the log out: what comes next is another kind of record. */
 static __always_inline void flush_data(const struct sock *sk, const struct sock_id *id,
 				       struct sock_info *info)
 {
 	struct tt_event *e;
 
+	if (log_on) {
+		if (info->pend_bytes)
+			log_data(sk, id, info);
+		log_flush(sk, info);
+		return;
+	}
 	if (!info->pend_bytes)
 		return;
 	if (info->announced) {
@@ -485,6 +636,18 @@ static __always_inline void flush_data(const struct sock *sk, const struct sock_
 	info->pend_segs = 0;
 }
 
+/* The pending data run ends, and nothing else goes out: into the log. */
+static __always_inline void flush_data_keep(const struct sock *sk, const struct sock_id *id,
+					    struct sock_info *info)
+{
+	if (log_on) {
+		if (info->pend_bytes)
+			log_data(sk, id, info);
+		return;
+	}
+	flush_data(sk, id, info);
+}
+
 /* Add bytes to the run in one direction; a change of direction ends the run,
  * and so does age: a run that has been growing for data_flush_ns ends
  * before the bytes that come after that, so no byte is in a run stamped
@@ -505,13 +668,13 @@ static __always_inline void fold_data(const struct sock *sk, const struct sock_i
 	if (!bytes)
 		return;
 	if (info->pend_bytes && info->pend_dir != dir)
-		flush_data(sk, id, info);
+		flush_data_keep(sk, id, info);
 	if (info->pend_bytes) {
 		if (!*nowp && (info->pend_segs < 16 || (++info->folds & 15) == 0))
 			*nowp = bpf_ktime_get_ns();
 		now = *nowp;
 		if (now > info->pend_ts && now - info->pend_ts >= data_flush_ns)
-			flush_data(sk, id, info);
+			flush_data_keep(sk, id, info);
 	}
 	if (!info->pend_bytes) {
 		if (!*nowp)
@@ -688,6 +851,20 @@ static __always_inline void flush_held_state(const struct sock *sk, const struct
 
 	if (!info->held_ts)
 		return;
+	if (log_on) {
+		struct tt_log_ent ent = {};
+
+		ent.ts_ns = info->held_ts;
+		ent.kind = TT_LOG_STATE;
+		ent.a = info->held_old;
+		ent.b = info->held_new;
+		/* connect() runs in the owner's process context */
+		if (info->held_new == TCP_SYN_SENT)
+			ent.flags = TT_LOGF_ACTOR_OWNER;
+		log_append(sk, id, info, &ent);
+		info->held_ts = 0;
+		return;
+	}
 	e = reserve(TT_EV_STATE, false);
 	if (e) {
 		fill_sock(e, sk, id, info, info->held_ts);
@@ -743,6 +920,7 @@ static __always_inline void ka_infer_answer(const struct sock *sk, const struct 
 	if (ts < info->last_ts)
 		ts = info->last_ts; /* the socket's stream stays in time order */
 	info->ka_sent_ts = 0;
+	log_flush(sk, info);
 	e = reserve(TT_EV_KA_ACK, false);
 	if (!e)
 		return;
@@ -762,6 +940,19 @@ static __always_inline void settle_data(const struct sock *sk, const struct tcp_
 	sync_out(sk, tp, id, info, &now);
 	sync_in(sk, tp, id, info, &now, 1);
 	flush_data(sk, id, info);
+	ka_infer_answer(sk, id, info, now);
+}
+
+/* The same before a state change, which goes into the log with what came
+ * before it (the flight recorder): the log stays. */
+static __always_inline void settle_data_keep(const struct sock *sk, const struct tcp_sock *tp,
+					     const struct sock_id *id, struct sock_info *info,
+					     __u64 now)
+{
+	flush_held_state(sk, id, info);
+	sync_out(sk, tp, id, info, &now);
+	sync_in(sk, tp, id, info, &now, 1);
+	flush_data_keep(sk, id, info);
 	ka_infer_answer(sk, id, info, now);
 }
 
@@ -827,6 +1018,54 @@ static __always_inline struct tt_event *sock_event_begin(const struct sock *sk, 
 
 #include "rtt.bpf.h"
 #include "window.bpf.h"
+
+/* A state change into the socket's log (the flight recorder), if the
+ * entry can say all its record would: the actor, if any, is the owner
+ * (another task, or an exiting one, goes as a record of its own). A change
+ * into CLOSE sends the log. False: not logged. */
+static __always_inline bool state_log(const struct sock *sk, const struct tcp_sock *tp,
+				      const struct sock_id *id, struct sock_info *info,
+				      int oldstate, int newstate, __u64 now)
+{
+	struct tt_log_ent ent = {};
+
+	if (in_socket_owner_ctx(sk)) {
+		struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+		__u64 comm[2] = {}, own[2];
+
+		if (current_tgid() != info->owner_pid || (BPF_CORE_READ(task, flags) & PF_EXITING))
+			return false;
+		bpf_get_current_comm(comm, sizeof(comm));
+		__builtin_memcpy(own, info->owner_comm, sizeof(own));
+		if (comm[0] != own[0] || comm[1] != own[1])
+			return false;
+		ent.flags |= TT_LOGF_ACTOR_OWNER;
+	}
+	ent.ts_ns = now;
+	ent.kind = TT_LOG_STATE;
+	ent.a = oldstate;
+	ent.b = newstate;
+	ent.x = sk->sk_err;
+	if (newstate == TCP_ESTABLISHED || newstate == TCP_CLOSE) {
+		__u32 srtt = TP_READ(tp, sk, srtt_us);
+		__u32 min = TP_READ(tp, sk, rtt_min.s[0].v);
+
+		ent.flags |= (newstate == TCP_ESTABLISHED ? TT_RTT_ESTABLISHED : TT_RTT_CLOSE)
+			     << TT_LOGF_RTT_SHIFT;
+		ent.y = srtt ? srtt >> 3 : TT_RTT_NONE;
+		ent.z = min && min != ~0U ? min : TT_RTT_NONE;
+	}
+	if (peer_fin_received(sk, tp))
+		ent.flags |= TT_LOGF_PEER_FIN;
+	if (oldstate == TCP_FIN_WAIT2 && newstate == TCP_CLOSE && (int)TP_READ(tp, sk, linger2) < 0)
+		ent.flags |= TT_LOGF_LINGER2_NEG;
+	if (timer_ctx_of(sk) == TT_TIMER_KEEPALIVE)
+		ent.flags |= TT_LOGF_TIMER_KA;
+	log_append(sk, id, info, &ent);
+	if (newstate == TCP_CLOSE)
+		log_flush(sk, info);
+	return true;
+}
 
 static __always_inline bool is_fin_sent_transition(int oldstate, int newstate)
 {
@@ -905,7 +1144,7 @@ int BPF_PROG(inet_sock_set_state, const struct sock *sk, const int oldstate, con
 	 * when nothing else can come between them: before the sequence
 	 * baselines are set no data has been counted and no keepalive sent.
 	 * Otherwise settle_data sends it as a record of its own. */
-	if (info->held_ts && !info->seq_init) {
+	if (!log_on && info->held_ts && !info->seq_init) {
 		held_ts = info->held_ts;
 		held_old = info->held_old;
 		held_new = info->held_new;
@@ -914,15 +1153,26 @@ int BPF_PROG(inet_sock_set_state, const struct sock *sk, const int oldstate, con
 	if (newstate == TCP_ESTABLISHED && !info->seq_init)
 		seq_init_from(info, sk,
 			      tp); /* the handshake's SYNs are behind us: count data from here */
-	settle_data(sk, tp, &id, info, now);
+	if (log_on)
+		settle_data_keep(sk, tp, &id, info, now);
+	else
+		settle_data(sk, tp, &id, info, now);
 	if (is_fin_sent_transition(oldstate, newstate) && info->seq_init)
 		info->snd_seen += 1; /* our FIN, sent after this, takes one sequence number */
 
 	if (!info->owner_pid && in_socket_owner_ctx(sk) &&
 	    (newstate == TCP_FIN_WAIT1 || newstate == TCP_LAST_ACK || newstate == TCP_CLOSE)) {
+		/* the log's header names the owner: what came before goes first */
+		log_flush(sk, info);
 		sock_info_set_owner_current(info); /* the closer held it: it is an owner */
 		owner_new = true;
 	}
+
+	if (log_on && state_log(sk, tp, &id, info, oldstate, newstate, now)) {
+		sent = true;
+		goto after_record;
+	}
+	log_flush(sk, info);
 
 /* what a state record says besides the socket: r is a tt_event or a tt_state */
 #define FILL_STATE(r)                                                                              \
@@ -977,6 +1227,7 @@ int BPF_PROG(inet_sock_set_state, const struct sock *sk, const int oldstate, con
 			sent = true;
 		}
 	}
+after_record:
 	/* the destroy that follows has nothing to add unless another record
 	 * comes between (fill_sock clears this); a CLOSE record lost to a
 	 * full ring leaves it to the destroy record. The bench build without

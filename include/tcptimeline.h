@@ -261,4 +261,72 @@ struct tt_state {
 	char actor_comm[TT_COMM_LEN];
 };
 
+/* The per-socket flight recorder: a socket's state changes and data runs,
+ * kept in its sock_info on the BPF side and sent as one record (when the
+ * socket closes, its log fills, another kind of record about it must go
+ * out, or its oldest entry is older than the live view's budget). The
+ * socket's identity goes once, in the header; user space unpacks each
+ * entry into the full tt_event it stands for. Entries carry their place in
+ * the socket's log (first_seq + i): the same entry may come twice (the
+ * budget's iterator and the socket's own flush), user space keeps the
+ * first. Fixed size: TT_LOG_CAP entries, n of them used. A struct sock_info
+ * begins with one, so user space can read an idle socket's log from the
+ * socks map (TT_LOG_BUDGET_NS). */
+#define TT_REC_LOG   0x474f4c46u /* "FLOG" */
+#define TT_LOG_CAP   8
+
+#define TT_LOG_STATE 1
+#define TT_LOG_DATA  2
+
+/* tt_log_ent.flags for a state entry */
+#define TT_LOGF_PEER_FIN    (1u << 0)
+#define TT_LOGF_LINGER2_NEG (1u << 1)
+#define TT_LOGF_TIMER_KA    (1u << 2) /* timer_ctx TT_TIMER_KEEPALIVE */
+#define TT_LOGF_ACTOR_OWNER (1u << 3) /* the actor was the owner (its pid and comm) */
+#define TT_LOGF_RTT_SHIFT   4	      /* 2 bits: rtt_when */
+/* for a data entry */
+#define TT_LOGF_INFERRED (1u << 0)
+
+struct tt_log_ent {
+	__u64 ts_ns;
+	__u8 kind;  /* TT_LOG_STATE or TT_LOG_DATA */
+	__u8 a;	    /* state: old_state; data: dir */
+	__u8 b;	    /* state: new_state */
+	__u8 flags; /* TT_LOGF_* */
+	__u32 x;    /* state: sk_err; data: segs */
+	__u32 y;    /* state: srtt_us; data: bytes, low 32 bits */
+	__u32 z;    /* state: min_rtt_us; data: bytes, high 32 bits */
+};
+
+struct tt_log_hdr {
+	__u32 rec;	 /* TT_REC_LOG */
+	__u32 first_seq; /* the first entry's place in the socket's log */
+	__u64 sk;	 /* with birth_ns, the socket life it belongs to */
+	__u64 birth_ns;
+	__u8 saddr[16];
+	__u8 daddr[16];
+	__u16 lport;
+	__u16 rport;
+	__u8 family;
+	__u8 n; /* entries used, 1 .. TT_LOG_CAP */
+	__u8 pad[2];
+	__u32 owner_pid;
+	__u32 pad2;
+	char owner_comm[TT_COMM_LEN];
+};
+
+struct tt_log {
+	struct tt_log_hdr h;
+	struct tt_log_ent e[TT_LOG_CAP];
+};
+
+/* The index of sockets whose log is not sent yet (a BPF array user space
+ * maps): sk 0, a free slot; ts, when the log's first entry went in. A log
+ * older than the budget is read from the socks map by user space. */
+#define TT_LOG_BUDGET_NS 50000000ull /* 50 ms: the live view's budget */
+struct tt_log_slot {
+	__u64 sk;
+	__u64 ts;
+};
+
 #endif /* TCPTIMELINE_H */

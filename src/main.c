@@ -45,12 +45,13 @@
 #include "stats.h"
 #include "text.h"
 
-#define TICK_MS		    50		  /* drain the ring buffer at least this often */
-#define COUNTER_EVERY_TICKS 10		  /* look at the loss counters every 500 ms */
-#define METRICS_EVERY_TICKS 5		  /* a fresh /metrics snapshot every 250 ms */
-#define HELD_MAX_EVENTS	    4096	  /* events kept per connection for its diagram or filter */
-#define LADDER_HOLD_NS	    2000000000ULL /* a closed end waits this long for its other end */
-#define LADDER_GRACE_NS	    100000000ULL  /* events that trail a close (the RST of an abort) */
+#define TICK_MS		       50   /* drain the ring buffer at least this often */
+#define LOG_BUDGET_EVERY_TICKS 1    /* socket logs older than the budget, every 50 ms */
+#define COUNTER_EVERY_TICKS    10   /* look at the loss counters every 500 ms */
+#define METRICS_EVERY_TICKS    5    /* a fresh /metrics snapshot every 250 ms */
+#define HELD_MAX_EVENTS	       4096 /* events kept per connection for its diagram or filter */
+#define LADDER_HOLD_NS	       2000000000ULL /* a closed end waits this long for its other end */
+#define LADDER_GRACE_NS	       100000000ULL  /* events that trail a close (the RST of an abort) */
 
 struct app {
 	struct env env;
@@ -337,6 +338,15 @@ static int on_event(void *ctx, void *data, size_t size)
 			conn_table_add_data(app->table, &d);
 		return 0;
 	}
+	case TT_RECORD_LOG: {
+		struct tt_log l;
+
+		if (decode_log(data, size, &l))
+			app->bad_records++;
+		else
+			conn_table_add_log(app->table, &l);
+		return 0;
+	}
 	case TT_RECORD_WINDOW: {
 		struct tt_window w;
 
@@ -617,6 +627,9 @@ static int run(struct app *app)
 
 				if (read(tfd, &exp, sizeof(exp)) == sizeof(exp))
 					ticks += exp;
+				/* the flight recorder's budget: logs of idle sockets */
+				if (ticks % LOG_BUDGET_EVERY_TICKS == 0)
+					loader_log_budget(&app->loader, now_ns(CLOCK_MONOTONIC));
 				if (ticks % COUNTER_EVERY_TICKS == 0)
 					check_counters(app, false);
 				if (ticks % METRICS_EVERY_TICKS == 0)

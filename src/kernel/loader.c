@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 #include <errno.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/mman.h>
 #include <sys/utsname.h>
 #include <zlib.h>
 #include <bpf/bpf.h>
@@ -221,6 +223,11 @@ int loader_start(struct loader *l, const struct env *env, ring_buffer_sample_fn 
 			"readable: our own zero windows are stamped when noticed\n");
 	bpf_map__set_max_entries(l->skel->maps.events, env->ringbuf_mb * 1024u * 1024u);
 	bpf_map__set_max_entries(l->skel->maps.socks, env->max_conns);
+	/* the flight recorder: on unless the environment says otherwise (A/B
+	 * measurements, and a way out should it misbehave) */
+	l->skel->rodata->log_on = !getenv("TT_NO_FLIGHT_RECORDER");
+	l->on_event = on_event;
+	l->ctx = ctx;
 
 	/* tracepoints this kernel lacks: required ones stop us, optional ones degrade */
 	for (size_t i = 0; i < sizeof(hooks) / sizeof(hooks[0]); i++) {
@@ -295,6 +302,24 @@ int loader_start(struct loader *l, const struct env *env, ring_buffer_sample_fn 
 			 strerror(-ret));
 		goto cleanup;
 	}
+	if (l->skel->rodata->log_on) {
+		size_t len = (size_t)bpf_map__max_entries(l->skel->maps.log_pending) *
+			     sizeof(struct tt_log_slot);
+		void *m = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED,
+			       bpf_map__fd(l->skel->maps.log_pending), 0);
+
+		l->log_value = calloc(2, bpf_map__value_size(l->skel->maps.socks));
+		if (m == MAP_FAILED || !l->log_value) {
+			ret = m == MAP_FAILED ? -errno : -ENOMEM;
+			if (m != MAP_FAILED)
+				munmap(m, len);
+			snprintf(err, errlen, "cannot map the socket log index: %s",
+				 strerror(-ret));
+			goto cleanup;
+		}
+		l->log_slots = m;
+		l->n_log_slots = bpf_map__max_entries(l->skel->maps.log_pending);
+	}
 	l->rb = ring_buffer__new(bpf_map__fd(l->skel->maps.events), on_event, ctx, NULL);
 	ret = libbpf_get_error(l->rb);
 	if (ret || !l->rb) {
@@ -357,8 +382,42 @@ int loader_consume(struct loader *l)
 	return ring_buffer__consume(l->rb);
 }
 
+void loader_log_budget(struct loader *l, uint64_t now)
+{
+	size_t vsize;
+	int fd;
+
+	if (!l->log_slots)
+		return;
+	vsize = bpf_map__value_size(l->skel->maps.socks);
+	fd = bpf_map__fd(l->skel->maps.socks);
+	for (uint32_t i = 0; i < l->n_log_slots; i++) {
+		struct tt_log_slot *slot = &l->log_slots[i];
+		uint64_t sk = __atomic_load_n(&slot->sk, __ATOMIC_ACQUIRE);
+		char *a = l->log_value, *b = a + vsize;
+		const struct tt_log *lg = (const struct tt_log *)(void *)a;
+
+		if (!sk || now < slot->ts || now - slot->ts < TT_LOG_BUDGET_NS)
+			continue;
+		/* the socket's programs may write its log meanwhile: two
+		 * reads that agree, or the socket's next event sends it */
+		if (!bpf_map_lookup_elem(fd, &sk, a) && !bpf_map_lookup_elem(fd, &sk, b) &&
+		    !memcmp(a, b, sizeof(struct tt_log)) && lg->h.rec == TT_REC_LOG &&
+		    lg->h.sk == sk && lg->h.n)
+			l->on_event(l->ctx, a, sizeof(struct tt_log));
+		/* looked at: cleared, unless the slot holds another log now */
+		__atomic_compare_exchange_n(&slot->sk, &sk, 0, false, __ATOMIC_ACQ_REL,
+					    __ATOMIC_RELAXED);
+	}
+}
+
 void loader_stop(struct loader *l)
 {
+	if (l->log_slots)
+		munmap(l->log_slots, (size_t)l->n_log_slots * sizeof(struct tt_log_slot));
+	l->log_slots = NULL;
+	free(l->log_value);
+	l->log_value = NULL;
 	ring_buffer__free(l->rb);
 	l->rb = NULL;
 	tcptimeline_bpf__destroy(l->skel);

@@ -17,6 +17,14 @@ struct loader {
 	struct ring_buffer *rb;
 	int ncpus;
 	bool has_error_report; /* inet_sk_error_report attached (5.14+) */
+	/* the flight recorder's index of unsent socket logs, mmapped (NULL:
+	 * the recorder is off, every record goes at once), and where a log
+	 * read from the map goes: the ring buffer's callback */
+	struct tt_log_slot *log_slots;
+	uint32_t n_log_slots;
+	void *log_value;
+	ring_buffer_sample_fn on_event;
+	void *ctx;
 };
 
 /* Load and attach everything. On failure returns -errno and writes a
@@ -33,6 +41,11 @@ int loader_seed_listener(struct loader *l, uint8_t family, uint16_t port, uint32
 int loader_trace_pid(struct loader *l, uint32_t pid);
 int loader_ringbuf_fd(struct loader *l);
 int loader_consume(struct loader *l);
+/* The flight recorder's latency budget: the socket logs older than it
+ * (an idle socket's handshake, one sitting in CLOSE_WAIT) read from the map
+ * and handed to the ring buffer's callback as if they came from the ring.
+ * Run every tick (50 ms); now: CLOCK_MONOTONIC ns. No-op when it is off. */
+void loader_log_budget(struct loader *l, uint64_t now);
 void loader_stop(struct loader *l);
 
 #endif /* LOADER_H */

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "conn_table.h"
+#include "decode.h"
 #include "addr.h"
 #include "names.h"
 
@@ -1484,6 +1485,31 @@ void conn_table_add_state(struct conn_table *t, const struct tt_state *raw)
 	e.state.srtt_us = raw->state.srtt_us;
 	e.state.min_rtt_us = raw->state.min_rtt_us;
 	conn_table_add_raw(t, &e);
+}
+
+void conn_table_add_log(struct conn_table *t, const struct tt_log *raw)
+{
+	const struct conn *c = hash_find(t, raw->h.sk);
+	uint32_t from = 0, end = raw->h.first_seq + raw->h.n;
+	struct tt_event e;
+
+	if (c && c->birth_ns == raw->h.birth_ns) {
+		int32_t seen = (int32_t)(c->log_next - raw->h.first_seq);
+
+		if (seen >= (int32_t)raw->h.n)
+			return; /* a second copy */
+		if (seen > 0)
+			from = (uint32_t)seen;
+	}
+	for (uint32_t i = from; i < raw->h.n; i++) {
+		decode_log_entry(raw, i, &e);
+		conn_table_add_raw(t, &e);
+	}
+	/* the connection is made by the log's first entry (or was there) */
+	struct conn *now = hash_find(t, raw->h.sk);
+
+	if (now && now->birth_ns == raw->h.birth_ns)
+		now->log_next = end;
 }
 
 void conn_table_add_raw(struct conn_table *t, const struct tt_event *raw)

@@ -58,6 +58,7 @@ struct conn {
 	uint32_t rtt_srtt_us,
 		rtt_min_us;   /* looked for in the unmatched drops once its 4-tuple was known */
 	uint32_t last_sk_err; /* the socket's error at its last state change */
+	uint32_t log_next;    /* the flight recorder: the next log entry not seen yet */
 	uint32_t n_state_events;
 	/* every event of this connection, for diagrams drawn at close and for
 	 * the outcome filters: consecutive data records of one direction are
@@ -138,6 +139,9 @@ void conn_table_add_data(struct conn_table *t, const struct tt_data *raw);
  * record rebuilt from the connection (addresses, ports, owner) and taken
  * as conn_table_add_raw takes it. Unknown: counted as not kept. */
 void conn_table_add_state(struct conn_table *t, const struct tt_state *raw);
+/* A socket's log (the flight recorder): each entry as the full event it
+ * stands for, those already seen (a second copy) skipped. */
+void conn_table_add_log(struct conn_table *t, const struct tt_log *raw);
 /* A connection found open at start (sock_diag). */
 void conn_table_add_existing(struct conn_table *t, const struct tl_endpoints *ep, uint8_t state,
 			     uint32_t pid, const char *comm, uint64_t ts_ns);

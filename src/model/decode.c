@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 #include <errno.h>
+#include <stdint.h>
 #include <string.h>
 #include "decode.h"
 
@@ -37,6 +38,17 @@ _Static_assert(sizeof(struct tt_state) != sizeof(struct tt_event) &&
 		       sizeof(struct tt_state) != sizeof(struct tt_data),
 	       "records are told apart by size: tt_state must differ from the others");
 
+_Static_assert(sizeof(struct tt_log_ent) == 24, "struct tt_log_ent changed size");
+_Static_assert(sizeof(struct tt_log_hdr) == 88, "struct tt_log_hdr changed size");
+_Static_assert(sizeof(struct tt_log) == 280, "struct tt_log changed size");
+_Static_assert(sizeof(struct tt_log) != sizeof(struct tt_event) &&
+		       sizeof(struct tt_log) != sizeof(struct tt_drop) &&
+		       sizeof(struct tt_log) != sizeof(struct tt_rtt) &&
+		       sizeof(struct tt_log) != sizeof(struct tt_window) &&
+		       sizeof(struct tt_log) != sizeof(struct tt_data) &&
+		       sizeof(struct tt_log) != sizeof(struct tt_state),
+	       "records are told apart by size: tt_log must differ from the others");
+
 enum tt_record_kind decode_record_kind(const void *data, size_t size)
 {
 	if (!data)
@@ -52,6 +64,8 @@ enum tt_record_kind decode_record_kind(const void *data, size_t size)
 		return TT_RECORD_DATA;
 	if (size == sizeof(struct tt_state) && ((const struct tt_state *)data)->rec == TT_REC_STATE)
 		return TT_RECORD_STATE;
+	if (size == sizeof(struct tt_log) && ((const struct tt_log *)data)->h.rec == TT_REC_LOG)
+		return TT_RECORD_LOG;
 	if (size >= sizeof(struct tt_event))
 		return TT_RECORD_EVENT;
 	return TT_RECORD_BAD;
@@ -152,4 +166,74 @@ int decode_event(const void *data, size_t size, struct tt_event *out)
 	out->owner_comm[TT_COMM_LEN - 1] = '\0';
 	out->actor_comm[TT_COMM_LEN - 1] = '\0';
 	return 0;
+}
+
+int decode_log(const void *data, size_t size, struct tt_log *out)
+{
+	const struct tt_log *l = data;
+
+	if (decode_record_kind(data, size) != TT_RECORD_LOG)
+		return -EINVAL;
+	if (!l->h.n || l->h.n > TT_LOG_CAP || !l->h.sk || !l->h.birth_ns ||
+	    (l->h.family != 4 && l->h.family != 6))
+		return -EINVAL;
+	for (unsigned int i = 0; i < l->h.n; i++) {
+		const struct tt_log_ent *e = &l->e[i];
+		unsigned int when = (e->flags >> TT_LOGF_RTT_SHIFT) & 3;
+
+		if (e->kind == TT_LOG_STATE) {
+			if (when == 3)
+				return -EINVAL;
+		} else if (e->kind == TT_LOG_DATA) {
+			if (e->a > TT_DIR_OUT)
+				return -EINVAL;
+		} else {
+			return -EINVAL;
+		}
+	}
+	memcpy(out, l, sizeof(*out));
+	out->h.owner_comm[TT_COMM_LEN - 1] = '\0';
+	return 0;
+}
+
+void decode_log_entry(const struct tt_log *l, unsigned int i, struct tt_event *out)
+{
+	const struct tt_log_ent *e = &l->e[i % TT_LOG_CAP];
+
+	memset(out, 0, sizeof(*out));
+	out->ts_ns = e->ts_ns;
+	out->sk = l->h.sk;
+	out->birth_ns = l->h.birth_ns;
+	memcpy(out->saddr, l->h.saddr, 16);
+	memcpy(out->daddr, l->h.daddr, 16);
+	out->lport = l->h.lport;
+	out->rport = l->h.rport;
+	out->family = l->h.family;
+	out->owner_pid = l->h.owner_pid;
+	memcpy(out->owner_comm, l->h.owner_comm, TT_COMM_LEN);
+	out->owner_comm[TT_COMM_LEN - 1] = '\0';
+	if (e->kind == TT_LOG_DATA) {
+		out->type = TT_EV_DATA;
+		out->data.bytes = (uint64_t)e->y | (uint64_t)e->z << 32;
+		out->data.segs = e->x;
+		out->data.dir = e->a;
+		out->data.inferred = (e->flags & TT_LOGF_INFERRED) != 0;
+		return;
+	}
+	out->type = TT_EV_STATE;
+	out->old_state = e->a;
+	out->new_state = e->b;
+	out->sk_err = e->x;
+	out->peer_fin = (e->flags & TT_LOGF_PEER_FIN) != 0;
+	out->linger2_neg = (e->flags & TT_LOGF_LINGER2_NEG) != 0;
+	out->timer_ctx = (e->flags & TT_LOGF_TIMER_KA) ? TT_TIMER_KEEPALIVE : TT_TIMER_NONE;
+	if (e->flags & TT_LOGF_ACTOR_OWNER) {
+		out->actor_pid = out->owner_pid;
+		memcpy(out->actor_comm, out->owner_comm, TT_COMM_LEN);
+	}
+	out->state.rtt_when = (e->flags >> TT_LOGF_RTT_SHIFT) & 3;
+	if (out->state.rtt_when) {
+		out->state.srtt_us = e->y;
+		out->state.min_rtt_us = e->z;
+	}
 }

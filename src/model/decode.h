@@ -24,6 +24,7 @@ enum tt_record_kind {
 	TT_RECORD_WINDOW,
 	TT_RECORD_DATA,
 	TT_RECORD_STATE,
+	TT_RECORD_LOG,
 };
 enum tt_record_kind decode_record_kind(const void *data, size_t size);
 
@@ -42,5 +43,10 @@ int decode_data(const void *data, size_t size, struct tt_data *out);
 /* 0 and *out filled if data is a well-formed tt_state; -EINVAL otherwise
  * (its actor_comm is NUL-terminated in *out). */
 int decode_state(const void *data, size_t size, struct tt_state *out);
+
+/* 0 and *out filled if data is a well-formed tt_log; -EINVAL otherwise. */
+int decode_log(const void *data, size_t size, struct tt_log *out);
+/* Entry i (< l->h.n) of a checked log as the full tt_event it stands for. */
+void decode_log_entry(const struct tt_log *l, unsigned int i, struct tt_event *out);
 
 #endif /* DECODE_H */

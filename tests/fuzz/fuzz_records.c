@@ -9,7 +9,7 @@
  * a signed time delta (time goes backwards too), actor/owner/timer flags and
  * the type-specific payload bytes as they come. A step can also hand decode a
  * record cut short, report sockets open at start, report lost events, or let
- * the ladder queue's clock run. An input that ends mid-step is a recording
+ * the ladder queue's clock run, or hand in a socket's log (tt_log). An input that ends mid-step is a recording
  * cut short. Seeds in tests/fuzz/corpus/records/ are the golden recordings
  * (the .jsonl files in tests/unit/golden) in this encoding (tests/fuzz/seeds.py).
  */
@@ -33,6 +33,7 @@ enum op {
 	OP_WINDOW,     /* a zero-window stall's begin or end (tt_window), maybe malformed */
 	OP_DATA,       /* a compact data run (tt_data) of any socket life, maybe malformed */
 	OP_STATE,      /* a compact state change (tt_state): the step's record without its socket */
+	OP_LOG,	       /* a socket's log (tt_log): entries from the step's bytes, maybe malformed */
 	OP_MAX,
 };
 
@@ -189,6 +190,40 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			r.state.min_rtt_us = s[17] & 1 ? TT_RTT_NONE : s[17];
 			if (!decode_state(&r, len, &out))
 				conn_table_add_state(a.t, &out);
+			break;
+		}
+		case OP_LOG: {
+			struct tt_log l = { .h = { .rec = TT_REC_LOG } }, out;
+			size_t len = (s[13] & 2) ? s[14] % (sizeof(l) + 8) : sizeof(l);
+
+			l.h.sk = e.sk;
+			l.h.birth_ns = e.birth_ns;
+			/* places in the log: overlapping, repeated, going back */
+			l.h.first_seq = s[15] % 12;
+			l.h.n = s[16] % (TT_LOG_CAP + 2); /* 0 and CAP + 1: bad */
+			l.h.family = (s[13] & 4) ? e.family + 1 : e.family;
+			memcpy(l.h.saddr, e.saddr, 16);
+			memcpy(l.h.daddr, e.daddr, 16);
+			l.h.lport = (s[13] & 8) ? 0 : e.lport;
+			l.h.rport = e.rport;
+			l.h.owner_pid = e.owner_pid;
+			memcpy(l.h.owner_comm, "own\x1b[31m\xff<&\xfe\xfd\xfc\xfb\xfa",
+			       TT_COMM_LEN);
+			for (unsigned int i = 0; i < TT_LOG_CAP; i++) {
+				const uint8_t *b = s + 17 + i;
+				struct tt_log_ent *en = &l.e[i];
+
+				en->ts_ns = ts + (uint64_t)b[0] * 1000 - 50000;
+				en->kind = b[0] % 4; /* 0, 3: bad */
+				en->a = b[1] % 17;
+				en->b = b[2 % (15 - i)] % 16;
+				en->flags = b[0] ^ s[12];
+				en->x = b[1] % 140;
+				en->y = (uint32_t)b[0] << 8 | s[12];
+				en->z = s[12] & 1 ? TT_RTT_NONE : b[1];
+			}
+			if (!decode_log(&l, len, &out))
+				conn_table_add_log(a.t, &out);
 			break;
 		}
 		}

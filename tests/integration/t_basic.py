@@ -318,3 +318,45 @@ def existing_connection(ctx):
            e["rport"] == P]
     check(fin and fin[0]["conn"] == mine[0]["conn"], "later events keep the existing id")
     check(fin[0]["pid"] == cli.pid, "later events keep the owner")
+
+
+@test
+def idle_handshake_seen_live(ctx):
+    """an idle connection's handshake and an idle half-close show within the live budget
+    (the flight recorder keeps a socket's changes until it closes: idle ones are read by
+    the budget)"""
+    import time
+    P = ctx.port
+    # the budget is 50 ms, read every 50 ms tick; emulated guests are slower
+    limit = 1.5 if os.environ.get("TT_VM") else 0.5
+    tr, srv, cli = ctx.start("accept; wait_line; recv_eof; wait_line; close",
+                             "connect; wait_line; close; wait_line")
+    cli.wait_line("step connect ok")
+    t0 = time.monotonic()
+    tr.wait_event(lambda e: e.get("event") == "state" and e.get("new") == "ESTABLISHED"
+                  and e.get("rport") == P, "the client's ESTABLISHED while idle", timeout=5)
+    tr.wait_event(lambda e: e.get("event") == "state" and e.get("new") == "ESTABLISHED"
+                  and e.get("lport") == P, "the server's ESTABLISHED while idle", timeout=5)
+    waited = time.monotonic() - t0
+    check(waited < limit, "an idle connection's handshake showed %.3f s after connect() "
+          "returned (budget 0.05 s)" % waited)
+    # the client closes; the server sits in CLOSE_WAIT, the client in FIN_WAIT2
+    cli.send_line()
+    srv.send_line()
+    cli.wait_line("step close ok")
+    t0 = time.monotonic()
+    tr.wait_event(lambda e: e.get("event") == "state" and e.get("new") == "CLOSE_WAIT"
+                  and e.get("lport") == P, "the server's CLOSE_WAIT while idle", timeout=5)
+    tr.wait_event(lambda e: e.get("event") == "state" and e.get("new") == "FIN_WAIT2"
+                  and e.get("rport") == P, "the client's FIN_WAIT2 while idle", timeout=5)
+    waited = time.monotonic() - t0
+    check(waited < limit, "an idle half-close showed %.3f s after close() returned" % waited)
+    srv.send_line()
+    cli.send_line()
+    evs = ctx.finish(tr, cli, srv)
+    check_contract(evs)
+    c, s = client_conn(evs, P), server_conn(evs, P)
+    # each event once (the budget's copy and the socket's own flush)
+    for conn in (c, s):
+        st = [(e["old"], e["new"]) for e in of_conn(evs, conn) if e["event"] == "state"]
+        check(len(st) == len(set(st)), "a state change shown twice: %r" % st)

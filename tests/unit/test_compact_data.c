@@ -304,6 +304,214 @@ static void test_state_same_as_full(void **state)
 	conn_table_free(tc);
 }
 
+/* The log entry a full record stands for (what the BPF side appends). */
+static struct tt_log_ent log_ent(const struct tt_event *e)
+{
+	struct tt_log_ent l;
+
+	memset(&l, 0, sizeof(l));
+	l.ts_ns = e->ts_ns;
+	if (e->type == TT_EV_DATA) {
+		l.kind = TT_LOG_DATA;
+		l.a = e->data.dir;
+		l.flags = e->data.inferred ? TT_LOGF_INFERRED : 0;
+		l.x = e->data.segs;
+		l.y = (__u32)e->data.bytes;
+		l.z = (__u32)(e->data.bytes >> 32);
+		return l;
+	}
+	l.kind = TT_LOG_STATE;
+	l.a = e->old_state;
+	l.b = e->new_state;
+	l.x = e->sk_err;
+	l.flags = (e->peer_fin ? TT_LOGF_PEER_FIN : 0) |
+		  (e->linger2_neg ? TT_LOGF_LINGER2_NEG : 0) |
+		  (e->timer_ctx ? TT_LOGF_TIMER_KA : 0) | (e->actor_pid ? TT_LOGF_ACTOR_OWNER : 0) |
+		  e->state.rtt_when << TT_LOGF_RTT_SHIFT;
+	l.y = e->state.srtt_us;
+	l.z = e->state.min_rtt_us;
+	return l;
+}
+
+static struct tt_log log_of(const struct tt_event *life, int n, __u32 first_seq)
+{
+	struct tt_log l;
+
+	memset(&l, 0, sizeof(l));
+	l.h.rec = TT_REC_LOG;
+	l.h.first_seq = first_seq;
+	l.h.sk = life[0].sk;
+	l.h.birth_ns = life[0].birth_ns;
+	memcpy(l.h.saddr, life[0].saddr, 16);
+	memcpy(l.h.daddr, life[0].daddr, 16);
+	l.h.lport = life[0].lport;
+	l.h.rport = life[0].rport;
+	l.h.family = life[0].family;
+	l.h.n = n;
+	l.h.owner_pid = life[0].owner_pid;
+	memcpy(l.h.owner_comm, life[0].owner_comm, TT_COMM_LEN);
+	for (int i = 0; i < n; i++)
+		l.e[i] = log_ent(&life[i]);
+	return l;
+}
+
+static void add_log(struct conn_table *t, struct tt_log l)
+{
+	struct tt_log out;
+
+	assert_int_equal(decode_record_kind(&l, sizeof(l)), TT_RECORD_LOG);
+	assert_int_equal(decode_log(&l, sizeof(l), &out), 0);
+	conn_table_add_log(t, &out);
+}
+
+static void test_log_decode(void **state)
+{
+	struct tt_event e = raw_state(CLIENT_SK, 1, 5, 1, TT_TCP_ESTABLISHED, TT_TCP_FIN_WAIT1);
+	struct tt_log l = log_of(&e, 1, 0), out;
+
+	assert_int_equal(decode_log(&l, sizeof(l), &out), 0);
+	assert_int_equal(decode_log(&l, sizeof(l) - 1, &out), -EINVAL);
+	l.h.n = 0;
+	assert_int_equal(decode_log(&l, sizeof(l), &out), -EINVAL);
+	l.h.n = TT_LOG_CAP + 1;
+	assert_int_equal(decode_log(&l, sizeof(l), &out), -EINVAL);
+	l.h.n = 1;
+	l.e[0].kind = 3;
+	assert_int_equal(decode_log(&l, sizeof(l), &out), -EINVAL);
+	l.e[0].kind = TT_LOG_DATA;
+	l.e[0].a = 2; /* no such direction */
+	assert_int_equal(decode_log(&l, sizeof(l), &out), -EINVAL);
+	l.e[0].kind = TT_LOG_STATE;
+	l.e[0].flags = 3 << TT_LOGF_RTT_SHIFT;
+	assert_int_equal(decode_log(&l, sizeof(l), &out), -EINVAL);
+	l.e[0].flags = 0;
+	l.h.family = 5;
+	assert_int_equal(decode_log(&l, sizeof(l), &out), -EINVAL);
+	l.h.family = 4;
+	l.h.birth_ns = 0;
+	assert_int_equal(decode_log(&l, sizeof(l), &out), -EINVAL);
+}
+
+/* A whole client life (connect, data both ways, close by its owner, the
+ * peer's FIN, CLOSE with RTT estimates) as full records to one table and
+ * as one log to another (the held SYN_SENT its own entry there): the same
+ * events. Then the same entries again, whole and overlapping: nothing new. */
+static void test_log_same_as_full(void **state)
+{
+	struct seen full, logged;
+	struct conn_table *tf = table(&full), *tl = table(&logged);
+	struct tt_event life[7], held;
+	const struct conn *cf, *cc;
+	int n_logged;
+
+	held = raw_state(CLIENT_SK, 1, 1 * SEC, 1, TT_TCP_CLOSE, TT_TCP_SYN_SENT);
+	raw_owner(&held, 42, "client");
+	raw_actor(&held, 42, "client", 0, 0);
+	life[0] = held;
+	life[1] = raw_state(CLIENT_SK, 1, 1 * SEC + 50000, 1, TT_TCP_SYN_SENT, TT_TCP_ESTABLISHED);
+	life[1].state.rtt_when = TT_RTT_ESTABLISHED;
+	life[1].state.srtt_us = 150;
+	life[1].state.min_rtt_us = 150;
+	life[2] = raw_data(CLIENT_SK, 1, 2 * SEC, 1, TT_DIR_OUT, 5000000000ULL);
+	life[3] = raw_data(CLIENT_SK, 1, 2 * SEC + 100, 1, TT_DIR_IN, 4);
+	life[3].data.inferred = 1;
+	life[4] = raw_state(CLIENT_SK, 1, 3 * SEC, 1, TT_TCP_ESTABLISHED, TT_TCP_FIN_WAIT1);
+	raw_actor(&life[4], 42, "client", 0, 0);
+	life[5] = raw_state(CLIENT_SK, 1, 3 * SEC + 10, 1, TT_TCP_FIN_WAIT1, TT_TCP_FIN_WAIT2);
+	life[6] = raw_state(CLIENT_SK, 1, 4 * SEC, 1, TT_TCP_FIN_WAIT2, TT_TCP_CLOSE);
+	life[6].peer_fin = 1;
+	life[6].state.rtt_when = TT_RTT_CLOSE;
+	life[6].state.srtt_us = 200;
+	life[6].state.min_rtt_us = 120;
+	for (int i = 1; i < 7; i++)
+		raw_owner(&life[i], 42, "client");
+	/* the full stream: the held transition rides in the ESTABLISHED record */
+	{
+		struct tt_event first = life[1];
+
+		first.state.held_ts = held.ts_ns;
+		first.state.held_old = held.old_state;
+		first.state.held_new = held.new_state;
+		add(tf, first);
+	}
+	for (int i = 2; i < 7; i++)
+		add(tf, life[i]);
+	add_log(tl, log_of(life, 7, 0));
+	assert_true(full.n > 7);
+	assert_int_equal(full.n, logged.n);
+	for (int i = 0; i < full.n; i++) {
+		const struct tl_event *a = &full.ev[i], *b = &logged.ev[i];
+
+		assert_int_equal(a->kind, b->kind);
+		assert_int_equal(a->ts_ns, b->ts_ns);
+		assert_int_equal(a->conn, b->conn);
+		assert_memory_equal(&a->ep, &b->ep, sizeof(a->ep));
+		if (a->kind == TL_STATE) {
+			assert_int_equal(a->state.old_state, b->state.old_state);
+			assert_int_equal(a->state.new_state, b->state.new_state);
+			assert_int_equal(a->state.time_wait, b->state.time_wait);
+			assert_int_equal(a->state.handshake_us, b->state.handshake_us);
+			assert_int_equal(a->state.actor.pid, b->state.actor.pid);
+			assert_string_equal(a->state.actor.comm, b->state.actor.comm);
+		}
+		if (a->kind == TL_DATA) {
+			assert_int_equal(a->data.dir, b->data.dir);
+			assert_int_equal(a->data.bytes, b->data.bytes);
+			assert_int_equal(a->data.segs, b->data.segs);
+			assert_int_equal(a->data.inferred, b->data.inferred);
+		}
+		if (a->kind == TL_CLOSE) {
+			assert_int_equal(a->close.cause, b->close.cause);
+			assert_int_equal(a->close.by.pid, b->close.by.pid);
+			assert_int_equal(a->close.srtt_us, b->close.srtt_us);
+			assert_int_equal(a->close.min_rtt_us, b->close.min_rtt_us);
+		}
+	}
+	assert_int_equal(last_close(&logged)->close.srtt_us, 200);
+	cf = conn_table_find_id(tf, 1);
+	cc = conn_table_find_id(tl, 1);
+	assert_non_null(cf);
+	assert_non_null(cc);
+	assert_int_equal(cf->pid, cc->pid);
+	assert_string_equal(cf->comm, cc->comm);
+	assert_int_equal(cf->bytes_out, cc->bytes_out);
+	assert_int_equal(cf->bytes_in, cc->bytes_in);
+	/* a second copy, and one that overlaps: nothing more */
+	n_logged = logged.n;
+	add_log(tl, log_of(life, 7, 0));
+	add_log(tl, log_of(life + 3, 4, 3));
+	assert_int_equal(logged.n, n_logged);
+	conn_table_free(tf);
+	conn_table_free(tl);
+}
+
+/* An idle socket's log read by the budget (its first two entries), then
+ * the socket's own flush of all of them: each event once, in order. */
+static void test_log_budget_then_flush(void **state)
+{
+	struct seen s;
+	struct conn_table *t = table(&s);
+	struct tt_event life[3];
+	int n_first;
+
+	life[0] = raw_state(SERVER_SK, 7, 1 * SEC, 0, TT_TCP_LISTEN, TT_TCP_SYN_RECV);
+	life[1] = raw_state(SERVER_SK, 7, 1 * SEC + 10, 0, TT_TCP_SYN_RECV, TT_TCP_ESTABLISHED);
+	life[2] = raw_state(SERVER_SK, 7, 9 * SEC, 0, TT_TCP_ESTABLISHED, TT_TCP_CLOSE_WAIT);
+	for (int i = 0; i < 3; i++)
+		raw_owner(&life[i], 7, "server");
+	add_log(t, log_of(life, 2, 0));
+	n_first = s.n;
+	assert_true(n_first >= 2);
+	assert_int_equal(s.ev[n_first - 1].kind, TL_STATE);
+	assert_int_equal(s.ev[n_first - 1].state.new_state, TT_TCP_ESTABLISHED);
+	add_log(t, log_of(life, 3, 0));
+	assert_int_equal(s.n, n_first + 1);
+	assert_int_equal(s.ev[n_first].kind, TL_STATE);
+	assert_int_equal(s.ev[n_first].state.new_state, TT_TCP_CLOSE_WAIT);
+	assert_int_equal(s.ev[n_first].ts_ns, 9 * SEC);
+	conn_table_free(t);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -312,6 +520,9 @@ int main(void)
 		cmocka_unit_test(test_unknown_counted),
 		cmocka_unit_test(test_state_decode),
 		cmocka_unit_test(test_state_same_as_full),
+		cmocka_unit_test(test_log_decode),
+		cmocka_unit_test(test_log_same_as_full),
+		cmocka_unit_test(test_log_budget_then_flush),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
