@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 #include <errno.h>
-#include <stdlib.h>
+#include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include <sys/mman.h>
@@ -143,6 +144,75 @@ static unsigned int kernel_hz(void)
 	return hz >= 24 && hz <= 10000 ? hz : 0;
 }
 
+/*
+ * The addresses of tcp_keepalive_timer and tcp_write_timer (static
+ * functions: no BTF-typed ksym), which the timer programs compare every
+ * expiring timer's function with. libbpf resolved them as untyped __ksym by
+ * reading all of /proc/kallsyms with an sscanf per line (0.7 s of a tracer
+ * start in a 7.2 guest under emulation); this reads it in large chunks,
+ * compares names only, and stops once both are found (core kernel text,
+ * before the modules: 85% of the way on the 6.18 host). A symbol that is
+ * missing is an error, as it was libbpf's; addresses shown as 0 (no
+ * CAP_SYSLOG, kernel.kptr_restrict) leave the timer events out, with a
+ * warning.
+ */
+static int timer_addrs(uint64_t *keepalive, uint64_t *write, char *err, size_t errlen)
+{
+	static const char *const names[2] = { "tcp_keepalive_timer", "tcp_write_timer" };
+	uint64_t *addr[2] = { keepalive, write };
+	bool found[2] = { false, false };
+	char buf[65536];
+	size_t have = 0;
+	int fd = open("/proc/kallsyms", O_RDONLY | O_CLOEXEC), nfound = 0;
+
+	if (fd < 0) {
+		snprintf(err, errlen, "cannot read /proc/kallsyms: %s", strerror(errno));
+		return -errno;
+	}
+	while (nfound < 2) {
+		ssize_t n = read(fd, buf + have, sizeof(buf) - have);
+		char *line = buf, *end, *nl;
+
+		if (n <= 0)
+			break;
+		end = buf + have + n;
+		/* "ffffffff8208c650 t tcp_keepalive_timer\n", "... [module]\n" */
+		while (nfound < 2 && (nl = memchr(line, '\n', end - line))) {
+			char *name = memchr(line, ' ', nl - line);
+
+			if (name && nl - name > 3 && (name[1] == 't' || name[1] == 'T') &&
+			    name[2] == ' ') {
+				name += 3;
+				for (int i = 0; i < 2; i++) {
+					size_t len = strlen(names[i]);
+
+					if (found[i] || (size_t)(nl - name) != len ||
+					    memcmp(name, names[i], len))
+						continue;
+					*addr[i] = strtoull(line, NULL, 16);
+					found[i] = true;
+					nfound++;
+				}
+			}
+			line = nl + 1;
+		}
+		have = end - line;
+		memmove(buf, line, have);
+		if (have == sizeof(buf))
+			have = 0; /* no line is that long: drop it */
+	}
+	close(fd);
+	for (int i = 0; i < 2; i++)
+		if (!found[i]) {
+			snprintf(err, errlen,
+				 "kernel symbol %s not found in /proc/kallsyms: is this Linux with "
+				 "TCP built in?",
+				 names[i]);
+			return -ESRCH;
+		}
+	return 0;
+}
+
 int loader_start(struct loader *l, const struct env *env, ring_buffer_sample_fn on_event, void *ctx,
 		 FILE *warn_out, char *err, size_t errlen)
 {
@@ -221,6 +291,16 @@ int loader_start(struct loader *l, const struct env *env, ring_buffer_sample_fn 
 		fprintf(warn_out,
 			"tcptimeline: warning: the kernel's build config (CONFIG_HZ) is not "
 			"readable: our own zero windows are stamped when noticed\n");
+	ret = timer_addrs((uint64_t *)&l->skel->rodata->tcp_keepalive_timer_addr,
+			  (uint64_t *)&l->skel->rodata->tcp_write_timer_addr, err, errlen);
+	if (ret)
+		goto cleanup;
+	if (!l->skel->rodata->tcp_keepalive_timer_addr || !l->skel->rodata->tcp_write_timer_addr)
+		fprintf(warn_out,
+			"tcptimeline: warning: /proc/kallsyms hides kernel addresses from us (no "
+			"CAP_SYSLOG, kernel.kptr_restrict): TCP's keepalive and retransmit timers go "
+			"unseen: keepalive probes and our zero-window probes are not reported, data "
+			"out under loss is stamped when retransmitted\n");
 	bpf_map__set_max_entries(l->skel->maps.events, env->ringbuf_mb * 1024u * 1024u);
 	bpf_map__set_max_entries(l->skel->maps.socks, env->max_conns);
 	/* the flight recorder: on unless the environment says otherwise (A/B
