@@ -221,9 +221,11 @@ run_one() { # $1 slot
 		set +e
 		# stdout (the results) to the log; the guest's kernel console (vng
 		# --verbose: virtme's --show-boot-console) and
-		# stderr to KERNEL.console.log, so a guest that dies says why
+		# stderr to KERNEL.console.log, so a guest that dies says why;
+		# line by line (sed -u: tr held the log back in 4 KiB blocks, so
+		# a running suite showed nothing for minutes)
 		timeout -k 10 "$TIMEOUT" "${vng_base[@]}" --verbose --run "$vmlinuz" \
-			-- "$acmd" </dev/null 2>"$con" | tr -d '\r' >>"$log"
+			-- "$acmd" </dev/null 2>"$con" | sed -u 's/\r//g' >>"$log"
 		rc=${PIPESTATUS[0]}
 		set -e
 		t1=$(date +%s)
