@@ -306,6 +306,21 @@ int loader_start(struct loader *l, const struct env *env, ring_buffer_sample_fn 
 	/* the flight recorder: on unless the environment says otherwise (A/B
 	 * measurements, and a way out should it misbehave) */
 	l->skel->rodata->log_on = !getenv("TT_NO_FLIGHT_RECORDER");
+	{
+		/* 5.10's verifier refuses the recorder's programs (seen in a
+		 * 5.10 guest: the load fails); before 5.11 it stays off */
+		struct utsname un;
+		unsigned int maj = 0, min = 0;
+
+		if (!uname(&un) && sscanf(un.release, "%u.%u", &maj, &min) == 2 &&
+		    (maj < 5 || (maj == 5 && min < 11)) && l->skel->rodata->log_on) {
+			l->skel->rodata->log_on = 0;
+			fprintf(warn_out,
+				"tcptimeline: warning: this kernel (before 5.11) cannot run the flight "
+				"recorder: every state change and data run is a ring record of its "
+				"own (more overhead per connection)\n");
+		}
+	}
 	l->on_event = on_event;
 	l->ctx = ctx;
 
