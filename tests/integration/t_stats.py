@@ -462,6 +462,10 @@ def systemd_unit_capabilities_suffice(ctx):
                      "--no-new-privs"] + argv)
     ctx.procs.append(p)
     p.wait_for(lambda l: l.startswith("tcptimeline: tracing"), "the readiness line", err=True, timeout=READY_TIMEOUT)
+    # everything attached sees what it should: no warning that something goes
+    # unseen (the timers' addresses from /proc/kallsyms need CAP_SYSLOG)
+    check(not any("kallsyms" in l for l in p.err_lines), "a warning under the unit's"
+          " capabilities: %r" % [l for l in p.err_lines if "kallsyms" in l])
     status, body = http_get("http://127.0.0.1:%d/metrics" % mport)
     check(status == 200 and "tcptimeline_build_info" in body, "/metrics: %d" % status)
     user = argv[argv.index("--user") + 1] if "--user" in argv else "root"
