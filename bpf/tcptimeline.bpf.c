@@ -89,15 +89,17 @@ struct sock_info {
 /* The sockets whose log is not sent yet (the flight recorder's budget):
  * a slot is taken when a log gets its first entry and cleared when it is
  * sent; user space reads the array (mmapped) every tick and reads the log
- * of a slot older than the budget from the socks map. Per-CPU regions,
- * each a ring: a slot overwritten before user space looked (a region
- * wrapped within the budget) leaves that log to the socket's next event. */
-#define TT_LOG_SLOTS	    65536
-#define TT_LOG_SLOT_REGIONS 8
+ * of a slot older than the budget from the socks map. One region per
+ * CPU (each CPU's counter is its own: two CPUs in one region would take the
+ * same slots), each a ring of log_region_slots (a power of two; the loader
+ * sizes the array to the machine's CPUs): a slot overwritten before user
+ * space looked (a region wrapped within the budget) leaves that log to the
+ * socket's next event. */
+const volatile __u32 log_region_slots = 8192;
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, TT_LOG_SLOTS);
+	__uint(max_entries, 65536); /* resized by user space: CPUs x log_region_slots */
 	__uint(map_flags, BPF_F_MMAPABLE);
 	__type(key, __u32);
 	__type(value, struct tt_log_slot);
@@ -539,9 +541,8 @@ static __always_inline void log_append(const struct sock *sk, const struct sock_
 		info->log.h.owner_pid = info->owner_pid;
 		__builtin_memcpy(info->log.h.owner_comm, info->owner_comm, TT_COMM_LEN);
 		if (next) {
-			__u32 idx = (bpf_get_smp_processor_id() % TT_LOG_SLOT_REGIONS) *
-					    (TT_LOG_SLOTS / TT_LOG_SLOT_REGIONS) +
-				    (*next)++ % (TT_LOG_SLOTS / TT_LOG_SLOT_REGIONS);
+			__u32 idx = bpf_get_smp_processor_id() * log_region_slots +
+				    ((*next)++ & (log_region_slots - 1));
 			struct tt_log_slot *slot = bpf_map_lookup_elem(&log_pending, &idx);
 
 			if (slot) {

@@ -306,20 +306,19 @@ int loader_start(struct loader *l, const struct env *env, ring_buffer_sample_fn 
 	/* the flight recorder: on unless the environment says otherwise (A/B
 	 * measurements, and a way out should it misbehave) */
 	l->skel->rodata->log_on = !getenv("TT_NO_FLIGHT_RECORDER");
-	{
-		/* 5.10's verifier refuses the recorder's programs (seen in a
-		 * 5.10 guest: the load fails); before 5.11 it stays off */
-		struct utsname un;
-		unsigned int maj = 0, min = 0;
+	if (l->skel->rodata->log_on) {
+		/* the index of unsent logs: a region per possible CPU, ~64 Ki
+		 * slots in all, at least 1 Ki a CPU (a region wraps only after
+		 * that many new logs on one CPU within the budget) */
+		int ncpu = libbpf_num_possible_cpus();
+		uint32_t region = 65536;
 
-		if (!uname(&un) && sscanf(un.release, "%u.%u", &maj, &min) == 2 &&
-		    (maj < 5 || (maj == 5 && min < 11)) && l->skel->rodata->log_on) {
-			l->skel->rodata->log_on = 0;
-			fprintf(warn_out,
-				"tcptimeline: warning: this kernel (before 5.11) cannot run the flight "
-				"recorder: every state change and data run is a ring record of its "
-				"own (more overhead per connection)\n");
-		}
+		if (ncpu < 1)
+			ncpu = 1;
+		while (region > 1024 && region * (uint32_t)ncpu > 65536)
+			region /= 2;
+		l->skel->rodata->log_region_slots = region;
+		bpf_map__set_max_entries(l->skel->maps.log_pending, region * (uint32_t)ncpu);
 	}
 	l->on_event = on_event;
 	l->ctx = ctx;
