@@ -561,7 +561,13 @@ static __always_inline void log_append(const struct sock *sk, const struct sock_
 		info->log.h.rport = id->rport;
 		info->log.h.family = id->family;
 	}
-	info->log.e[n & (TT_LOG_CAP - 1)] = *ent;
+	/* the mask in a register clang cannot see through: it knows n <
+	 * TT_LOG_CAP from the check above and drops a plain mask, and the 5.10
+	 * verifier, which does not carry that bound to here, then sees an
+	 * index of up to 255 entries and refuses the program */
+	asm volatile("" : "+r"(n));
+	n &= TT_LOG_CAP - 1;
+	info->log.e[n] = *ent;
 	info->log.h.n = n + 1;
 	if (ent->ts_ns > info->last_ts)
 		info->last_ts = ent->ts_ns;
