@@ -80,6 +80,44 @@ static void add_cdata(struct conn_table *t, struct tt_data d)
 	conn_table_add_data(t, &out);
 }
 
+/* Two tables fed the same connection's life in two forms handed out the
+ * same events, field for field. */
+static void assert_same_events(const struct seen *x, const struct seen *y)
+{
+	assert_int_equal(x->n, y->n);
+	for (int i = 0; i < x->n; i++) {
+		const struct tl_event *a = &x->ev[i], *b = &y->ev[i];
+
+		assert_int_equal(a->kind, b->kind);
+		assert_int_equal(a->ts_ns, b->ts_ns);
+		assert_int_equal(a->conn, b->conn);
+		assert_memory_equal(&a->ep, &b->ep, sizeof(a->ep));
+		if (a->kind == TL_STATE) {
+			assert_int_equal(a->state.old_state, b->state.old_state);
+			assert_int_equal(a->state.new_state, b->state.new_state);
+			assert_int_equal(a->state.time_wait, b->state.time_wait);
+			assert_int_equal(a->state.handshake_us, b->state.handshake_us);
+			assert_int_equal(a->state.actor.pid, b->state.actor.pid);
+			assert_string_equal(a->state.actor.comm, b->state.actor.comm);
+			assert_int_equal(a->state.actor.exiting, b->state.actor.exiting);
+			assert_int_equal(a->state.actor.exit_code, b->state.actor.exit_code);
+		}
+		if (a->kind == TL_DATA) {
+			assert_int_equal(a->data.dir, b->data.dir);
+			assert_int_equal(a->data.bytes, b->data.bytes);
+			assert_int_equal(a->data.segs, b->data.segs);
+			assert_int_equal(a->data.inferred, b->data.inferred);
+		}
+		if (a->kind == TL_CLOSE) {
+			assert_int_equal(a->close.cause, b->close.cause);
+			assert_int_equal(a->close.by.pid, b->close.by.pid);
+			assert_int_equal(a->close.exit_code, b->close.exit_code);
+			assert_int_equal(a->close.srtt_us, b->close.srtt_us);
+			assert_int_equal(a->close.min_rtt_us, b->close.min_rtt_us);
+		}
+	}
+}
+
 static void test_decode(void **state)
 {
 	struct tt_data d = cdata(CLIENT_SK, 1, 5, TT_DIR_OUT, 100, 2, 0), out;
@@ -125,19 +163,7 @@ static void test_same_as_full(void **state)
 	}
 	add_cdata(tc, cdata(CLIENT_SK, 1, 2 * SEC, TT_DIR_OUT, 300, 3, 0));
 	add_cdata(tc, cdata(CLIENT_SK, 1, 3 * SEC, TT_DIR_IN, 7000, 5, 1));
-	assert_int_equal(full.n, compact.n);
-	for (int i = 0; i < full.n; i++) {
-		assert_int_equal(full.ev[i].kind, compact.ev[i].kind);
-		assert_int_equal(full.ev[i].ts_ns, compact.ev[i].ts_ns);
-		if (full.ev[i].kind != TL_DATA)
-			continue;
-		assert_int_equal(full.ev[i].conn, compact.ev[i].conn);
-		assert_int_equal(full.ev[i].data.dir, compact.ev[i].data.dir);
-		assert_int_equal(full.ev[i].data.bytes, compact.ev[i].data.bytes);
-		assert_int_equal(full.ev[i].data.segs, compact.ev[i].data.segs);
-		assert_int_equal(full.ev[i].data.inferred, compact.ev[i].data.inferred);
-		assert_memory_equal(&full.ev[i].ep, &compact.ev[i].ep, sizeof(full.ev[i].ep));
-	}
+	assert_same_events(&full, &compact);
 	cf = conn_table_find_id(tf, 1);
 	cc = conn_table_find_id(tc, 1);
 	assert_non_null(cf);
@@ -258,31 +284,7 @@ static void test_state_same_as_full(void **state)
 		conn_table_add_state(tc, &out);
 	}
 	assert_true(full.n > 4);
-	assert_int_equal(full.n, compact.n);
-	for (int i = 0; i < full.n; i++) {
-		const struct tl_event *a = &full.ev[i], *b = &compact.ev[i];
-
-		assert_int_equal(a->kind, b->kind);
-		assert_int_equal(a->ts_ns, b->ts_ns);
-		assert_int_equal(a->conn, b->conn);
-		assert_memory_equal(&a->ep, &b->ep, sizeof(a->ep));
-		if (a->kind == TL_STATE) {
-			assert_int_equal(a->state.old_state, b->state.old_state);
-			assert_int_equal(a->state.new_state, b->state.new_state);
-			assert_int_equal(a->state.time_wait, b->state.time_wait);
-			assert_int_equal(a->state.actor.pid, b->state.actor.pid);
-			assert_string_equal(a->state.actor.comm, b->state.actor.comm);
-			assert_int_equal(a->state.actor.exiting, b->state.actor.exiting);
-			assert_int_equal(a->state.actor.exit_code, b->state.actor.exit_code);
-		}
-		if (a->kind == TL_CLOSE) {
-			assert_int_equal(a->close.cause, b->close.cause);
-			assert_int_equal(a->close.by.pid, b->close.by.pid);
-			assert_int_equal(a->close.exit_code, b->close.exit_code);
-			assert_int_equal(a->close.srtt_us, b->close.srtt_us);
-			assert_int_equal(a->close.min_rtt_us, b->close.min_rtt_us);
-		}
-	}
+	assert_same_events(&full, &compact);
 	assert_non_null(last_close(&compact));
 	assert_int_equal(last_close(&compact)->close.srtt_us, 200);
 	cf = conn_table_find_id(tf, 1);
@@ -438,35 +440,7 @@ static void test_log_same_as_full(void **state)
 		add(tf, life[i]);
 	add_log(tl, log_of(life, 7, 0));
 	assert_true(full.n > 7);
-	assert_int_equal(full.n, logged.n);
-	for (int i = 0; i < full.n; i++) {
-		const struct tl_event *a = &full.ev[i], *b = &logged.ev[i];
-
-		assert_int_equal(a->kind, b->kind);
-		assert_int_equal(a->ts_ns, b->ts_ns);
-		assert_int_equal(a->conn, b->conn);
-		assert_memory_equal(&a->ep, &b->ep, sizeof(a->ep));
-		if (a->kind == TL_STATE) {
-			assert_int_equal(a->state.old_state, b->state.old_state);
-			assert_int_equal(a->state.new_state, b->state.new_state);
-			assert_int_equal(a->state.time_wait, b->state.time_wait);
-			assert_int_equal(a->state.handshake_us, b->state.handshake_us);
-			assert_int_equal(a->state.actor.pid, b->state.actor.pid);
-			assert_string_equal(a->state.actor.comm, b->state.actor.comm);
-		}
-		if (a->kind == TL_DATA) {
-			assert_int_equal(a->data.dir, b->data.dir);
-			assert_int_equal(a->data.bytes, b->data.bytes);
-			assert_int_equal(a->data.segs, b->data.segs);
-			assert_int_equal(a->data.inferred, b->data.inferred);
-		}
-		if (a->kind == TL_CLOSE) {
-			assert_int_equal(a->close.cause, b->close.cause);
-			assert_int_equal(a->close.by.pid, b->close.by.pid);
-			assert_int_equal(a->close.srtt_us, b->close.srtt_us);
-			assert_int_equal(a->close.min_rtt_us, b->close.min_rtt_us);
-		}
-	}
+	assert_same_events(&full, &logged);
 	assert_int_equal(last_close(&logged)->close.srtt_us, 200);
 	cf = conn_table_find_id(tf, 1);
 	cc = conn_table_find_id(tl, 1);
