@@ -514,8 +514,16 @@ static __always_inline void log_flush(const struct sock *sk, struct sock_info *i
 				       BPF_RB_FORCE_WAKEUP :
 				       BPF_RB_NO_WAKEUP))
 		count(TT_CNT_LOST);
-	info->log.h.first_seq += info->log.h.n;
+	/* n first: user space may read the log from the map at any moment
+	 * (loader_log_budget), and a log seen between the two stores the
+	 * other way round ((first_seq + n, n): the old entries under the next
+	 * places) counted them twice (a 7.2 guest's bulk_byte_counts saw 61,595
+	 * bytes out too many); (first_seq, 0) is an empty log */
+	__u32 n = info->log.h.n;
+
 	info->log.h.n = 0;
+	asm volatile("" ::: "memory");
+	info->log.h.first_seq += n;
 }
 
 /* Append an entry to the socket's log: the log goes first if it is full
@@ -568,6 +576,9 @@ static __always_inline void log_append(const struct sock *sk, const struct sock_
 	asm volatile("" : "+r"(n));
 	n &= TT_LOG_CAP - 1;
 	info->log.e[n] = *ent;
+	/* the entry (and a new log's header) before the count that makes
+	 * user space read it */
+	asm volatile("" ::: "memory");
 	info->log.h.n = n + 1;
 	if (ent->ts_ns > info->last_ts)
 		info->last_ts = ent->ts_ns;
