@@ -309,7 +309,10 @@ struct tt_log_hdr {
 	__u16 rport;
 	__u8 family;
 	__u8 n; /* entries used, 1 .. TT_LOG_CAP */
-	__u8 pad[2];
+	/* 0 from the ring; 1 set by user space on a copy it read from the
+	 * socks map (an idle socket's log, the budget) */
+	__u8 from_map;
+	__u8 pad;
 	__u32 owner_pid;
 	__u32 pad2;
 	char owner_comm[TT_COMM_LEN];

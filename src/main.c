@@ -628,8 +628,14 @@ static int run(struct app *app)
 				if (read(tfd, &exp, sizeof(exp)) == sizeof(exp))
 					ticks += exp;
 				/* the flight recorder's budget: logs of idle sockets */
-				if (ticks % LOG_BUDGET_EVERY_TICKS == 0)
+				if (ticks % LOG_BUDGET_EVERY_TICKS == 0) {
+					/* the ring first: a log read from the map
+					 * must not overtake the socket's earlier
+					 * ones (conn_table_add_log skips one that
+					 * would) */
+					loader_consume(&app->loader);
 					loader_log_budget(&app->loader, now_ns(CLOCK_MONOTONIC));
+				}
 				if (ticks % COUNTER_EVERY_TICKS == 0)
 					check_counters(app, false);
 				if (ticks % METRICS_EVERY_TICKS == 0)

@@ -506,8 +506,10 @@ void loader_log_budget(struct loader *l, uint64_t now)
 		 * reads that agree, or the socket's next event sends it */
 		if (!bpf_map_lookup_elem(fd, &sk, a) && !bpf_map_lookup_elem(fd, &sk, b) &&
 		    !memcmp(a, b, sizeof(struct tt_log)) && lg->h.rec == TT_REC_LOG &&
-		    lg->h.sk == sk && lg->h.n)
+		    lg->h.sk == sk && lg->h.n) {
+			((struct tt_log *)(void *)a)->h.from_map = 1;
 			l->on_event(l->ctx, a, sizeof(struct tt_log));
+		}
 		/* looked at: cleared, unless the slot holds another log now */
 		__atomic_compare_exchange_n(&slot->sk, &sk, 0, false, __ATOMIC_ACQ_REL,
 					    __ATOMIC_RELAXED);

@@ -1543,6 +1543,18 @@ void conn_table_add_log(struct conn_table *t, const struct tt_log *raw)
 	uint32_t from = 0, end = raw->h.first_seq + raw->h.n;
 	struct tt_event e;
 
+	if (raw->h.from_map) {
+		/* a copy read from the map (the budget) may overtake the
+		 * socket's earlier logs still in the ring: taken only if it
+		 * follows what came (else its entries' high-water mark would
+		 * make those look like copies: a 6.12 guest lost a server's
+		 * data in so); the socket's own flush sends it through the ring
+		 * in order */
+		uint32_t next = c && c->birth_ns == raw->h.birth_ns ? c->log_next : 0;
+
+		if ((int32_t)(raw->h.first_seq - next) > 0)
+			return;
+	}
 	if (c && c->birth_ns == raw->h.birth_ns) {
 		int32_t seen = (int32_t)(c->log_next - raw->h.first_seq);
 

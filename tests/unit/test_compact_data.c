@@ -486,6 +486,40 @@ static void test_log_budget_then_flush(void **state)
 	conn_table_free(t);
 }
 
+/* A copy read from the map (the budget) that would overtake the socket's
+ * earlier logs, still in the ring, is not taken: their entries would look
+ * like copies after it. Once they came, the same copy is taken; the ring's
+ * own copy of it then adds nothing. */
+static void test_log_map_copy_waits_for_the_ring(void **state)
+{
+	struct seen s;
+	struct conn_table *t = table(&s);
+	struct tt_event life[3];
+	struct tt_log cp;
+	int n_first;
+
+	life[0] = raw_state(SERVER_SK, 7, 1 * SEC, 0, TT_TCP_LISTEN, TT_TCP_SYN_RECV);
+	life[1] = raw_state(SERVER_SK, 7, 1 * SEC + 10, 0, TT_TCP_SYN_RECV, TT_TCP_ESTABLISHED);
+	life[2] = raw_state(SERVER_SK, 7, 9 * SEC, 0, TT_TCP_ESTABLISHED, TT_TCP_CLOSE_WAIT);
+	for (int i = 0; i < 3; i++)
+		raw_owner(&life[i], 7, "server");
+	cp = log_of(&life[2], 1, 2);
+	cp.h.from_map = 1;
+	add_log(t, cp);
+	assert_int_equal(s.n, 0);
+	add_log(t, log_of(life, 2, 0));
+	n_first = s.n;
+	assert_true(n_first >= 2);
+	assert_int_equal(s.ev[0].state.new_state, TT_TCP_SYN_RECV);
+	add_log(t, cp);
+	assert_int_equal(s.n, n_first + 1);
+	assert_int_equal(s.ev[n_first].state.new_state, TT_TCP_CLOSE_WAIT);
+	cp.h.from_map = 0;
+	add_log(t, cp);
+	assert_int_equal(s.n, n_first + 1);
+	conn_table_free(t);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -497,6 +531,7 @@ int main(void)
 		cmocka_unit_test(test_log_decode),
 		cmocka_unit_test(test_log_same_as_full),
 		cmocka_unit_test(test_log_budget_then_flush),
+		cmocka_unit_test(test_log_map_copy_waits_for_the_ring),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
