@@ -506,8 +506,6 @@ static struct conn *find_by_tuple(const struct conn_table *t, const struct tl_en
 	return best;
 }
 
-/* Resize c's event array to cap entries (cap >= n_events), keeping the
- * table's byte count. */
 #define SPARE_EVENTS_CAP 16 /* a story's first array (conn_store) */
 
 /* c's array of events given up: one of the first size kept for the next */
@@ -521,6 +519,8 @@ static void events_put(struct conn_table *t, struct conn *c)
 	c->events = NULL;
 }
 
+/* Resize c's event array to cap entries (cap >= n_events), keeping the
+ * table's byte count. */
 static bool events_resize(struct conn_table *t, struct conn *c, size_t cap)
 {
 	struct tl_event *n;
