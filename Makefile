@@ -78,7 +78,7 @@ endif
 #   src/util     small shared helpers (line building and escaping, text for people,
 #                terminal colours, addresses)
 # The pure modules (no libbpf): unit-tested without a kernel.
-CORE_SRCS := src/model/names.c src/model/decode.c src/model/conn_table.c src/model/cause.c src/model/outcome.c \
+CORE_SRCS := src/model/names.c src/kernel/log_scan.c src/model/decode.c src/model/conn_table.c src/model/cause.c src/model/outcome.c \
 	     src/model/jsonl_reader.c \
 	     src/util/json.c src/util/text.c src/util/addr.c src/util/output.c src/cli/options.c \
 	     src/render/render_json.c src/render/render_text.c \

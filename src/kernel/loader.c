@@ -422,6 +422,19 @@ int loader_start(struct loader *l, const struct env *env, ring_buffer_sample_fn 
 		}
 		l->log_slots = m;
 		l->n_log_slots = bpf_map__max_entries(l->skel->maps.log_pending);
+		/* where each CPU's region was walked to (none: every tick walks
+		 * the whole index) */
+		uint32_t nreg = l->n_log_slots / l->skel->rodata->log_region_slots;
+
+		l->log_cursors = calloc(nreg, sizeof(*l->log_cursors));
+		l->log_next = calloc(nreg, sizeof(*l->log_next));
+		if (!l->log_cursors || !l->log_next ||
+		    nreg != (uint32_t)libbpf_num_possible_cpus()) {
+			free(l->log_cursors);
+			free(l->log_next);
+			l->log_cursors = NULL;
+			l->log_next = NULL;
+		}
 	}
 	l->rb = ring_buffer__new(bpf_map__fd(l->skel->maps.events), on_event, ctx, NULL);
 	ret = libbpf_get_error(l->rb);
@@ -485,34 +498,59 @@ int loader_consume(struct loader *l)
 	return ring_buffer__consume(l->rb);
 }
 
+struct budget_take {
+	struct loader *l;
+	int fd;
+	size_t vsize;
+};
+
+/* a log older than the budget: read from the socks map */
+static void budget_take(void *ctx, uint64_t sk)
+{
+	struct budget_take *bt = ctx;
+	char *a = bt->l->log_value, *b = a + bt->vsize;
+	const struct tt_log *lg = (const struct tt_log *)(void *)a;
+
+	/* the socket's programs may write its log meanwhile: two reads that
+	 * agree, or the socket's next event sends it */
+	if (!bpf_map_lookup_elem(bt->fd, &sk, a) && !bpf_map_lookup_elem(bt->fd, &sk, b) &&
+	    !memcmp(a, b, sizeof(struct tt_log)) && lg->h.rec == TT_REC_LOG && lg->h.sk == sk &&
+	    lg->h.n) {
+		((struct tt_log *)(void *)a)->h.from_map = 1;
+		bt->l->on_event(bt->l->ctx, a, sizeof(struct tt_log));
+	}
+}
+
 void loader_log_budget(struct loader *l, uint64_t now)
 {
-	size_t vsize;
-	int fd;
+	struct budget_take bt = { .l = l };
+	uint32_t zero = 0, region;
 
 	if (!l->log_slots)
 		return;
-	vsize = bpf_map__value_size(l->skel->maps.socks);
-	fd = bpf_map__fd(l->skel->maps.socks);
-	for (uint32_t i = 0; i < l->n_log_slots; i++) {
-		struct tt_log_slot *slot = &l->log_slots[i];
-		uint64_t sk = __atomic_load_n(&slot->sk, __ATOMIC_ACQUIRE);
-		char *a = l->log_value, *b = a + vsize;
-		const struct tt_log *lg = (const struct tt_log *)(void *)a;
+	bt.vsize = bpf_map__value_size(l->skel->maps.socks);
+	bt.fd = bpf_map__fd(l->skel->maps.socks);
+	region = l->skel->rodata->log_region_slots;
+	/* each region from where its walk stopped to its CPU's counter now
+	 * (a tick at ~60,000 new logs a second is ~3,000 slots, not the 64 Ki
+	 * of the whole index); the whole index if the counters cannot be read */
+	if (l->log_cursors &&
+	    !bpf_map_lookup_elem(bpf_map__fd(l->skel->maps.log_next_slot), &zero, l->log_next)) {
+		for (uint32_t r = 0; r < l->n_log_slots / region; r++) {
+			uint32_t next; /* a __u32, in its CPU's 8 bytes */
 
-		if (!sk || now < slot->ts || now - slot->ts < TT_LOG_BUDGET_NS)
-			continue;
-		/* the socket's programs may write its log meanwhile: two
-		 * reads that agree, or the socket's next event sends it */
-		if (!bpf_map_lookup_elem(fd, &sk, a) && !bpf_map_lookup_elem(fd, &sk, b) &&
-		    !memcmp(a, b, sizeof(struct tt_log)) && lg->h.rec == TT_REC_LOG &&
-		    lg->h.sk == sk && lg->h.n) {
-			((struct tt_log *)(void *)a)->h.from_map = 1;
-			l->on_event(l->ctx, a, sizeof(struct tt_log));
+			memcpy(&next, &l->log_next[r], sizeof(next));
+			log_scan_region(l->log_slots + (size_t)r * region, region,
+					&l->log_cursors[r], next, now, TT_LOG_BUDGET_NS,
+					budget_take, &bt);
 		}
-		/* looked at: cleared, unless the slot holds another log now */
-		__atomic_compare_exchange_n(&slot->sk, &sk, 0, false, __ATOMIC_ACQ_REL,
-					    __ATOMIC_RELAXED);
+		return;
+	}
+	for (uint32_t r = 0; r < l->n_log_slots / region; r++) {
+		struct log_scan_cursor all = { .lo = 0, .prev = region };
+
+		log_scan_region(l->log_slots + (size_t)r * region, region, &all, region, now,
+				TT_LOG_BUDGET_NS, budget_take, &bt);
 	}
 }
 
@@ -523,6 +561,10 @@ void loader_stop(struct loader *l)
 	l->log_slots = NULL;
 	free(l->log_value);
 	l->log_value = NULL;
+	free(l->log_cursors);
+	l->log_cursors = NULL;
+	free(l->log_next);
+	l->log_next = NULL;
 	ring_buffer__free(l->rb);
 	l->rb = NULL;
 	tcptimeline_bpf__destroy(l->skel);

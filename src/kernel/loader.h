@@ -9,6 +9,7 @@
 #include <bpf/libbpf.h>
 #include "options.h"
 #include "tcptimeline.h"
+#include "log_scan.h"
 
 struct tcptimeline_bpf;
 
@@ -23,6 +24,8 @@ struct loader {
 	struct tt_log_slot *log_slots;
 	uint32_t n_log_slots;
 	void *log_value;
+	struct log_scan_cursor *log_cursors; /* one a CPU's region */
+	uint64_t *log_next;		     /* the per-CPU log_next_slot, read */
 	ring_buffer_sample_fn on_event;
 	void *ctx;
 };
