@@ -14,7 +14,7 @@ uint32_t log_scan_region(struct tt_log_slot *slots, uint32_t region_slots,
 		lo = next - region_slots;
 	for (uint32_t v = lo; v != next; v++) {
 		struct tt_log_slot *slot = &slots[v & mask];
-		uint64_t sk = __atomic_load_n(&slot->sk, __ATOMIC_ACQUIRE);
+		__u64 sk = __atomic_load_n(&slot->sk, __ATOMIC_ACQUIRE);
 
 		if (!sk)
 			continue;
