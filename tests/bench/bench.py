@@ -39,6 +39,11 @@ and configurations (CONFIGS below):
               only the connections that went wrong printed (none in these
               workloads: what is measured is holding every story until its
               close)
+  tt_base     TRACER_BASE (another tcptimeline build, e.g. the one an issue's
+              targets were measured on) with --json: its tracer CPU and
+              ratio beside this build's, from the same rounds. Run only if
+              TRACER_BASE is set (and then it is in the default CONFIGS);
+              BASE_LABEL names it in the report
   (tt_metrics and tt_abnormal are skipped, and said so in the report, with
   a build whose --help lacks the option.)
 
@@ -76,7 +81,9 @@ Environment (defaults in brackets):
   ROUNDS [5]  SECS [5]  TRACER [<repo>/tcptimeline]  OUT [<repo>/.output/bench]
   TRACER_NOOUT [$OUT/tcptimeline-noout]  (make bench builds it)
   WORKLOADS ["churn churn_tw bulk"]
-  CONFIGS ["none tcpstates tcplife tt tt_noout tt_nomatch tt_metrics tt_abnormal"]
+  CONFIGS ["none tcpstates tcplife tt tt_noout tt_nomatch tt_metrics tt_abnormal",
+              and tt_base if TRACER_BASE is set]
+  TRACER_BASE [unset]  BASE_LABEL [its -V line]  (tt_base above)
   CHURN_PORT [7777]  CHURN_WORKERS [4]  CHURN_OPTS []  (churn_tw adds -c)
   BULK_PORT [7778]   BULK_WRITE [256]   BULK_OPTS []   METRICS_PORT [7779]
   BULK_CPUS [N,N: N = last CPU; "" for none]  bulk -C TX,RX thread pinning
@@ -141,7 +148,7 @@ class Config:
 
     @property
     def is_tt(self):
-        return self.tracer in ("tt", "noout")
+        return self.tracer in ("tt", "noout", "base")
 
 
 # In report order.
@@ -157,6 +164,7 @@ CONFIGS = {
                          ["--metrics", "{metrics}", "-q"], needs="--metrics"),
     "tt_abnormal": Config("tcptimeline `--abnormal --json` (what went wrong only)", "tt",
                           ["--abnormal", "--json"], needs="--abnormal"),
+    "tt_base": Config("tcptimeline, no filter: the TRACER_BASE build", "base", ["--json"]),
 }
 
 
@@ -342,7 +350,9 @@ class Bench:
         self.tracer = env("TRACER", os.path.join(ROOT, "tcptimeline"))
         self.tracer_noout = env("TRACER_NOOUT", os.path.join(self.out, "tcptimeline-noout"))
         self.workloads = env("WORKLOADS", "churn churn_tw bulk").split()
-        self.config_names = env("CONFIGS", " ".join(CONFIGS)).split()
+        self.tracer_base = env("TRACER_BASE", "")
+        self.config_names = env("CONFIGS", " ".join(
+            c for c in CONFIGS if c != "tt_base" or self.tracer_base)).split()
         self.churn_port = int(env_num("CHURN_PORT", 7777))
         self.churn_workers = env("CHURN_WORKERS", "4")
         self.churn_opts = env("CHURN_OPTS", "").split()
@@ -420,6 +430,16 @@ class Bench:
                 if name in self.config_names and c.needs and not re.search(r"(^|[\s,])%s\b" % re.escape(c.needs),
                                              h.stdout + h.stderr):
                     self.missing[name] = c.needs
+        self.have_base = False
+        if "tt_base" in self.config_names:
+            if not self.tracer_base or not os.access(self.tracer_base, os.X_OK):
+                die("tt_base needs TRACER_BASE, an executable tcptimeline build")
+            self.tracer_base = self.copy(self.tracer_base, "tcptimeline-base.bench")
+            self.have_base = True
+            v = subprocess.run([self.tracer_base, "-V"], capture_output=True, text=True)
+            first = ((v.stdout + v.stderr).splitlines() or [""])[0]
+            label = env("BASE_LABEL", first)
+            CONFIGS["tt_base"].label = "tcptimeline, no filter: the base build (%s)" % label
         if not os.access(self.tracer_noout, os.X_OK):
             self.have_noout = False
             note("%s not found (make bench builds it): skipping the tt_noout rows" %
@@ -463,7 +483,8 @@ class Bench:
 
     def tracer_cmd(self, cfg):
         c = CONFIGS[cfg]
-        binary = {"tt": self.tracer, "noout": self.tracer_noout}.get(c.tracer)
+        binary = {"tt": self.tracer, "noout": self.tracer_noout,
+                  "base": self.tracer_base}.get(c.tracer)
         if c.tracer == "anchor":
             binary = self.tcpstates if cfg == "tcpstates" else self.tcplife
         return [binary] + [a.replace("{metrics}", "127.0.0.1:%d" % self.metrics_port)
@@ -654,7 +675,8 @@ class Bench:
             "LOAD_BEFORE": " ".join(read("/proc/loadavg").split()[:3]),
             "TT_VERSION": self.tt_version, "HAVE_TT": self.have_tt,
             "HAVE_NOOUT": self.have_noout, "MISSING": self.missing, "TRACER": self.tracer,
-            "TRACER_NOOUT": self.tracer_noout, "ROUNDS": self.rounds, "SECS": self.secs,
+            "TRACER_NOOUT": self.tracer_noout, "BASE_LABEL": CONFIGS["tt_base"].label,
+            "ROUNDS": self.rounds, "SECS": self.secs,
             "WORKLOADS": self.workloads, "BPF_STATS_FOR": self.bpf_stats_for,
             "BG_MAX": self.bg_max, "ORDER": self.order, "TRACER_STDOUT": self.tracer_stdout,
             # the workloads' command lines, binaries without their directory
@@ -906,6 +928,8 @@ def ring_table(meta, rows):
 def report(meta, rows, progs):
     """The markdown report, from meta.json, results.tsv and progs.tsv."""
     H = meta["H"]
+    if meta.get("BASE_LABEL"):
+        CONFIGS["tt_base"].label = meta["BASE_LABEL"]
     o = ["### tcptimeline overhead (%s)" % meta["START"], "",
          "Kernel %s, %d CPUs, %s interleaved rounds (%s order) of %s s per workload and tracer."
          % (meta.get("KERNEL", os.uname().release), meta.get("NCPU", NCPU), meta["ROUNDS"],
