@@ -339,12 +339,13 @@ static int on_event(void *ctx, void *data, size_t size)
 		return 0;
 	}
 	case TT_RECORD_LOG: {
-		struct tt_log l;
+		/* read in place: the entries are unpacked from it */
+		const struct tt_log *l = decode_log_view(data, size);
 
-		if (decode_log(data, size, &l))
+		if (!l)
 			app->bad_records++;
 		else
-			conn_table_add_log(app->table, &l);
+			conn_table_add_log(app->table, l);
 		return 0;
 	}
 	case TT_RECORD_WINDOW: {

@@ -1042,6 +1042,8 @@ static void prefetch_links(const struct conn_table *t, const struct conn *c)
 
 static void trim_closed(struct conn_table *t)
 {
+	if (t->closed.n <= t->opts.max_closed)
+		return; /* nothing dropped: what the next drop reads was asked for */
 	while (t->closed.n > t->opts.max_closed && t->closed.head)
 		conn_drop(t, t->closed.head);
 	/* Every close drops the oldest closed connection, a walk into memory
@@ -1563,8 +1565,18 @@ void conn_table_add_log(struct conn_table *t, const struct tt_log *raw)
 		if (seen > 0)
 			from = (uint32_t)seen;
 	}
+	/* the socket's identity written once, each entry over it; an RTT
+	 * carried by a transition goes first, as state_unpack does it */
 	for (uint32_t i = from; i < raw->h.n; i++) {
-		decode_log_entry(raw, i, &e);
+		if (i == from)
+			decode_log_entry(raw, i, &e);
+		else
+			decode_log_entry_next(raw, i, &e);
+		if (e.type == TT_EV_STATE && e.state.rtt_when) {
+			rtt_set(t, e.sk, e.birth_ns, e.state.rtt_when, e.state.srtt_us,
+				e.state.min_rtt_us);
+			memset(&e.state, 0, sizeof(e.state));
+		}
 		conn_table_add_raw(t, &e);
 	}
 	/* the connection is made by the log's first entry (or was there) */

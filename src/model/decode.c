@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 #include <errno.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <string.h>
 #include "decode.h"
@@ -168,29 +169,38 @@ int decode_event(const void *data, size_t size, struct tt_event *out)
 	return 0;
 }
 
-int decode_log(const void *data, size_t size, struct tt_log *out)
+const struct tt_log *decode_log_view(const void *data, size_t size)
 {
 	const struct tt_log *l = data;
 
 	if (decode_record_kind(data, size) != TT_RECORD_LOG)
-		return -EINVAL;
+		return NULL;
 	if (!l->h.n || l->h.n > TT_LOG_CAP || !l->h.sk || !l->h.birth_ns ||
 	    (l->h.family != 4 && l->h.family != 6))
-		return -EINVAL;
+		return NULL;
 	for (unsigned int i = 0; i < l->h.n; i++) {
 		const struct tt_log_ent *e = &l->e[i];
 		unsigned int when = (e->flags >> TT_LOGF_RTT_SHIFT) & 3;
 
 		if (e->kind == TT_LOG_STATE) {
 			if (when == 3)
-				return -EINVAL;
+				return NULL;
 		} else if (e->kind == TT_LOG_DATA) {
 			if (e->a > TT_DIR_OUT)
-				return -EINVAL;
+				return NULL;
 		} else {
-			return -EINVAL;
+			return NULL;
 		}
 	}
+	return l;
+}
+
+int decode_log(const void *data, size_t size, struct tt_log *out)
+{
+	const struct tt_log *l = decode_log_view(data, size);
+
+	if (!l)
+		return -EINVAL;
 	memcpy(out, l, sizeof(*out));
 	out->h.owner_comm[TT_COMM_LEN - 1] = '\0';
 	return 0;
@@ -198,10 +208,7 @@ int decode_log(const void *data, size_t size, struct tt_log *out)
 
 void decode_log_entry(const struct tt_log *l, unsigned int i, struct tt_event *out)
 {
-	const struct tt_log_ent *e = &l->e[i % TT_LOG_CAP];
-
 	memset(out, 0, sizeof(*out));
-	out->ts_ns = e->ts_ns;
 	out->sk = l->h.sk;
 	out->birth_ns = l->h.birth_ns;
 	memcpy(out->saddr, l->h.saddr, 16);
@@ -212,6 +219,19 @@ void decode_log_entry(const struct tt_log *l, unsigned int i, struct tt_event *o
 	out->owner_pid = l->h.owner_pid;
 	memcpy(out->owner_comm, l->h.owner_comm, TT_COMM_LEN);
 	out->owner_comm[TT_COMM_LEN - 1] = '\0';
+	decode_log_entry_next(l, i, out);
+}
+
+void decode_log_entry_next(const struct tt_log *l, unsigned int i, struct tt_event *out)
+{
+	const struct tt_log_ent *e = &l->e[i % TT_LOG_CAP];
+
+	/* what an entry sets: its time, kind, states, actor and everything
+	 * from the actor's name on (flags, error, the per-kind union) */
+	out->ts_ns = e->ts_ns;
+	out->old_state = out->new_state = 0;
+	out->actor_pid = 0;
+	memset(out->actor_comm, 0, sizeof(*out) - offsetof(struct tt_event, actor_comm));
 	if (e->kind == TT_LOG_DATA) {
 		out->type = TT_EV_DATA;
 		out->data.bytes = (uint64_t)e->y | (uint64_t)e->z << 32;

@@ -46,7 +46,14 @@ int decode_state(const void *data, size_t size, struct tt_state *out);
 
 /* 0 and *out filled if data is a well-formed tt_log; -EINVAL otherwise. */
 int decode_log(const void *data, size_t size, struct tt_log *out);
+/* The record itself if data is a well-formed tt_log (read in place: its
+ * owner_comm may lack its NUL, decode_log_entry adds it); NULL otherwise. */
+const struct tt_log *decode_log_view(const void *data, size_t size);
 /* Entry i (< l->h.n) of a checked log as the full tt_event it stands for. */
 void decode_log_entry(const struct tt_log *l, unsigned int i, struct tt_event *out);
+/* The same into an out that decode_log_entry filled from the same log
+ * (another entry): only what differs between entries is written, the
+ * socket's identity is kept (the result is the same bytes). */
+void decode_log_entry_next(const struct tt_log *l, unsigned int i, struct tt_event *out);
 
 #endif /* DECODE_H */

@@ -394,6 +394,46 @@ static void test_log_decode(void **state)
 	assert_int_equal(decode_log(&l, sizeof(l), &out), -EINVAL);
 }
 
+/* An entry written over another's event (decode_log_entry_next, the
+ * table's loop) is the same bytes as that entry decoded alone, whichever
+ * entry came before; the view checks what decode_log checks. */
+static void test_log_entry_next_same_bytes(void **state)
+{
+	struct tt_event life[5], a, b;
+	struct tt_log l;
+
+	life[0] = raw_state(CLIENT_SK, 1, 1 * SEC, 1, TT_TCP_SYN_SENT, TT_TCP_ESTABLISHED);
+	raw_actor(&life[0], 42, "client", 0, 0);
+	life[0].state.rtt_when = TT_RTT_ESTABLISHED;
+	life[0].state.srtt_us = 150;
+	life[0].state.min_rtt_us = 140;
+	life[1] = raw_data(CLIENT_SK, 1, 2 * SEC, 1, TT_DIR_OUT, 5000000000ULL);
+	life[2] = raw_data(CLIENT_SK, 1, 2 * SEC + 1, 1, TT_DIR_IN, 7);
+	life[2].data.inferred = 1;
+	life[3] = raw_state(CLIENT_SK, 1, 3 * SEC, 1, TT_TCP_ESTABLISHED, TT_TCP_CLOSE_WAIT);
+	life[3].peer_fin = 1;
+	life[3].timer_ctx = TT_TIMER_KEEPALIVE;
+	life[3].sk_err = 110;
+	life[4] = raw_state(CLIENT_SK, 1, 4 * SEC, 1, TT_TCP_CLOSE_WAIT, TT_TCP_LAST_ACK);
+	life[4].linger2_neg = 1;
+	for (int i = 0; i < 5; i++)
+		raw_owner(&life[i], 42, "client");
+	l = log_of(life, 5, 0);
+	memset(l.h.owner_comm, 'x', TT_COMM_LEN); /* no NUL from the kernel */
+	assert_ptr_equal(decode_log_view(&l, sizeof(l)), &l);
+	assert_null(decode_log_view(&l, sizeof(l) - 1));
+	for (int i = 0; i < 5; i++)
+		for (int j = 0; j < 5; j++) {
+			decode_log_entry(&l, i, &a);
+			decode_log_entry_next(&l, j, &a);
+			decode_log_entry(&l, j, &b);
+			assert_memory_equal(&a, &b, sizeof(a));
+			assert_int_equal(b.owner_comm[TT_COMM_LEN - 1], '\0');
+		}
+	l.e[2].kind = 3;
+	assert_null(decode_log_view(&l, sizeof(l)));
+}
+
 /* A whole client life (connect, data both ways, close by its owner, the
  * peer's FIN, CLOSE with RTT estimates) as full records to one table and
  * as one log to another (the held SYN_SENT its own entry there): the same
@@ -529,6 +569,7 @@ int main(void)
 		cmocka_unit_test(test_state_decode),
 		cmocka_unit_test(test_state_same_as_full),
 		cmocka_unit_test(test_log_decode),
+		cmocka_unit_test(test_log_entry_next_same_bytes),
 		cmocka_unit_test(test_log_same_as_full),
 		cmocka_unit_test(test_log_budget_then_flush),
 		cmocka_unit_test(test_log_map_copy_waits_for_the_ring),
