@@ -8,6 +8,7 @@ on the wire, stamped on arrival) and on the reader's (out: inferred from the
 socket). Skipped where tcpdump or tshark is missing."""
 import os
 import sys
+import time
 
 from harness import (IN_VM, Proc, Skip, check, check_contract, close_of, kernel_at_least,
                      of_conn, test, waiter_close)
@@ -130,10 +131,13 @@ def zero_window_stalls(ctx):
         wr.send_line("fill")
         n = int(wr.wait_nth(lambda l: l.startswith("full "), rnd + 1,
                                  "the writer's buffer to fill").split()[1])
+        probes_before = len(cap_probes(cap.path, P))
         # the reader's end notices its own zero at the writer's first
-        # zero-window probe: the stall has had a probe once it says so
+        # zero-window probe, or earlier (the segment that filled its
+        # window), so the stall has had a probe once the wire shows one
         tr.wait_events(lambda e: e["event"] == "window" and e["conn"] == sc and
                        e["state"] == "zero", rnd + 1, "the reader's zero window")
+        wait_probe(cap, P, probes_before)
         rd.send_line("drain %d" % n)
         rd.wait_nth(lambda l: l == "drained", rnd + 1, "the reader's drain")
         tr.wait_events(lambda e: e["event"] == "window" and e["conn"] == cc and
@@ -216,6 +220,18 @@ def zero_window_stalls(ctx):
           text.count("server window open again after") == 2 and
           "stalled " in text and "by a zero window (2 times)" in text,
           "the ladder's notes:\n%s" % text)
+
+
+def wait_probe(cap, port, before, timeout=20.0):
+    """Until the capture (tcpdump -U: each packet written at once) holds more
+    of the writer's zero-window probes than `before`: the first comes after
+    an RTO (200 ms at least, backing off), so a stall drained before it has
+    none to count."""
+    deadline = time.monotonic() + timeout
+    while len(cap_probes(cap.path, port)) <= before:
+        check(time.monotonic() < deadline, "no zero-window probe on the wire within %.0f s" %
+              timeout)
+        time.sleep(0.1)
 
 
 def cap_probes(path, port):
