@@ -7,6 +7,7 @@
 #include "decode.h"
 #include "addr.h"
 #include "names.h"
+#include "zero.h"
 
 struct conn_list {
 	struct conn *head, *tail;
@@ -464,7 +465,7 @@ static struct conn *conn_new(struct conn_table *t, uint64_t sk, uint64_t birth,
 		c = t->spare;
 		t->spare = c->next;
 		t->n_spare--;
-		memset(c, 0, sizeof(*c));
+		zero_small(c, sizeof(*c));
 	} else {
 		c = calloc(1, sizeof(*c));
 		if (!c)
@@ -1088,10 +1089,13 @@ static void conn_end_stateless(struct conn_table *t, struct conn *c)
 
 static void conn_close(struct conn_table *t, struct conn *c, uint64_t ts)
 {
-	struct tl_event ev = { .kind = TL_CLOSE, .ts_ns = ts };
+	struct tl_event ev;
 
 	if (c->closed)
 		return;
+	zero_small(&ev, sizeof(ev));
+	ev.kind = TL_CLOSE;
+	ev.ts_ns = ts;
 	ev.close.cause = cause_decide(&c->facts, &ev.close.signal, &ev.close.exit_code);
 	ev.close.by = c->facts.closer;
 	ev.close.duration_ns = ts > c->first_ts ? ts - c->first_ts : 0;
@@ -1611,7 +1615,7 @@ void conn_table_add_raw(struct conn_table *t, const struct tt_event *raw)
 		c->comm[TT_COMM_LEN - 1] = '\0';
 	}
 
-	memset(&ev, 0, sizeof(ev));
+	zero_small(&ev, sizeof(ev));
 	ev.ts_ns = raw->ts_ns;
 	switch (raw->type) {
 	case TT_EV_STATE:

@@ -4,6 +4,7 @@
 #include <stdint.h>
 #include <string.h>
 #include "decode.h"
+#include "zero.h"
 
 /* The record layout is shared with the BPF side: a change of size is a change
  * of contract between the two, caught here at build time. */
@@ -208,7 +209,7 @@ int decode_log(const void *data, size_t size, struct tt_log *out)
 
 void decode_log_entry(const struct tt_log *l, unsigned int i, struct tt_event *out)
 {
-	memset(out, 0, sizeof(*out));
+	zero_small(out, sizeof(*out));
 	out->sk = l->h.sk;
 	out->birth_ns = l->h.birth_ns;
 	memcpy(out->saddr, l->h.saddr, 16);
