@@ -746,8 +746,11 @@ static __always_inline __u64 skb_head_u64(const struct tt_skb_head *h, __u32 off
 	return *(const __u64 *)((const char *)h + (off & (TT_SKB_HEAD_LEN - 8)));
 }
 
-static __always_inline __u64 sent_time_of(const struct sock *sk, __u32 seq)
+static __always_inline __u64 sent_time_of(const struct sock *sk, const struct tcp_sock *tp,
+					  __u32 seq)
 {
+	/* a probe read even with a typed tcp_sock (tp): a plain load gives a
+	 * BTF pointer, which 5.10's verifier refuses in the walk below */
 	const struct rb_node *node = BPF_CORE_READ(sk, tcp_rtx_queue.rb_node);
 	__u32 rbnode_off = bpf_core_field_offset(struct sk_buff, rbnode);
 	__u32 cb_off = bpf_core_field_offset(struct sk_buff, cb);
@@ -817,7 +820,7 @@ static __always_inline void sync_out(const struct sock *sk, const struct tcp_soc
 	if ((__s32)nsegs <= 0)
 		nsegs = 1;
 	if (!info->pend_bytes || info->pend_dir != TT_DIR_OUT)
-		sent_ts = sent_time_of(sk, info->snd_seen);
+		sent_ts = sent_time_of(sk, tp, info->snd_seen);
 	info->snd_seen = snd_nxt;
 	info->segs_out_seen = segs;
 	info->retrans_seen = retrans;
@@ -858,6 +861,21 @@ static __always_inline void sync_in(const struct sock *sk, const struct tcp_sock
 	}
 	if (delta > 0)
 		fold_data(sk, id, info, TT_DIR_IN, (__u32)delta, 1, nowp, 0, inferred);
+}
+
+/* Would sync_out or sync_in fold bytes (and so need the time)? The same
+ * tests as theirs, the peer's FIN taken out of what arrived. */
+static __always_inline bool data_to_fold(const struct sock *sk, const struct tcp_sock *tp,
+					 const struct sock_info *info)
+{
+	__s32 din;
+
+	if ((__s32)(TP_READ(tp, sk, snd_nxt) - info->snd_seen) > 0)
+		return true;
+	din = (__s32)(TP_READ(tp, sk, rcv_nxt) - info->rcv_seen);
+	if (din > 1)
+		return true;
+	return din == 1 && (info->fin_in_seen || !peer_fin_received(sk, tp));
 }
 
 /* Two transitions happen before the socket knows its own 4-tuple: connect()
@@ -1389,6 +1407,13 @@ int BPF_PROG(sk_data_ready, const struct sock *sk)
 	if (!info || !info->seq_init)
 		return 0;
 	tp = tcp_sk_of(sk);
+	/* the clock only when a step below needs it: the common run here is
+	 * the peer's FIN and nothing else, which sync_in only notes */
+	if (!info->ka_sent_ts && !(info->zw & TT_ZW_OUT) && !data_to_fold(sk, tp, info)) {
+		now = 0;
+		sync_in(sk, tp, &id, info, &now, 0); /* no bytes: no clock read */
+		return 0;
+	}
 	now = bpf_ktime_get_ns();
 	sync_out(sk, tp, &id, info, &now);
 	sync_in(sk, tp, &id, info, &now, 0); /* on arrival */
@@ -1642,8 +1667,10 @@ static __always_inline void rtx_timer_entry_sync(const struct timer_list *timer)
 	if (!info)
 		return;
 	window_timer(sk, info);
-	if (!info->seq_init || !read_sock_id_probed(sk, &id))
-		return;
+	if (!info->seq_init ||
+	    (__s32)(BPF_CORE_READ((const struct tcp_sock *)sk, snd_nxt) - info->snd_seen) <= 0 ||
+	    !read_sock_id_probed(sk, &id))
+		return; /* nothing new sent: sync_out would do nothing */
 	now = bpf_ktime_get_ns();
 	sync_out(sk, NULL, &id, info, &now);
 }
