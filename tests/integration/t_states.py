@@ -121,10 +121,15 @@ def keepalive_close_wait(ctx):
         d = wall_s(e) - w
         check(abs(d) <= 0.010 + CLOCK_SLACK_S,
               "inferred ACK at %+.6f s from the wire's" % d)
+    # every probe's and ACK's offset in the message: one shift shared by all
+    # is the wall clock's offset, one probe alone is that probe's time
+    deltas = "probes %s, ACKs %s" % (
+        " ".join("%+.4f" % (wall_s(p) - w) for p, w in zip(probes, wire_probes)),
+        " ".join("%+.4f" % (wall_s(e) - w) for e, w in zip(acks, wire_acks)))
     for p, w in zip(probes, wire_probes):
         d = wall_s(p) - w
         check(-CLOCK_SLACK_S <= d <= PROBE_AFTER_S + CLOCK_SLACK_S,
-              "probe at %+.6f s from the wire's" % d)
+              "probe at %+.6f s from the wire's (%s)" % (d, deltas))
     check(close_of(evs, sc)["cause"] == "peer_close", "the client closed first: %r" %
           close_of(evs, sc))
     # the client's timewait socket answered each probe (and took the
