@@ -58,6 +58,12 @@ struct conn_table {
 	 * socket's first record may bind to. With none, that lookup is not
 	 * made: at a high churn it was a walk of a cold chain per socket. */
 	size_t n_unbound;
+	/* the local ports those have had since n_unbound was last 0 (a
+	 * filter: a new socket whose port has no bit here binds to none of
+	 * them, without a walk of its ports chain; a listener found at start
+	 * keeps n_unbound above 0 for good) */
+	uint64_t unbound_lports[65536 / 64];
+	bool unbound_lports_dirty;
 	uint64_t close_seq;
 	struct conn_list open, closed;
 	uint64_t next_id;
@@ -301,8 +307,16 @@ static void index_remove(struct conn_table *t, struct conn *c)
 }
 
 /* c->ep (or c->id) is about to change: out of the indexes, then back in */
+static void unbound_port(struct conn_table *t, uint16_t lport)
+{
+	t->unbound_lports[lport >> 6] |= 1ULL << (lport & 63);
+	t->unbound_lports_dirty = true;
+}
+
 static void index_set_ep(struct conn_table *t, struct conn *c, const struct tl_endpoints *ep)
 {
+	if (!c->sk)
+		unbound_port(t, ep->lport);
 	if (c->ep.lport == ep->lport && c->ep.rport == ep->rport) {
 		c->ep = *ep;
 		return;
@@ -485,10 +499,16 @@ static struct conn *conn_new(struct conn_table *t, uint64_t sk, uint64_t birth,
 	c->first_ts = c->last_ts = ts;
 	list_push(&t->open, c);
 	index_insert(t, c);
-	if (sk)
+	if (sk) {
 		hash_insert(t, c);
-	else
+	} else {
+		if (!t->n_unbound && t->unbound_lports_dirty) {
+			memset(t->unbound_lports, 0, sizeof(t->unbound_lports));
+			t->unbound_lports_dirty = false;
+		}
 		t->n_unbound++;
+		unbound_port(t, ep->lport);
+	}
 	return c;
 }
 
@@ -505,7 +525,8 @@ static struct conn *find_by_tuple(const struct conn_table *t, const struct tl_en
 {
 	struct conn *best = NULL;
 
-	if (unbound_only && !t->n_unbound)
+	if (unbound_only &&
+	    (!t->n_unbound || !(t->unbound_lports[ep->lport >> 6] & (1ULL << (ep->lport & 63)))))
 		return NULL;
 	for (struct conn *c = t->tbuckets[ports_bucket(t, ep->lport, ep->rport)]; c; c = c->tnext)
 		if (same_tuple(&c->ep, ep) && (!unbound_only || (!c->sk && !c->closed)))
@@ -1551,9 +1572,14 @@ void conn_table_add_state(struct conn_table *t, const struct tt_state *raw)
 
 void conn_table_add_log(struct conn_table *t, const struct tt_log *raw)
 {
-	const struct conn *c = hash_find(t, raw->h.sk);
 	uint32_t from = 0, end = raw->h.first_seq + raw->h.n;
+	const struct conn *c;
 	struct tt_event e;
+
+	/* a new socket's connection goes into its ports chain: that bucket
+	 * asked for first, so its wait overlaps the socket hash's */
+	__builtin_prefetch(&t->tbuckets[ports_bucket(t, raw->h.lport, raw->h.rport)], 1);
+	c = hash_find(t, raw->h.sk);
 
 	if (raw->h.from_map) {
 		/* a copy read from the map (the budget) may overtake the
