@@ -61,7 +61,7 @@ static void us_or_null_(struct jbuf *b, const char *k, size_t klen, uint32_t us)
 
 /* "by_pid" and "by_comm"; the extension "by_exit_status" when that task was
  * exiting (a replay draws "killed by SIGKILL" from it as the live run did) */
-static void actor_fields(struct jbuf *b, const struct tl_task *t)
+static void actor_fields_(struct jbuf *b, const struct tl_task *t)
 {
 	if (t->pid) {
 		u64_field(b, "by_pid", t->pid);
@@ -76,9 +76,133 @@ static void actor_fields(struct jbuf *b, const struct tl_task *t)
 	}
 }
 
-static const char *dir_name(uint8_t dir)
+/* The last actor's fields, kept with every input they are made of (pid, the
+ * whole comm, exiting, exit_code): a connection's events mostly name the
+ * same task, or none. */
+static struct {
+	struct tl_task t;
+	uint16_t len;
+	char text[160];
+} actor_cache;
+
+static void actor_fields(struct jbuf *b, const struct tl_task *t)
 {
-	return dir == TT_DIR_OUT ? "out" : "in";
+	struct jbuf tmp;
+
+	if (!t->pid) {
+		jb_lit(b, ",\"by_pid\":null,\"by_comm\":null");
+		return;
+	}
+	if (actor_cache.len && actor_cache.t.pid == t->pid && actor_cache.t.exiting == t->exiting &&
+	    (!t->exiting || actor_cache.t.exit_code == t->exit_code) &&
+	    !memcmp(actor_cache.t.comm, t->comm, TT_COMM_LEN)) {
+		jb_mem(b, actor_cache.text, actor_cache.len);
+		return;
+	}
+	jb_init(&tmp);
+	actor_fields_(&tmp, t);
+	jb_mem(b, tmp.buf, tmp.len);
+	if (tmp.len <= sizeof(actor_cache.text)) {
+		actor_cache.t = *t;
+		memcpy(actor_cache.text, tmp.buf, tmp.len);
+		actor_cache.len = (uint16_t)tmp.len;
+	} else {
+		actor_cache.len = 0;
+	}
+}
+
+/* ,"dir":"out" or ,"dir":"in": literals, no strlen */
+static void dir_field(struct jbuf *b, uint8_t dir)
+{
+	if (dir == TT_DIR_OUT)
+		jb_lit(b, ",\"dir\":\"out\"");
+	else
+		jb_lit(b, ",\"dir\":\"in\"");
+}
+
+/* Pieces that depend only on a small index (an event kind, a TCP state, a
+ * close cause), formatted once: the names are pure functions of the index
+ * (names.c, cause.c). Copied with one fixed-size move (the piece padded to
+ * its slot), not strlen and a memcpy call per name. */
+struct piece {
+	uint8_t len; /* 0: not built yet (or too long: the slow path) */
+	char text[47];
+};
+
+static void piece_build(struct piece *p, const char *pre, const char *name, const char *post)
+{
+	size_t a = strlen(pre), n = strlen(name), z = strlen(post);
+
+	if (a + n + z > sizeof(p->text))
+		return; /* stays 0: built by hand each time */
+	memcpy(p->text, pre, a);
+	memcpy(p->text + a, name, n);
+	memcpy(p->text + a + n, post, z);
+	p->len = (uint8_t)(a + n + z);
+}
+
+static void piece_put(struct jbuf *b, const struct piece *p)
+{
+	if (__builtin_expect(sizeof(b->buf) - b->len >= sizeof(p->text), 1)) {
+		memcpy(b->buf + b->len, p->text, sizeof(p->text));
+		b->len += p->len;
+	} else {
+		jb_mem(b, p->text, p->len);
+	}
+}
+
+/* p (of a table of n) for index i, built at its first use; NULL when i is
+ * out of the table or the piece does not fit a slot */
+#define PIECE(table, i, pre, name, post)                                       \
+	((unsigned)(i) < sizeof(table) / sizeof(table[0]) ?                    \
+		 ((table)[i].len ? &(table)[i] :                               \
+				   (piece_build(&(table)[i], pre, name, post), \
+				    (table)[i].len ? &(table)[i] : NULL)) :    \
+		 NULL)
+
+static struct piece kind_pieces[TL_KA_RUN + 1], old_pieces[16], new_pieces[16], cause_pieces[32];
+
+/* {"event":"KIND","ts_ns": */
+static void head_field(struct jbuf *b, enum tl_kind kind)
+{
+	const struct piece *p =
+		PIECE(kind_pieces, kind, "{\"event\":\"", tl_kind_name(kind), "\",\"ts_ns\":");
+
+	if (p) {
+		piece_put(b, p);
+		return;
+	}
+	jb_lit(b, "{\"event\":\"");
+	jb_str(b, tl_kind_name(kind));
+	jb_lit(b, "\",\"ts_ns\":");
+}
+
+static void state_fields(struct jbuf *b, uint8_t old_state, uint8_t new_state)
+{
+	const struct piece *o =
+		PIECE(old_pieces, old_state, ",\"old\":\"", tcp_state_name(old_state), "\"");
+	const struct piece *n =
+		PIECE(new_pieces, new_state, ",\"new\":\"", tcp_state_name(new_state), "\"");
+
+	if (o)
+		piece_put(b, o);
+	else
+		name_field(b, "old", tcp_state_name(old_state));
+	if (n)
+		piece_put(b, n);
+	else
+		name_field(b, "new", tcp_state_name(new_state));
+}
+
+static void cause_field(struct jbuf *b, enum tl_cause cause)
+{
+	const struct piece *p =
+		PIECE(cause_pieces, cause, ",\"cause\":\"", cause_name(cause), "\"");
+
+	if (p)
+		piece_put(b, p);
+	else
+		name_field(b, "cause", cause_name(cause));
 }
 
 static void addr_value(struct jbuf *b, uint8_t family, const uint8_t addr[16])
@@ -157,10 +281,8 @@ void render_json(FILE *f, const struct tl_event *ev, const struct render_opts *o
 	struct jbuf b;
 
 	jb_init(&b);
-	jb_lit(&b, "{\"event\":\"");
-	jb_str(&b, tl_kind_name(ev->kind));
-	jb_char(&b, '"');
-	u64_field(&b, "ts_ns", ev->ts_ns);
+	head_field(&b, ev->kind);
+	jb_u64(&b, ev->ts_ns);
 	jb_lit(&b, ",\"time\":\"");
 	jb_rfc3339(&b, (int64_t)ev->ts_ns + o->realtime_offset_ns);
 	jb_char(&b, '"');
@@ -174,8 +296,7 @@ void render_json(FILE *f, const struct tl_event *ev, const struct render_opts *o
 
 	switch (ev->kind) {
 	case TL_STATE:
-		name_field(&b, "old", tcp_state_name(ev->state.old_state));
-		name_field(&b, "new", tcp_state_name(ev->state.new_state));
+		state_fields(&b, ev->state.old_state, ev->state.new_state);
 		/* control segment labels from our own table (names.c's, also for
 		 * a recording read back): no escaping */
 		key(&b, "sent");
@@ -193,7 +314,7 @@ void render_json(FILE *f, const struct tl_event *ev, const struct render_opts *o
 			us_or_null(&b, ",\"handshake_us\":", ev->state.handshake_us);
 		break;
 	case TL_DATA:
-		name_field(&b, "dir", dir_name(ev->data.dir));
+		dir_field(&b, ev->data.dir);
 		u64_field(&b, "bytes", ev->data.bytes);
 		u64_field(&b, "segments", ev->data.segs);
 		if (ev->data.inferred)
@@ -210,11 +331,11 @@ void render_json(FILE *f, const struct tl_event *ev, const struct render_opts *o
 								   "error");
 		break;
 	case TL_KA_PROBE:
-		name_field(&b, "dir", dir_name(ev->ka_probe.dir));
+		dir_field(&b, ev->ka_probe.dir);
 		u64_field(&b, "n", ev->ka_probe.n);
 		break;
 	case TL_KA_ACK:
-		name_field(&b, "dir", dir_name(ev->ka_ack.dir));
+		dir_field(&b, ev->ka_ack.dir);
 		key(&b, "rtt_us");
 		if (ev->ka_ack.rtt_ns) {
 			jb_u64(&b, ev->ka_ack.rtt_ns / 1000);
@@ -227,7 +348,7 @@ void render_json(FILE *f, const struct tl_event *ev, const struct render_opts *o
 			jb_lit(&b, ",\"inferred\":true");
 		break;
 	case TL_RST:
-		name_field(&b, "dir", dir_name(ev->rst.dir));
+		dir_field(&b, ev->rst.dir);
 		str_or_null(&b, "reason",
 			    ev->rst.reason == TT_RST_REASON_NONE ? NULL :
 								   rst_reason_name(ev->rst.reason));
@@ -242,7 +363,7 @@ void render_json(FILE *f, const struct tl_event *ev, const struct render_opts *o
 			jb_lit(&b, ",\"inferred\":true");
 		break;
 	case TL_CLOSE:
-		name_field(&b, "cause", cause_name(ev->close.cause));
+		cause_field(&b, ev->close.cause);
 		actor_fields(&b, &ev->close.by);
 		str_or_null(&b, "signal", ev->close.signal ? signal_name(ev->close.signal) : NULL);
 		key(&b, "exit_code");
@@ -264,7 +385,7 @@ void render_json(FILE *f, const struct tl_event *ev, const struct render_opts *o
 			u64_field(&b, "stalled_ms", ev->close.stalled_ms);
 		break;
 	case TL_WINDOW:
-		name_field(&b, "dir", dir_name(ev->window.dir));
+		dir_field(&b, ev->window.dir);
 		name_field(&b, "state", ev->window.open ? "open" : "zero");
 		u64_field(&b, "queued", ev->window.queued);
 		if (ev->window.open) {
@@ -277,7 +398,7 @@ void render_json(FILE *f, const struct tl_event *ev, const struct render_opts *o
 			jb_lit(&b, ",\"inferred\":true");
 		break;
 	case TL_DROP:
-		name_field(&b, "dir", dir_name(ev->drop.dir));
+		dir_field(&b, ev->drop.dir);
 		str_or_null(&b, "reason",
 			    ev->drop.reason == TT_DROP_REASON_NONE ?
 				    NULL :

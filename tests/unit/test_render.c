@@ -290,6 +290,89 @@ static void test_connection_prefix_follows_changes(void **state)
 	HAS(json(&ev), "\"conn\":3,\"family\":4");
 }
 
+/* The actor's fields are cached too (the last task named): a change of
+ * pid, comm, exiting or exit code shows at once, and a task that is not
+ * exiting has no exit status whatever its exit_code says. */
+static void test_actor_cache_follows_changes(void **state)
+{
+	struct tl_event ev = base(TL_STATE);
+
+	ev.state.old_state = TT_TCP_ESTABLISHED;
+	ev.state.new_state = TT_TCP_FIN_WAIT1;
+	ev.state.actor.pid = 4121;
+	strcpy(ev.state.actor.comm, "demo-client");
+	HAS(json(&ev), "\"by_pid\":4121,\"by_comm\":\"demo-client\"}");
+	HAS(json(&ev), "\"by_pid\":4121,\"by_comm\":\"demo-client\"}");
+	strcpy(ev.state.actor.comm, "demo-clienT");
+	HAS(json(&ev), "\"by_pid\":4121,\"by_comm\":\"demo-clienT\"}");
+	ev.state.actor.pid = 4122;
+	HAS(json(&ev), "\"by_pid\":4122,\"by_comm\":\"demo-clienT\"}");
+	ev.state.actor.exit_code = 9; /* not exiting: not shown */
+	HAS(json(&ev), "\"by_pid\":4122,\"by_comm\":\"demo-clienT\"}");
+	ev.state.actor.exiting = true;
+	HAS(json(&ev), "\"by_comm\":\"demo-clienT\",\"by_exit_status\":9}");
+	ev.state.actor.exit_code = 15;
+	HAS(json(&ev), "\"by_comm\":\"demo-clienT\",\"by_exit_status\":15}");
+	ev.state.actor.exiting = false;
+	HAS(json(&ev), "\"by_pid\":4122,\"by_comm\":\"demo-clienT\"}");
+	ev.state.actor.pid = 0;
+	HAS(json(&ev), "\"by_pid\":null,\"by_comm\":null}");
+	/* the same task on another kind of event */
+	ev.state.actor.pid = 4122;
+	ev.kind = TL_RST;
+	ev.rst.actor = ev.state.actor;
+	ev.rst.actor.pid = 5;
+	HAS(json(&ev), "\"by_pid\":5,\"by_comm\":\"demo-clienT\"}");
+}
+
+/* Kind heads, state, cause and direction pieces are built once per index:
+ * every index gives its own name, also after other indexes were built. */
+static void test_pieces_per_index(void **state)
+{
+	char want[128];
+
+	for (int round = 0; round < 2; round++) {
+		for (int s = 0; s < 20; s++) {
+			struct tl_event ev = base(TL_STATE);
+
+			ev.state.old_state = (uint8_t)s;
+			ev.state.new_state = (uint8_t)(19 - s);
+			snprintf(want, sizeof(want), "{\"event\":\"state\",\"ts_ns\":1310000000,");
+			HAS(json(&ev), want);
+			snprintf(want, sizeof(want), ",\"old\":\"%s\",\"new\":\"%s\",",
+				 tcp_state_name(s), tcp_state_name(19 - s));
+			HAS(json(&ev), want);
+		}
+		for (int c = 0; c <= CAUSE_SYN_TIMEOUT + 1; c++) {
+			struct tl_event ev = base(TL_CLOSE);
+
+			ev.close.cause = (enum tl_cause)c;
+			ev.close.exit_code = -1;
+			snprintf(want, sizeof(want), "{\"event\":\"close\",\"ts_ns\":");
+			HAS(json(&ev), want);
+			snprintf(want, sizeof(want), ",\"cause\":\"%s\",",
+				 cause_name(ev.close.cause));
+			HAS(json(&ev), want);
+		}
+		for (int k = TL_STATE; k <= TL_WINDOW; k++) {
+			struct tl_event ev = base((enum tl_kind)k);
+
+			snprintf(want, sizeof(want),
+				 "{\"event\":\"%s\",\"ts_ns\":1310000000,\"time\":",
+				 tl_kind_name((enum tl_kind)k));
+			HAS(json(&ev), want);
+		}
+		{
+			struct tl_event ev = base(TL_DATA);
+
+			ev.data.dir = TT_DIR_OUT;
+			HAS(json(&ev), ",\"dir\":\"out\",\"bytes\":");
+			ev.data.dir = TT_DIR_IN;
+			HAS(json(&ev), ",\"dir\":\"in\",\"bytes\":");
+		}
+	}
+}
+
 /* The hand-written IPv4 formatter agrees with inet_ntop on every octet value
  * in every position. */
 static void test_ipv4_format(void **state)
@@ -313,6 +396,8 @@ int main(void)
 		cmocka_unit_test(test_common_fields),
 		cmocka_unit_test(test_ipv4_format),
 		cmocka_unit_test(test_connection_prefix_follows_changes),
+		cmocka_unit_test(test_actor_cache_follows_changes),
+		cmocka_unit_test(test_pieces_per_index),
 		cmocka_unit_test(test_time_is_rfc3339_utc_micro),
 		cmocka_unit_test(test_unknown_owner_is_null),
 		cmocka_unit_test(test_state_without_segments),
