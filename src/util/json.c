@@ -114,6 +114,26 @@ void jb_u64(struct jbuf *b, uint64_t v)
 	jb_mem_cut(b, tmp, u64_put(tmp, v));
 }
 
+void jb_u64_hi_cached(struct jbuf *b, uint64_t v, struct jb_hi_cache *c)
+{
+	uint64_t hi = v / 100000000;
+
+	/* the hi digits (at most 12: 2^64 / 10^8 < 10^12) in one 16-byte
+	 * move, the low 8 zero-padded in one store */
+	if (__builtin_expect(hi && sizeof(b->buf) - b->len >= 24, 1)) {
+		if (hi != c->hi || !c->len) {
+			c->len = (uint8_t)u64_put(c->text, hi);
+			c->hi = hi;
+		}
+		memcpy(b->buf + b->len, c->text, 16);
+		b->len += c->len;
+		put8(b->buf + b->len, (uint32_t)(v % 100000000));
+		b->len += 8;
+		return;
+	}
+	jb_u64(b, v);
+}
+
 void jb_i64(struct jbuf *b, int64_t v)
 {
 	if (v < 0) {

@@ -70,6 +70,14 @@ static inline void jb_write_unlocked(const struct jbuf *b, FILE *f)
 }
 
 void jb_u64(struct jbuf *b, uint64_t v);
+/* jb_u64 for a number that climbs slowly (a timestamp in ns): its digits
+ * above the last 8 kept in *c, worked out again only when they change. */
+struct jb_hi_cache {
+	uint64_t hi;
+	uint8_t len; /* 0: empty */
+	char text[31];
+};
+void jb_u64_hi_cached(struct jbuf *b, uint64_t v, struct jb_hi_cache *c);
 void jb_i64(struct jbuf *b, int64_t v);
 /* The last `width` decimal digits of v, zero-padded ("000042"). */
 void jb_digits(struct jbuf *b, uint64_t v, unsigned int width);

@@ -220,6 +220,44 @@ static void test_write_unlocked(void **state)
 }
 
 /* A line that does not fit is cut, never written past the buffer. */
+/* A timestamp's cached high digits: against snprintf while they stay, change
+ * (also in digit count), come back, below 10^8 and at the top of the range;
+ * near the buffer's end, cut like jb_u64. */
+static void test_jbuf_hi_cached(void **state)
+{
+	static struct jbuf b;
+	struct jb_hi_cache c = { 0 };
+	char want[32];
+	const uint64_t vs[] = { 14600844658368ULL,
+				14600844658369ULL,
+				14600899999999ULL,
+				14600900000000ULL,
+				14600844658368ULL,
+				99999999ULL,
+				7ULL,
+				100000000ULL,
+				99999999999999999ULL,
+				100000000000000000ULL,
+				18446744073709551615ULL,
+				14600900000001ULL,
+				1400000000ULL,
+				14600900000001ULL };
+
+	for (size_t i = 0; i < sizeof(vs) / sizeof(vs[0]); i++) {
+		jb_init(&b);
+		jb_char(&b, 'x');
+		jb_u64_hi_cached(&b, vs[i], &c);
+		snprintf(want, sizeof(want), "x%llu", (unsigned long long)vs[i]);
+		assert_string_equal(jb_text(&b), want);
+	}
+	jb_init(&b);
+	b.len = sizeof(b.buf) - 5;
+	jb_u64_hi_cached(&b, 14600844658368ULL, &c);
+	assert_int_equal(b.len, sizeof(b.buf));
+	assert_int_equal(b.cut, 1);
+	assert_memory_equal(b.buf + sizeof(b.buf) - 5, "14600", 5);
+}
+
 static void test_jbuf_cut(void **state)
 {
 	static struct jbuf b;
@@ -272,6 +310,7 @@ int main(void)
 		cmocka_unit_test(test_jbuf_numbers),
 		cmocka_unit_test(test_jbuf_number_lengths),
 		cmocka_unit_test(test_jbuf_cut),
+		cmocka_unit_test(test_jbuf_hi_cached),
 		cmocka_unit_test(test_jbuf_every_small_number),
 		cmocka_unit_test(test_write_unlocked),
 		cmocka_unit_test(test_every_byte),

@@ -325,6 +325,28 @@ static void test_actor_cache_follows_changes(void **state)
 	HAS(json(&ev), "\"by_pid\":5,\"by_comm\":\"demo-clienT\"}");
 }
 
+/* Segment labels of every length around the hand copy's 16 bytes. */
+static void test_segment_label_lengths(void **state)
+{
+	static const char *const labels[] = { "",
+					      "A",
+					      "SYN,ACK",
+					      "FIN,ACK,PSH,URG1",
+					      "FIN,ACK,PSH,URG12",
+					      "FIN,ACK,PSH,URG,ECE,CWR" };
+	char want[128];
+
+	for (size_t i = 0; i < sizeof(labels) / sizeof(labels[0]); i++) {
+		struct tl_event ev = base(TL_STATE);
+
+		ev.state.sent = labels[i];
+		ev.state.received = labels[sizeof(labels) / sizeof(labels[0]) - 1 - i];
+		snprintf(want, sizeof(want), ",\"sent\":\"%s\",\"received\":\"%s\",", ev.state.sent,
+			 ev.state.received);
+		HAS(json(&ev), want);
+	}
+}
+
 /* Kind heads, state, cause and direction pieces are built once per index:
  * every index gives its own name, also after other indexes were built. */
 static void test_pieces_per_index(void **state)
@@ -398,6 +420,7 @@ int main(void)
 		cmocka_unit_test(test_connection_prefix_follows_changes),
 		cmocka_unit_test(test_actor_cache_follows_changes),
 		cmocka_unit_test(test_pieces_per_index),
+		cmocka_unit_test(test_segment_label_lengths),
 		cmocka_unit_test(test_time_is_rfc3339_utc_micro),
 		cmocka_unit_test(test_unknown_owner_is_null),
 		cmocka_unit_test(test_state_without_segments),
