@@ -1102,7 +1102,11 @@ static __always_inline bool state_log(const struct sock *sk, const struct tcp_so
 	if (timer_ctx_of(sk) == TT_TIMER_KEEPALIVE)
 		ent.flags |= TT_LOGF_TIMER_KA;
 	log_append(sk, id, info, &ent);
-	if (newstate == TCP_CLOSE)
+	/* a listener's log goes at once: user space needs the listener to
+	 * count a drop into it (netfilter's, before any socket: nothing else
+	 * flushes its log), and with SYN cookies nothing else may come for it
+	 * before such a drop (the budget's scan was up to 100 ms behind) */
+	if (newstate == TCP_CLOSE || newstate == TCP_LISTEN)
 		log_flush(sk, info);
 	return true;
 }
