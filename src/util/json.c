@@ -260,33 +260,61 @@ static const char *rfc3339_secs(time_t secs, size_t *len)
 	return cached;
 }
 
+/* The second of the last time written (its first ns, and its 19 bytes):
+ * most times fall in it, and only their microseconds are worked out. */
+static struct {
+	int valid;
+	uint64_t start_ns;
+	char text[19];
+} rfc3339_last;
+
+static inline void rfc3339_put(struct jbuf *b, const char *s, uint32_t usec)
+{
+	/* ".uuuuuuZ": the 6 digits of usec (8, the first two zeros shifted
+	 * out) and the Z, in one 8-byte store */
+	uint64_t d = digits8(usec);
+
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	d = (d >> 16) << 8 | '.' | (uint64_t)'Z' << 56;
+#else
+	d = (d << 16) >> 8 | (uint64_t)'.' << 56 | 'Z';
+#endif
+	memcpy(b->buf + b->len, s, 19);
+	memcpy(b->buf + b->len + 19, &d, 8);
+	b->len += 27;
+}
+
 void jb_rfc3339(struct jbuf *b, int64_t realtime_ns)
 {
-	time_t secs = (time_t)(realtime_ns / 1000000000LL);
-	long usec = (long)((realtime_ns % 1000000000LL) / 1000);
+	uint64_t off = (uint64_t)realtime_ns - rfc3339_last.start_ns;
+	time_t secs;
+	long usec;
 	const char *s;
 	size_t n;
 
+	if (__builtin_expect(rfc3339_last.valid && off < 1000000000ULL &&
+				     sizeof(b->buf) - b->len >= 32,
+			     1)) {
+		rfc3339_put(b, rfc3339_last.text, (uint32_t)(off / 1000));
+		return;
+	}
+	secs = (time_t)(realtime_ns / 1000000000LL);
+	usec = (long)((realtime_ns % 1000000000LL) / 1000);
 	if (usec < 0) {
 		usec += 1000000;
 		secs -= 1;
 	}
 	s = rfc3339_secs(secs, &n);
+	if (n == 19 && realtime_ns >= 0) {
+		/* the second's first ns: secs * 10^9 <= realtime_ns, no overflow */
+		rfc3339_last.start_ns = (uint64_t)secs * 1000000000ULL;
+		memcpy(rfc3339_last.text, s, 19);
+		rfc3339_last.valid = 1;
+	}
 	if (__builtin_expect(n == 19 && sizeof(b->buf) - b->len >= 32, 1)) {
 		/* "YYYY-MM-DDTHH:MM:SS.uuuuuuZ" at fixed lengths, in place: on
 		 * every line */
-		/* ".uuuuuuZ": the 6 digits of usec (8, the first two zeros
-		 * shifted out) and the Z, in one 8-byte store */
-		uint64_t d = digits8((uint32_t)usec);
-
-#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-		d = (d >> 16) << 8 | '.' | (uint64_t)'Z' << 56;
-#else
-		d = (d << 16) >> 8 | (uint64_t)'.' << 56 | 'Z';
-#endif
-		memcpy(b->buf + b->len, s, 19);
-		memcpy(b->buf + b->len + 19, &d, 8);
-		b->len += 27;
+		rfc3339_put(b, s, (uint32_t)usec);
 		return;
 	}
 	jb_mem(b, s, n);

@@ -7,6 +7,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <cmocka.h>
 #include <fcntl.h>
 #include <unistd.h>
@@ -258,6 +259,52 @@ static void test_jbuf_hi_cached(void **state)
 	assert_memory_equal(b.buf + sizeof(b.buf) - 5, "14600", 5);
 }
 
+/* The time field against gmtime for times in one second, across seconds,
+ * back in time, before 1970 and at a buffer's end (where the fast path has
+ * no room). */
+static void test_rfc3339_sequence(void **state)
+{
+	static struct jbuf b;
+	const int64_t base = 1764560000LL * 1000000000LL;
+	const int64_t ts[] = { base + 7000,
+			       base + 999999999,
+			       base + 1000000000,
+			       base + 5,
+			       base - 1,
+			       base + 123456789,
+			       base + 86400000000000LL,
+			       base + 1000,
+			       -1000001000LL,
+			       -1000,
+			       0,
+			       base + 999000 };
+
+	for (int k = 0; k < 2; k++) {
+		for (size_t i = 0; i < sizeof(ts) / sizeof(ts[0]); i++) {
+			char want[64];
+			int64_t secs = ts[i] / 1000000000LL, ns = ts[i] % 1000000000LL;
+			time_t t;
+			struct tm tm;
+			size_t at = k ? sizeof(b.buf) - 30 : 3;
+
+			if (ns < 0) {
+				ns += 1000000000LL;
+				secs--;
+			}
+			t = (time_t)secs;
+			gmtime_r(&t, &tm);
+			snprintf(want, sizeof(want), "%04d-%02d-%02dT%02d:%02d:%02d.%06dZ",
+				 tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
+				 tm.tm_min, tm.tm_sec, (int)(ns / 1000));
+			jb_init(&b);
+			b.len = at;
+			jb_rfc3339(&b, ts[i]);
+			assert_int_equal(b.len, at + strlen(want));
+			assert_memory_equal(b.buf + at, want, strlen(want));
+		}
+	}
+}
+
 static void test_jbuf_cut(void **state)
 {
 	static struct jbuf b;
@@ -311,6 +358,7 @@ int main(void)
 		cmocka_unit_test(test_jbuf_number_lengths),
 		cmocka_unit_test(test_jbuf_cut),
 		cmocka_unit_test(test_jbuf_hi_cached),
+		cmocka_unit_test(test_rfc3339_sequence),
 		cmocka_unit_test(test_jbuf_every_small_number),
 		cmocka_unit_test(test_write_unlocked),
 		cmocka_unit_test(test_every_byte),
