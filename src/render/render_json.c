@@ -195,32 +195,28 @@ static void head_field(struct jbuf *b, enum tl_kind kind)
 	jb_lit(b, "\",\"ts_ns\":");
 }
 
+/* ,"KEY":"NAME" from its piece (built once per index), or written out
+ * for an index past the table or a name too long for a piece; name is
+ * evaluated only when the piece is built or not used */
+#define NAME_FIELD(b, table, i, key, name)                                               \
+	do {                                                                             \
+		const struct piece *p_ = PIECE(table, i, ",\"" key "\":\"", name, "\""); \
+                                                                                         \
+		if (p_)                                                                  \
+			piece_put(b, p_);                                                \
+		else                                                                     \
+			name_field(b, key, name);                                        \
+	} while (0)
+
 static void state_fields(struct jbuf *b, uint8_t old_state, uint8_t new_state)
 {
-	const struct piece *o =
-		PIECE(old_pieces, old_state, ",\"old\":\"", tcp_state_name(old_state), "\"");
-	const struct piece *n =
-		PIECE(new_pieces, new_state, ",\"new\":\"", tcp_state_name(new_state), "\"");
-
-	if (o)
-		piece_put(b, o);
-	else
-		name_field(b, "old", tcp_state_name(old_state));
-	if (n)
-		piece_put(b, n);
-	else
-		name_field(b, "new", tcp_state_name(new_state));
+	NAME_FIELD(b, old_pieces, old_state, "old", tcp_state_name(old_state));
+	NAME_FIELD(b, new_pieces, new_state, "new", tcp_state_name(new_state));
 }
 
 static void cause_field(struct jbuf *b, enum tl_cause cause)
 {
-	const struct piece *p =
-		PIECE(cause_pieces, cause, ",\"cause\":\"", cause_name(cause), "\"");
-
-	if (p)
-		piece_put(b, p);
-	else
-		name_field(b, "cause", cause_name(cause));
+	NAME_FIELD(b, cause_pieces, cause, "cause", cause_name(cause));
 }
 
 static void addr_value(struct jbuf *b, uint8_t family, const uint8_t addr[16])
