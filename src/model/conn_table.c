@@ -1641,10 +1641,12 @@ void conn_table_add_raw(struct conn_table *t, const struct tt_event *raw)
 	 * it; an accepted socket may first show its listener's tuple */
 	if ((!c->ep.lport || !c->ep.rport) && ep.lport && ep.rport)
 		index_set_ep(t, c, &ep);
-	if (raw->owner_pid) {
+	if (raw->owner_pid &&
+	    (c->pid != raw->owner_pid || memcmp(c->comm, raw->owner_comm, TT_COMM_LEN))) {
 		c->pid = raw->owner_pid;
 		memcpy(c->comm, raw->owner_comm, TT_COMM_LEN);
 		c->comm[TT_COMM_LEN - 1] = '\0';
+		c->stats_pi = 0;
 	}
 
 	zero_small(&ev, sizeof(ev));
@@ -1796,6 +1798,7 @@ void conn_table_add_event(struct conn_table *t, const struct tl_event *ev)
 		c->pid = ev->pid;
 		memcpy(c->comm, ev->comm, TT_COMM_LEN);
 		c->comm[TT_COMM_LEN - 1] = '\0';
+		c->stats_pi = 0;
 	}
 	record(t, c, ev);
 	if (ev->kind == TL_CLOSE && !c->closed) {

@@ -36,7 +36,12 @@ struct conn {
 	bool existing; /* open before tracing began */
 	bool closed;   /* the close event has been emitted */
 	bool destroyed;
-	bool rst_seen;	      /* a reset either way */
+	bool rst_seen; /* a reset either way */
+	/* stats.c's rows for this connection (port row + 1, comm row; 0: not
+	 * looked up yet) while its role and port are these; the table clears
+	 * stats_pi when its owner changes */
+	uint8_t stats_pi, stats_ci, stats_role;
+	uint16_t stats_port;
 	uint64_t timewait_ts; /* when it closed into a timewait socket (time_wait: true); 0: not */
 	enum tl_cause cause;  /* once closed (cause_known) */
 	bool cause_known;     /* closed with a close event (not a lone reset) */

@@ -302,6 +302,7 @@ void stats_event(struct stats *s, const struct tl_event *ev, const struct conn *
 	bool opened = false, first;
 	uint64_t handshake_ns = 0;
 	uint32_t pi, ci;
+	uint16_t port;
 
 	s->events++;
 	if (ev->kind == TL_LOST) {
@@ -340,8 +341,27 @@ void stats_event(struct stats *s, const struct tl_event *ev, const struct conn *
 	}
 	/* a connection's first event counts towards its port's label */
 	first = opened || ev->kind == TL_EXISTING;
-	pi = port_index(s, stats_conn_port(s, c), first);
-	ci = comm_index(s, c, first);
+	port = c->role == CONN_ROLE_CLIENT ? c->ep.rport : c->ep.lport;
+	if (c->stats_pi && c->stats_role == c->role && c->stats_port == port) {
+		pi = c->stats_pi - 1u;
+		ci = c->stats_ci;
+	} else {
+		struct conn *m = (struct conn *)c; /* its stats_* fields are ours */
+
+		pi = port_index(s, stats_conn_port(s, c), first);
+		ci = comm_index(s, c, first);
+		/* labels are for good, and the rows of labelled ones are found
+		 * again with no side effects: a client's or a server's port is
+		 * its role's, its name the owner's (the table clears stats_pi
+		 * when that changes) */
+		if ((c->role == CONN_ROLE_CLIENT || c->role == CONN_ROLE_SERVER) &&
+		    pi < s->n_ports && (ci < s->n_comms || ci == STATS_COMM_UNKNOWN)) {
+			m->stats_pi = (uint8_t)(pi + 1);
+			m->stats_ci = (uint8_t)ci;
+			m->stats_role = c->role;
+			m->stats_port = port;
+		}
+	}
 	row_add(&s->port_rows[pi], ev, c, opened, handshake_ns);
 	row_add(&s->comm_rows[ci], ev, c, opened, handshake_ns);
 	if (opened)

@@ -11,7 +11,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
+#include "conn_table.h"
 #include "names.h"
+#include "raw_builder.h"
 #include "render_stats.h"
 #include "stats.h"
 
@@ -591,6 +593,60 @@ static void test_summary_json_line(void **state)
 	stats_free(s);
 }
 
+static void stats_sink(const struct tl_event *ev, const struct conn *c, void *ctx)
+{
+	stats_event(ctx, ev, c);
+}
+
+static const struct stats_row *comm_row(const struct stats *s, const char *comm)
+{
+	for (uint32_t i = 0; i < s->n_comms; i++)
+		if (!strcmp(stats_comm_label(s, i), comm))
+			return &s->comm_rows[i];
+	return NULL;
+}
+
+/* A socket's rows are looked up once (conn.stats_pi): when its owner
+ * changes name (exec) the table forgets them, and the later events count
+ * under the new name. */
+static void test_owner_renamed_moves_rows(void **state)
+{
+	struct stats *s = stats_for_port(9000);
+	struct conn_table_opts o = { .max_open = 16,
+				     .max_closed = 16,
+				     .max_events_per_conn = 100,
+				     .kernel_reports_errors = true,
+				     .sink = stats_sink,
+				     .sink_ctx = s };
+	struct conn_table *t = conn_table_new(&o);
+	struct tt_event e;
+
+	for (int i = 0; i < STATS_PROMOTE_AFTER; i++) {
+		client_conn(s, (uint64_t)i + 100, 9000, "old", 1000, 1000000, CAUSE_APP_CLOSE);
+		client_conn(s, (uint64_t)i + 200, 9000, "new", 1000, 1000000, CAUSE_APP_CLOSE);
+	}
+	e = raw_state(CLIENT_SK, 1000, 1000, 1, TT_TCP_CLOSE, TT_TCP_SYN_SENT);
+	raw_owner(&e, 4121, "old");
+	conn_table_add_raw(t, &e);
+	e = raw_state(CLIENT_SK, 1000, 2000, 1, TT_TCP_SYN_SENT, TT_TCP_ESTABLISHED);
+	raw_owner(&e, 4121, "old");
+	conn_table_add_raw(t, &e);
+	e = raw_data(CLIENT_SK, 1000, 3000, 1, TT_DIR_OUT, 29);
+	raw_owner(&e, 4121, "old");
+	conn_table_add_raw(t, &e);
+	e = raw_data(CLIENT_SK, 1000, 4000, 1, TT_DIR_OUT, 5);
+	raw_owner(&e, 4121, "new");
+	conn_table_add_raw(t, &e);
+	assert_non_null(comm_row(s, "old"));
+	assert_non_null(comm_row(s, "new"));
+	assert_int_equal(comm_row(s, "old")->opened, 2); /* its SYN, and the 4th that labelled it */
+	assert_int_equal(comm_row(s, "old")->bytes[1], 29);
+	assert_int_equal(comm_row(s, "new")->bytes[1], 5);
+	assert_int_equal(s->port_rows[0].bytes[1], 34);
+	conn_table_free(t);
+	stats_free(s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -608,6 +664,7 @@ int main(void)
 		cmocka_unit_test(test_drops_by_reason),
 		cmocka_unit_test(test_window_stalls),
 		cmocka_unit_test(test_summary_json_line),
+		cmocka_unit_test(test_owner_renamed_moves_rows),
 	};
 
 	return cmocka_run_group_tests_name("stats", tests, NULL, NULL);
