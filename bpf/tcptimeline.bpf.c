@@ -59,8 +59,15 @@ struct sock_info {
 	__u64 birth_ns;
 	__u32 owner_pid;
 	char owner_comm[TT_COMM_LEN];
-	__u32 snd_seen;	     /* snd_nxt already accounted as data out */
-	__u32 rcv_seen;	     /* rcv_nxt already accounted as data in */
+	union {
+		/* the pair as one word, for the cmpxchg that claims data out
+		 * (snd_claim) */
+		__u64 seen_word;
+		struct {
+			__u32 snd_seen; /* snd_nxt already accounted as data out */
+			__u32 rcv_seen; /* rcv_nxt already accounted as data in */
+		};
+	};
 	__u32 segs_out_seen; /* data_segs_out already accounted */
 	__u32 retrans_seen;  /* total_retrans already accounted */
 	__u64 pend_bytes;    /* the data run not yet emitted */
@@ -165,6 +172,9 @@ struct {
  * loader from /proc/kallsyms before load (src/kernel/loader.c): an untyped
  * __ksym had libbpf read and sscanf every line of it at each start (0.7 s
  * of a 7.2 guest's under emulation); the loader stops at the two. */
+/* BPF_CMPXCHG works (5.12+; the loader asks the verifier) */
+const volatile __u8 have_cmpxchg = 0;
+
 const volatile __u64 tcp_keepalive_timer_addr = 0;
 const volatile __u64 tcp_write_timer_addr = 0;
 
@@ -796,6 +806,45 @@ static __always_inline __u64 sent_time_of(const struct sock *sk, const struct tc
 	return 0;
 }
 
+/* Take the data out up to snd_nxt as ours to count: snd_seen moves to it,
+ * and what it was is returned (snd_nxt itself, or beyond, when there is
+ * nothing new). A retransmit timer's entry (rtx_timer_entry_sync) runs
+ * outside the socket lock, so another CPU may be counting the same bytes
+ * for the segment it is processing: both read the same snd_seen, and a 7.2
+ * and a 6.12 guest's bulk_byte_counts saw a window's worth (65,482 bytes)
+ * counted twice. Where the verifier takes BPF_CMPXCHG, one of them wins
+ * the range and the other finds nothing new; the word holds rcv_seen too
+ * (a 64-bit cmpxchg is what every kernel with it has), so a change there
+ * means one more try. */
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+#define TT_SND_SHIFT 0 /* snd_seen, the union's first member: the word's low half */
+#else
+#define TT_SND_SHIFT 32
+#endif
+static __always_inline __u32 snd_claim(struct sock_info *info, __u32 snd_nxt)
+{
+	if (have_cmpxchg) {
+		for (int i = 0; i < 2; i++) {
+			__u64 w = *(volatile __u64 *)&info->seen_word;
+			__u32 from = (__u32)(w >> TT_SND_SHIFT);
+			__u64 to = (w & ~(0xffffffffULL << TT_SND_SHIFT)) |
+				   ((__u64)snd_nxt << TT_SND_SHIFT);
+
+			if ((__s32)(snd_nxt - from) <= 0)
+				return from;
+			if (__sync_val_compare_and_swap(&info->seen_word, w, to) == w)
+				return from;
+		}
+		return snd_nxt; /* the word keeps changing: left to the other CPU */
+	}
+
+	__u32 from = info->snd_seen;
+
+	if ((__s32)(snd_nxt - from) > 0)
+		info->snd_seen = snd_nxt;
+	return from;
+}
+
 /* Data we sent since the last look: snd_nxt progress (retransmits do not
  * move it), segments from data_segs_out less retransmits. A new run is
  * stamped with the time its first byte was sent, not the time we noticed
@@ -803,14 +852,15 @@ static __always_inline __u64 sent_time_of(const struct sock *sk, const struct tc
 static __always_inline void sync_out(const struct sock *sk, const struct tcp_sock *tp,
 				     const struct sock_id *id, struct sock_info *info, __u64 *nowp)
 {
-	__u32 snd_nxt, segs, retrans;
+	__u32 snd_nxt, segs, retrans, from;
 	__u64 sent_ts = 0;
 	__s32 delta;
 
 	if (!info->seq_init)
 		return;
 	snd_nxt = TP_READ(tp, sk, snd_nxt);
-	delta = (__s32)(snd_nxt - info->snd_seen);
+	from = snd_claim(info, snd_nxt);
+	delta = (__s32)(snd_nxt - from);
 	if (delta <= 0)
 		return;
 	segs = TP_READ(tp, sk, data_segs_out);
@@ -820,8 +870,7 @@ static __always_inline void sync_out(const struct sock *sk, const struct tcp_soc
 	if ((__s32)nsegs <= 0)
 		nsegs = 1;
 	if (!info->pend_bytes || info->pend_dir != TT_DIR_OUT)
-		sent_ts = sent_time_of(sk, tp, info->snd_seen);
-	info->snd_seen = snd_nxt;
+		sent_ts = sent_time_of(sk, tp, from);
 	info->segs_out_seen = segs;
 	info->retrans_seen = retrans;
 	/* no send time: counted after its ACK freed it (outside ESTABLISHED) */
@@ -1202,7 +1251,9 @@ int BPF_PROG(inet_sock_set_state, const struct sock *sk, const int oldstate, con
 	else
 		settle_data(sk, tp, &id, info, now);
 	if (is_fin_sent_transition(oldstate, newstate) && info->seq_init)
-		info->snd_seen += 1; /* our FIN, sent after this, takes one sequence number */
+		/* our FIN, sent after this, takes one sequence number: an atomic
+		 * add, as a timer's snd_claim may be moving it meanwhile */
+		__sync_fetch_and_add(&info->snd_seen, 1);
 
 	if (!info->owner_pid && in_socket_owner_ctx(sk) &&
 	    (newstate == TCP_FIN_WAIT1 || newstate == TCP_LAST_ACK || newstate == TCP_CLOSE)) {

@@ -55,6 +55,74 @@ static bool btf_has_tracepoint(const struct btf *btf, const char *tp)
 	return btf__find_by_name_kind(btf, name, BTF_KIND_TYPEDEF) > 0;
 }
 
+/* Whether the kernel's verifier takes BPF_CMPXCHG (5.12+, "bpf: Add
+ * instructions for atomic_[cmp]xchg"): a four-instruction socket filter
+ * that swaps a stack slot, loaded and closed at once. */
+static bool kernel_has_bpf_cmpxchg(void)
+{
+	const struct bpf_insn insns[] = {
+		{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_1 },
+		{ .code = BPF_STX | BPF_MEM | BPF_DW,
+		  .dst_reg = BPF_REG_10,
+		  .src_reg = BPF_REG_1,
+		  .off = -8 },
+		{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0 },
+		{ .code = BPF_STX | BPF_ATOMIC | BPF_DW,
+		  .dst_reg = BPF_REG_10,
+		  .src_reg = BPF_REG_1,
+		  .off = -8,
+		  .imm = BPF_CMPXCHG },
+		{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0 },
+		{ .code = BPF_JMP | BPF_EXIT },
+	};
+	int fd = bpf_prog_load(BPF_PROG_TYPE_SOCKET_FILTER, NULL, "GPL", insns,
+			       sizeof(insns) / sizeof(insns[0]), NULL);
+
+	if (fd < 0)
+		return false;
+	close(fd);
+	return true;
+}
+
+/* Without BPF_CMPXCHG the verifier refuses any program that holds one,
+ * reached or not (5.10 checks every instruction's reserved fields). Each
+ * becomes a plain store of its new value: r0 keeps the value compared
+ * against, so the code reads the swap as won, which is what the plain
+ * (one writer at a time) code did. The instruction count stays, so the
+ * relocations libbpf applies at load still point where they did. */
+static int cmpxchg_to_store(struct bpf_object *obj)
+{
+	struct bpf_program *p;
+
+	bpf_object__for_each_program(p, obj) {
+		size_t n = bpf_program__insn_cnt(p);
+		const struct bpf_insn *in = bpf_program__insns(p);
+		struct bpf_insn *out = NULL;
+		int ret;
+
+		for (size_t i = 0; i < n; i++) {
+			if (in[i].code != (BPF_STX | BPF_ATOMIC | BPF_DW) ||
+			    in[i].imm != BPF_CMPXCHG)
+				continue;
+			if (!out) {
+				out = malloc(n * sizeof(*out));
+				if (!out)
+					return -ENOMEM;
+				memcpy(out, in, n * sizeof(*out));
+			}
+			out[i].code = BPF_STX | BPF_MEM | BPF_DW;
+			out[i].imm = 0;
+		}
+		if (!out)
+			continue;
+		ret = bpf_program__set_insns(p, out, n);
+		free(out);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
 /* Whether the running kernel's struct `st` has a member `member`. */
 static bool btf_struct_has_member(const struct btf *btf, const char *st, const char *member)
 {
@@ -379,6 +447,19 @@ int loader_start(struct loader *l, const struct env *env, ring_buffer_sample_fn 
 			"ring record of its own (no flight recorder: more overhead per "
 			"connection)\n");
 		l->skel->rodata->log_on = 0;
+	}
+
+	/* data out counted from two CPUs at once (a retransmit timer's entry
+	 * runs outside the socket lock) claims its range with a cmpxchg
+	 * (TT_NO_CMPXCHG: the older kernels' way, on any kernel) */
+	l->skel->rodata->have_cmpxchg = !getenv("TT_NO_CMPXCHG") && kernel_has_bpf_cmpxchg();
+	if (!l->skel->rodata->have_cmpxchg) {
+		ret = cmpxchg_to_store(l->skel->obj);
+		if (ret) {
+			snprintf(err, errlen, "cannot prepare the BPF programs for this kernel: %s",
+				 strerror(-ret));
+			goto cleanup;
+		}
 	}
 
 	/* our copy of the kernel's BTF goes before the load parses its own
