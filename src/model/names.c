@@ -32,7 +32,7 @@ const char *tcp_state_name(int state)
 /* RFC 793 figure 6, as Linux walks it. Linux creates the accepted socket
  * when the handshake's last ACK arrives, but the transition it reports
  * (LISTEN -> SYN_RECV) is the textbook one: SYN in, SYN,ACK out. */
-const char *state_sent_segment(int o, int n, bool fin_in)
+static const char *sent_segment(int o, int n, bool fin_in)
 {
 	if (n == TT_TCP_CLOSE && fin_in && (o == TT_TCP_FIN_WAIT1 || o == TT_TCP_FIN_WAIT2))
 		return "ACK"; /* the ACK of the peer's FIN, entering TIME_WAIT */
@@ -55,7 +55,7 @@ const char *state_sent_segment(int o, int n, bool fin_in)
 	return NULL;
 }
 
-const char *state_received_segment(int o, int n, bool fin_in)
+static const char *received_segment(int o, int n, bool fin_in)
 {
 	if (n == TT_TCP_CLOSE && o == TT_TCP_FIN_WAIT2)
 		return fin_in ? "FIN" : NULL;
@@ -84,6 +84,53 @@ const char *state_received_segment(int o, int n, bool fin_in)
 	if (o == TT_TCP_LAST_ACK && n == TT_TCP_CLOSE)
 		return "ACK";
 	return NULL;
+}
+
+/* Both, looked up in a table made from them at start (two per state
+ * change, for every connection): seg_tab[received][fin_in][o][n] indexes
+ * seg_names, the very pointers they return. */
+#define SEG_STATES 16
+static const char *seg_names[8];
+static uint8_t seg_tab[2][2][SEG_STATES][SEG_STATES];
+
+__attribute__((constructor)) static void seg_tab_build(void)
+{
+	uint8_t n_names = 1; /* 0: NULL */
+
+	for (int r = 0; r < 2; r++)
+		for (int f = 0; f < 2; f++)
+			for (int o = 0; o < SEG_STATES; o++)
+				for (int n = 0; n < SEG_STATES; n++) {
+					const char *p = r ? received_segment(o, n, f) :
+							    sent_segment(o, n, f);
+					uint8_t k = 0;
+
+					if (p) {
+						for (k = 1; k < n_names && seg_names[k] != p; k++)
+							;
+						if (k == n_names) {
+							if (n_names == sizeof(seg_names) /
+									       sizeof(seg_names[0]))
+								abort();
+							seg_names[n_names++] = p;
+						}
+					}
+					seg_tab[r][f][o][n] = k;
+				}
+}
+
+const char *state_sent_segment(int o, int n, bool fin_in)
+{
+	if ((unsigned)o < SEG_STATES && (unsigned)n < SEG_STATES)
+		return seg_names[seg_tab[0][fin_in][o][n]];
+	return sent_segment(o, n, fin_in);
+}
+
+const char *state_received_segment(int o, int n, bool fin_in)
+{
+	if ((unsigned)o < SEG_STATES && (unsigned)n < SEG_STATES)
+		return seg_names[seg_tab[1][fin_in][o][n]];
+	return received_segment(o, n, fin_in);
 }
 
 struct num_name {

@@ -243,8 +243,10 @@ static void kv_add(struct stats_kv *kv, uint32_t *n, uint32_t max, uint64_t *oth
 }
 
 /* One event into one row. */
-static void row_add(struct stats_row *r, const struct tl_event *ev, const struct conn *c,
-		    bool opened, uint64_t handshake_ns)
+static inline __attribute__((always_inline)) void row_add(struct stats_row *r,
+							  const struct tl_event *ev,
+							  const struct conn *c, bool opened,
+							  uint64_t handshake_ns)
 {
 	r->used = true;
 	if (opened)
