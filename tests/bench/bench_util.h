@@ -22,4 +22,19 @@ static inline long parse_long(const char *prog, const char *s, long min, long ma
 	return v;
 }
 
+/* A duration in seconds, (0, 3600]: exits 2 with a one-line error otherwise. */
+static inline double parse_secs(const char *prog, const char *s)
+{
+	char *end;
+	double v;
+
+	errno = 0;
+	v = strtod(s, &end);
+	if (errno || *end || end == s || !(v > 0) || v > 3600) {
+		fprintf(stderr, "%s: bad duration '%s'\n", prog, s);
+		exit(2);
+	}
+	return v;
+}
+
 #endif /* BENCH_UTIL_H */

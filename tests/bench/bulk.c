@@ -133,7 +133,7 @@ int main(int argc, char **argv)
 	uint64_t writes = 0, errors = 0;
 	pthread_t rx;
 	double t0, deadline, secs;
-	char *buf, *end;
+	char *buf;
 	int lfd, cfd, one = 1, opt;
 
 	while ((opt = getopt(argc, argv, "p:s:d:NC:h")) != -1) {
@@ -145,12 +145,7 @@ int main(int argc, char **argv)
 			write_size = (size_t)parse_long("bulk", optarg, 1, MAX_WRITE, "write size");
 			break;
 		case 'd':
-			errno = 0;
-			duration = strtod(optarg, &end);
-			if (errno || *end || duration <= 0 || duration > 3600) {
-				fprintf(stderr, "bulk: bad duration '%s'\n", optarg);
-				return 2;
-			}
+			duration = parse_secs("bulk", optarg);
 			break;
 		case 'N':
 			nodelay = false;

@@ -257,7 +257,6 @@ int main(int argc, char **argv)
 	uint64_t conns = 0, errors = 0, srv_conns = 0, srv_errors = 0;
 	int last_errno = 0;
 	double t0, t1, secs;
-	char *end;
 	int one = 1;
 	int opt, i;
 
@@ -273,12 +272,7 @@ int main(int argc, char **argv)
 			servers = (int)parse_long("churn", optarg, 1, MAX_THREADS, "servers");
 			break;
 		case 'd':
-			errno = 0;
-			duration = strtod(optarg, &end);
-			if (errno || *end || duration <= 0 || duration > 3600) {
-				fprintf(stderr, "churn: bad duration '%s'\n", optarg);
-				return 2;
-			}
+			duration = parse_secs("churn", optarg);
 			break;
 		case 'c':
 			client_closes_first = true;
