@@ -931,6 +931,11 @@ int main(int argc, char **argv)
 	topts.max_closed = 1024;
 	topts.sink = sink;
 	topts.sink_ctx = &app;
+	/* nothing per event but the stats: no call through sink's tests */
+	if (app.stats && !app.write && (app.env.quiet || app.ladder)) {
+		topts.sink = stats_sink;
+		topts.sink_ctx = app.stats;
+	}
 	if (app.env.html) {
 		ret = html_open(&app);
 		if (ret)

@@ -39,6 +39,10 @@ struct conn_table {
 	 * sockets open were a cache miss per record */
 	size_t n_buckets, max_buckets; /* powers of two */
 	size_t n_hashed;
+	/* the connection hash_find found last, while it is in the hash: a
+	 * log's entries are one socket's, each looked up (about 13 lookups a
+	 * socket under churn) */
+	struct conn *hash_hit;
 	/* connections dropped from the table, kept for the next ones (a
 	 * connection is made and dropped per socket: malloc's calloc path
 	 * and free were a few percent of the tracer at a high churn) */
@@ -161,17 +165,24 @@ static void hash_remove(struct conn_table *t, struct conn *c)
 			*pp = c->hnext;
 			c->hnext = NULL;
 			t->n_hashed--;
+			if (t->hash_hit == c)
+				t->hash_hit = NULL;
 			return;
 		}
 	}
 }
 
-static struct conn *hash_find(const struct conn_table *t, uint64_t sk)
+static struct conn *hash_find(struct conn_table *t, uint64_t sk)
 {
-	struct conn *c = t->buckets[bucket_of(t, sk)];
+	struct conn *c = t->hash_hit;
 
+	if (c && c->sk == sk)
+		return c;
+	c = t->buckets[bucket_of(t, sk)];
 	while (c && c->sk != sk)
 		c = c->hnext;
+	if (c)
+		t->hash_hit = c;
 	return c;
 }
 
@@ -1034,7 +1045,10 @@ static void record(struct conn_table *t, struct conn *c, const struct tl_event *
 {
 	if (c) {
 		conn_account(c, ev);
-		conn_store(t, c, ev);
+		/* asked here: conn_store's frame cost more than its own test
+		 * when nothing is held (--metrics -q: every event) */
+		if (t->opts.max_events_per_conn && !c->released)
+			conn_store(t, c, ev);
 	}
 	if (t->opts.sink)
 		t->opts.sink(ev, c, t->opts.sink_ctx);

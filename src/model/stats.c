@@ -299,7 +299,8 @@ static inline __attribute__((always_inline)) void row_add(struct stats_row *r,
 	}
 }
 
-void stats_event(struct stats *s, const struct tl_event *ev, const struct conn *c)
+static inline __attribute__((always_inline)) void
+event_in(struct stats *s, const struct tl_event *ev, const struct conn *c)
 {
 	bool opened = false, first;
 	uint64_t handshake_ns = 0;
@@ -371,6 +372,16 @@ void stats_event(struct stats *s, const struct tl_event *ev, const struct conn *
 	if (ev->kind == TL_CLOSE)
 		s->cells[pi][ci].closed[ev->close.cause < STATS_N_CAUSES ? ev->close.cause :
 									   CAUSE_UNKNOWN]++;
+}
+
+void stats_event(struct stats *s, const struct tl_event *ev, const struct conn *c)
+{
+	event_in(s, ev, c);
+}
+
+void stats_sink(const struct tl_event *ev, const struct conn *c, void *ctx)
+{
+	event_in(ctx, ev, c);
 }
 
 static void hist_sum(struct stats_hist *to, const struct stats_hist *from)

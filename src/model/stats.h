@@ -130,6 +130,9 @@ void stats_free(struct stats *s);
 
 /* Fold one event of connection c (NULL for `lost`) in: the sink's arguments. */
 void stats_event(struct stats *s, const struct tl_event *ev, const struct conn *c);
+/* stats_event as a connection table's sink (ctx: the stats), for a run whose
+ * only output per event is the stats (--metrics or --summary with -q) */
+void stats_sink(const struct tl_event *ev, const struct conn *c, void *ctx);
 void stats_set_tracked(struct stats *s, uint64_t n);
 
 /* The port a connection is counted under: the local port of a server or

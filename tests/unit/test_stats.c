@@ -593,11 +593,6 @@ static void test_summary_json_line(void **state)
 	stats_free(s);
 }
 
-static void stats_sink(const struct tl_event *ev, const struct conn *c, void *ctx)
-{
-	stats_event(ctx, ev, c);
-}
-
 static const struct stats_row *comm_row(const struct stats *s, const char *comm)
 {
 	for (uint32_t i = 0; i < s->n_comms; i++)
