@@ -173,6 +173,14 @@ static void sink(const struct tl_event *ev, const struct conn *c, void *ctx)
 	render_event(app, ev);
 }
 
+/* sink for --abnormal / --cause with nothing else per event (no stats, -w,
+ * -q or ladders): sink's own tests answered once */
+static void held_sink(const struct tl_event *ev, const struct conn *c, void *ctx)
+{
+	if (!c || c->shown)
+		render_event(ctx, ev);
+}
+
 /* a held story, every event as it came (keepalive runs expanded) */
 static void print_held(struct app *app, const struct conn *c)
 {
@@ -935,6 +943,8 @@ int main(int argc, char **argv)
 	if (app.stats && !app.write && (app.env.quiet || app.ladder)) {
 		topts.sink = stats_sink;
 		topts.sink_ctx = app.stats;
+	} else if (!app.stats && !app.write && !app.env.quiet && !app.ladder && filtering(&app)) {
+		topts.sink = held_sink;
 	}
 	if (app.env.html) {
 		ret = html_open(&app);

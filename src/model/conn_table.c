@@ -953,7 +953,10 @@ static void conn_store(struct conn_table *t, struct conn *c, const struct tl_eve
 		}
 	}
 	c->events[c->n_events++] = *ev;
-	len_update(t, c);
+	/* a story shorter than CUT_MIN_EVENTS, not indexed by length yet:
+	 * nothing for len_update to do */
+	if (c->n_len || c->n_events >= CUT_MIN_EVENTS)
+		len_update(t, c);
 }
 
 /*

@@ -86,12 +86,16 @@ static const char *received_segment(int o, int n, bool fin_in)
 	return NULL;
 }
 
-/* Both, looked up in a table made from them at start (two per state
- * change, for every connection): seg_tab[received][fin_in][o][n] indexes
- * seg_names, the very pointers they return. */
-#define SEG_STATES 16
-static const char *seg_names[8];
-static uint8_t seg_tab[2][2][SEG_STATES][SEG_STATES];
+const char *state_segment_slow(bool received, int o, int n, bool fin_in)
+{
+	return received ? received_segment(o, n, fin_in) : sent_segment(o, n, fin_in);
+}
+
+/* Both looked up in a table made from them at start (two per state change,
+ * for every connection): state_seg_tab[received][fin_in][o][n] indexes
+ * state_seg_names. */
+const char *state_seg_names[8];
+uint8_t state_seg_tab[2][2][STATE_SEG_STATES][STATE_SEG_STATES];
 
 __attribute__((constructor)) static void seg_tab_build(void)
 {
@@ -99,38 +103,25 @@ __attribute__((constructor)) static void seg_tab_build(void)
 
 	for (int r = 0; r < 2; r++)
 		for (int f = 0; f < 2; f++)
-			for (int o = 0; o < SEG_STATES; o++)
-				for (int n = 0; n < SEG_STATES; n++) {
-					const char *p = r ? received_segment(o, n, f) :
-							    sent_segment(o, n, f);
+			for (int o = 0; o < STATE_SEG_STATES; o++)
+				for (int n = 0; n < STATE_SEG_STATES; n++) {
+					const char *p = state_segment_slow(r, o, n, f);
 					uint8_t k = 0;
 
 					if (p) {
-						for (k = 1; k < n_names && seg_names[k] != p; k++)
+						for (k = 1; k < n_names && state_seg_names[k] != p;
+						     k++)
 							;
 						if (k == n_names) {
-							if (n_names == sizeof(seg_names) /
-									       sizeof(seg_names[0]))
+							if (n_names ==
+							    sizeof(state_seg_names) /
+								    sizeof(state_seg_names[0]))
 								abort();
-							seg_names[n_names++] = p;
+							state_seg_names[n_names++] = p;
 						}
 					}
-					seg_tab[r][f][o][n] = k;
+					state_seg_tab[r][f][o][n] = k;
 				}
-}
-
-const char *state_sent_segment(int o, int n, bool fin_in)
-{
-	if ((unsigned)o < SEG_STATES && (unsigned)n < SEG_STATES)
-		return seg_names[seg_tab[0][fin_in][o][n]];
-	return sent_segment(o, n, fin_in);
-}
-
-const char *state_received_segment(int o, int n, bool fin_in)
-{
-	if ((unsigned)o < SEG_STATES && (unsigned)n < SEG_STATES)
-		return seg_names[seg_tab[1][fin_in][o][n]];
-	return received_segment(o, n, fin_in);
 }
 
 struct num_name {

@@ -32,8 +32,26 @@ const char *tcp_state_name(int state);
  * Linux hands a socket
  * entering TIME_WAIT to a timewait sock and reports the full socket as
  * going to CLOSE, so these are the only way to tell which segment did it. */
-const char *state_sent_segment(int old_state, int new_state, bool fin_in);
-const char *state_received_segment(int old_state, int new_state, bool fin_in);
+const char *state_segment_slow(bool received, int old_state, int new_state, bool fin_in);
+/* their answers for states below 16, made from state_segment_slow at start
+ * (state_seg_names: the very pointers it returns; 0 is NULL) */
+#define STATE_SEG_STATES 16
+extern const char *state_seg_names[8];
+extern uint8_t state_seg_tab[2][2][STATE_SEG_STATES][STATE_SEG_STATES];
+
+static inline const char *state_sent_segment(int old_state, int new_state, bool fin_in)
+{
+	if ((unsigned)old_state < STATE_SEG_STATES && (unsigned)new_state < STATE_SEG_STATES)
+		return state_seg_names[state_seg_tab[0][fin_in][old_state][new_state]];
+	return state_segment_slow(false, old_state, new_state, fin_in);
+}
+
+static inline const char *state_received_segment(int old_state, int new_state, bool fin_in)
+{
+	if ((unsigned)old_state < STATE_SEG_STATES && (unsigned)new_state < STATE_SEG_STATES)
+		return state_seg_names[state_seg_tab[1][fin_in][old_state][new_state]];
+	return state_segment_slow(true, old_state, new_state, fin_in);
+}
 
 /* "ECONNRESET", ...; NULL if unknown. */
 const char *errno_name(int err);

@@ -3,11 +3,6 @@
 #include <string.h>
 #include "outcome.h"
 
-bool outcome_filter_on(const struct outcome_filter *f)
-{
-	return f->abnormal || f->causes;
-}
-
 bool conn_abnormal(const struct conn *c)
 {
 	if (c->seen & (CONN_SAW_RETRANSMIT | CONN_SAW_RST | CONN_SAW_ERROR | CONN_SAW_WINDOW))

@@ -17,8 +17,12 @@ struct outcome_filter {
 	uint32_t causes; /* --cause: bit (1 << enum tl_cause) per cause; 0: any */
 };
 
-/* Any outcome filter on: connections are held until they qualify. */
-bool outcome_filter_on(const struct outcome_filter *f);
+/* Any outcome filter on: connections are held until they qualify
+ * (inline: main's sink asks at every event) */
+static inline bool outcome_filter_on(const struct outcome_filter *f)
+{
+	return f->abnormal || f->causes;
+}
 
 /* A connection a person would want to look at: closed with a cause other
  * than app_close, peer_close or process_exit, or it had a retransmit, a
