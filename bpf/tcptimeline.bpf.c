@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /*
  * tcptimeline kernel side: one program per BTF tracepoint, each named after
- * its tracepoint. Per-socket state lives in an LRU hash keyed by the struct
+ * its tracepoint. Per-socket state lives in a hash keyed by the struct
  * sock address; compact records go to one ring buffer.
  */
 #include "vmlinux.h"
@@ -119,8 +119,20 @@ struct {
 	__type(value, __u32);
 } log_next_slot SEC(".maps");
 
+/* A plain (preallocated) hash, not an LRU one: every entry goes at its
+ * socket's tcp_destroy_sock (a hook every supported kernel has; the
+ * integration test socket_map_empties_after_every_close checks the map
+ * drains), so nothing needs evicting. When it is full a new socket is not
+ * followed and is counted (TT_CNT_MAP_FULL: "raise --max-conns"), where
+ * the LRU evicted the socket used least recently, silently, and hid
+ * entries that were never deleted (one was: tcp_disconnect's zeroed
+ * remote port, maybe_followed_ports). It is cheaper too, by how much
+ * depends on the load: A/B of the BPF time per churn connection in one
+ * sitting, 1-3% on an idle machine, 17-21% with two guests running
+ * beside (the LRU's list locks). TT_SOCKS_LRU in the environment makes it
+ * the LRU hash again (loader.c). */
 struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, 65536); /* resized by user space */
 	__type(key, __u64);
 	__type(value, struct sock_info);
@@ -303,11 +315,18 @@ static __always_inline bool read_sock_id(const struct sock_common *skc, struct s
  * one (a connect() whose SYN_SENT came before the port was picked: with the
  * remote one). So with neither wanted it is not ours and the map is not
  * asked: what keeps -P cheap for the sockets it excludes at their CLOSE and
- * destroy. No local port at all (closed before one was picked): maybe. */
+ * destroy. No local port at all (closed before one was picked): maybe. No
+ * remote port: maybe too, as tcp_disconnect (an abortive close: SO_LINGER
+ * 0, or a connect to AF_UNSPEC) zeroes inet_dport after its CLOSE, so a
+ * client followed by its remote port had neither at its destroy, and its
+ * entry stayed in the map (socket_map_empties_after_every_close). */
 static __always_inline bool maybe_followed_ports(const struct sock *sk)
 {
 	const struct tcp_sock *tp;
 	__u16 lport = sk->__sk_common.skc_num;
+
+	if (!sk->__sk_common.skc_dport)
+		return true;
 
 	if (!lport) {
 		tp = tcp_sk_of(sk);
@@ -1662,8 +1681,10 @@ int BPF_PROG(tcp_destroy_sock, struct sock *sk)
 	struct tt_event *e;
 	__u64 now;
 
-	if (filter_ports_on && !maybe_followed_ports(sk))
-		return 0; /* excluded by the port filter: never followed */
+	/* no port filter shortcut here, unlike at CLOSE: a miss there loses an
+	 * event, a miss here would leave the entry in the map for good (a
+	 * plain hash, no LRU to evict it), and the ports are what the kernel
+	 * left of them by now */
 	info = bpf_map_lookup_elem(&socks, &key);
 	if (!info)
 		return 0; /* never followed: nothing to say */

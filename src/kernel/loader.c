@@ -371,6 +371,10 @@ int loader_start(struct loader *l, const struct env *env, ring_buffer_sample_fn 
 			"out under loss is stamped when retransmitted\n");
 	bpf_map__set_max_entries(l->skel->maps.events, env->ringbuf_mb * 1024u * 1024u);
 	bpf_map__set_max_entries(l->skel->maps.socks, env->max_conns);
+	/* the socket map as it was before 2026-12-02, for A/B measurements
+	 * and as a way out (bpf/tcptimeline.bpf.c, socks) */
+	if (getenv("TT_SOCKS_LRU"))
+		bpf_map__set_type(l->skel->maps.socks, BPF_MAP_TYPE_LRU_HASH);
 	/* the flight recorder: on unless the environment says otherwise (A/B
 	 * measurements, and a way out should it misbehave) */
 	l->skel->rodata->log_on = !getenv("TT_NO_FLIGHT_RECORDER");

@@ -2,8 +2,14 @@
 """Integration tests: how connections between two loopback peers live and end
 (handshake, data, FIN or RST teardown, refused, keepalive, IPv6, a process
 exiting, connections open before tracing), asserted on --json."""
+import json
 import os
+import shutil
 import signal
+import socket
+import struct
+import subprocess
+import time
 
 from harness import (Skip, check, check_contract, client_conn, close_of, data_total,
                      kernel_at_least, kinds, of_conn, server_conn, test, waiter_close)
@@ -360,3 +366,92 @@ def idle_handshake_seen_live(ctx):
     for conn in (c, s):
         st = [(e["old"], e["new"]) for e in of_conn(evs, conn) if e["event"] == "state"]
         check(len(st) == len(set(st)), "a state change shown twice: %r" % st)
+
+
+def socks_maps():
+    """{id: map} of the BPF maps named socks (a tracer's socket map)."""
+    out = subprocess.run(["bpftool", "map", "show", "-j"], capture_output=True, text=True,
+                         check=True).stdout
+    return {m["id"]: m for m in json.loads(out) if m.get("name") == "socks"}
+
+
+def socks_entries(map_id):
+    out = subprocess.run(["bpftool", "map", "dump", "id", str(map_id), "-j"],
+                         capture_output=True, text=True, check=True).stdout
+    return len(json.loads(out))
+
+
+@test
+def socket_map_empties_after_every_close(ctx):
+    """every followed socket's map entry goes at its destroy (the map is not an
+    LRU that would hide a leak): clean closes both ways, RST closes, a refused
+    connect and a killed peer leave the socket map empty"""
+    if not shutil.which("bpftool"):
+        raise Skip("needs bpftool")
+    P, R = ctx.port, ctx.port + 1  # R: nothing listens there
+    before = set(socks_maps())
+    tr = ctx.trace("-P", "%d,%d" % (P, R))
+    ours = [i for i in socks_maps() if i not in before]
+    check(len(ours) == 1, "the tracer's socket map not found: %r" % ours)
+    check(socks_maps()[ours[0]]["type"] == "hash", "socket map type %r" %
+          socks_maps()[ours[0]]["type"])
+    lsock = socket.socket()
+    lsock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    lsock.bind(("127.0.0.1", P))
+    lsock.listen(64)
+    for i in range(30):
+        c = socket.create_connection(("127.0.0.1", P))
+        a, _ = lsock.accept()
+        c.sendall(b"x" * 100)
+        a.recv(100)
+        if i % 3 == 2:  # an abortive close: RST
+            c.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        first, second = (c, a) if i % 2 else (a, c)
+        first.close()
+        second.close()
+    try:
+        socket.create_connection(("127.0.0.1", R)).close()
+        check(False, "connect to %d was not refused" % R)
+    except ConnectionRefusedError:
+        pass
+    lsock.close()
+    # a peer killed with its connection open
+    srv = ctx.peer("server", P, "accept; pause")
+    c = socket.create_connection(("127.0.0.1", P))
+    srv.wait_line("step pause ok")
+    srv.kill(signal.SIGKILL)
+    srv.wait()
+    c.close()
+    # every close reported, then the map drained: destroys follow the closes
+    tr.wait_events(lambda e: e["event"] == "close" and e["lport"] == P, 31,
+                   "the 31 server ends' closes")
+    deadline = time.monotonic() + 10
+    n = socks_entries(ours[0])
+    while n and time.monotonic() < deadline:
+        time.sleep(0.1)
+        n = socks_entries(ours[0])
+    check(n == 0, "%d sockets still in the socket map after every connection closed" % n)
+    tr.stop()
+
+
+@test
+def socket_map_full_is_reported(ctx):
+    """--max-conns smaller than the open connections: the sockets that do not
+    fit are not followed, and a warning says to raise --max-conns"""
+    P = ctx.port
+    tr = ctx.trace("-P", str(P), "--max-conns", "16")
+    lsock = socket.socket()
+    lsock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    lsock.bind(("127.0.0.1", P))
+    lsock.listen(64)
+    pairs = []
+    for _ in range(20):
+        c = socket.create_connection(("127.0.0.1", P))
+        pairs.append((c, lsock.accept()[0]))
+    tr.wait_for(lambda l: "socket map full" in l and "raise --max-conns" in l,
+                "the socket map full warning", err=True)
+    for c, a in pairs:
+        c.close()
+        a.close()
+    lsock.close()
+    tr.stop()
