@@ -180,13 +180,13 @@ struct {
 	__type(value, struct ka_slot);
 } ka_slots SEC(".maps");
 
+/* BPF_CMPXCHG works (5.12+; the loader asks the verifier) */
+const volatile __u8 have_cmpxchg = 0;
+
 /* The addresses of tcp_keepalive_timer and tcp_write_timer, set by the
  * loader from /proc/kallsyms before load (src/kernel/loader.c): an untyped
  * __ksym had libbpf read and sscanf every line of it at each start (0.7 s
  * of a 7.2 guest's under emulation); the loader stops at the two. */
-/* BPF_CMPXCHG works (5.12+; the loader asks the verifier) */
-const volatile __u8 have_cmpxchg = 0;
-
 const volatile __u64 tcp_keepalive_timer_addr = 0;
 const volatile __u64 tcp_write_timer_addr = 0;
 
@@ -314,12 +314,13 @@ static __always_inline bool read_sock_id(const struct sock_common *skc, struct s
  * a socket we follow passed the filter with that local port or its remote
  * one (a connect() whose SYN_SENT came before the port was picked: with the
  * remote one). So with neither wanted it is not ours and the map is not
- * asked: what keeps -P cheap for the sockets it excludes at their CLOSE and
- * destroy. No local port at all (closed before one was picked): maybe. No
- * remote port: maybe too, as tcp_disconnect (an abortive close: SO_LINGER
- * 0, or a connect to AF_UNSPEC) zeroes inet_dport after its CLOSE, so a
- * client followed by its remote port had neither at its destroy, and its
- * entry stayed in the map (socket_map_empties_after_every_close). */
+ * asked: what keeps -P cheap for the sockets it excludes at their CLOSE
+ * (tcp_destroy_sock asks the map whatever the ports say). No local port at
+ * all (closed before one was picked): maybe. No remote port: maybe too,
+ * as tcp_disconnect (an abortive close: SO_LINGER 0, or a connect to
+ * AF_UNSPEC) zeroes inet_dport after its CLOSE, so a client followed by
+ * its remote port had neither at its destroy, and its entry stayed in the
+ * map (socket_map_empties_after_every_close). */
 static __always_inline bool maybe_followed_ports(const struct sock *sk)
 {
 	const struct tcp_sock *tp;
