@@ -828,7 +828,8 @@ static __always_inline __u64 sent_time_of(const struct sock *sk, const struct tc
 
 /* Take the data out up to snd_nxt as ours to count: snd_seen moves to it,
  * and what it was is returned (snd_nxt itself, or beyond, when there is
- * nothing new). A retransmit timer's entry (rtx_timer_entry_sync) runs
+ * nothing new); the same for data in, rcv_seen up to rcv_nxt, which a
+ * keepalive timer's exit counts outside the lock. A retransmit timer's entry (rtx_timer_entry_sync) runs
  * outside the socket lock, so another CPU may be counting the same bytes
  * for the segment it is processing: both read the same snd_seen, and a 7.2
  * and a 6.12 guest's bulk_byte_counts saw a window's worth (65,482 bytes)
@@ -841,29 +842,36 @@ static __always_inline __u64 sent_time_of(const struct sock *sk, const struct tc
 #else
 #define TT_SND_SHIFT 32
 #endif
-static __always_inline __u32 snd_claim(struct sock_info *info, __u32 snd_nxt)
+#define TT_RCV_SHIFT (32 - TT_SND_SHIFT)
+static __always_inline __u32 seen_claim(struct sock_info *info, __u32 nxt, const int shift)
 {
+	__u32 *seen = shift == TT_SND_SHIFT ? &info->snd_seen : &info->rcv_seen;
+	__u32 from;
+
 	if (have_cmpxchg) {
 		for (int i = 0; i < 2; i++) {
 			__u64 w = *(volatile __u64 *)&info->seen_word;
-			__u32 from = (__u32)(w >> TT_SND_SHIFT);
-			__u64 to = (w & ~(0xffffffffULL << TT_SND_SHIFT)) |
-				   ((__u64)snd_nxt << TT_SND_SHIFT);
+			__u64 to = (w & ~(0xffffffffULL << shift)) | ((__u64)nxt << shift);
 
-			if ((__s32)(snd_nxt - from) <= 0)
+			from = (__u32)(w >> shift);
+			if ((__s32)(nxt - from) <= 0)
 				return from;
 			if (__sync_val_compare_and_swap(&info->seen_word, w, to) == w)
 				return from;
 		}
-		return snd_nxt; /* the word keeps changing: left to the other CPU */
+		return nxt; /* the word keeps changing: left to the other CPU */
 	}
 
-	__u32 from = info->snd_seen;
-
-	if ((__s32)(snd_nxt - from) > 0)
-		info->snd_seen = snd_nxt;
+	from = *seen;
+	if ((__s32)(nxt - from) > 0)
+		*seen = nxt;
 	return from;
 }
+
+/* data out: snd_seen to snd_nxt; data in: rcv_seen to rcv_nxt (a
+ * keepalive timer's exit counts it outside the socket lock too) */
+#define snd_claim(info, snd_nxt) seen_claim(info, snd_nxt, TT_SND_SHIFT)
+#define rcv_claim(info, rcv_nxt) seen_claim(info, rcv_nxt, TT_RCV_SHIFT)
 
 /* Data we sent since the last look: snd_nxt progress (retransmits do not
  * move it), segments from data_segs_out less retransmits. A new run is
@@ -920,10 +928,9 @@ static __always_inline void sync_in(const struct sock *sk, const struct tcp_sock
 	if (!info->seq_init)
 		return;
 	rcv_nxt = TP_READ(tp, sk, rcv_nxt);
-	delta = (__s32)(rcv_nxt - info->rcv_seen);
+	delta = (__s32)(rcv_nxt - rcv_claim(info, rcv_nxt));
 	if (delta <= 0)
 		return;
-	info->rcv_seen = rcv_nxt;
 	if (!info->fin_in_seen && peer_fin_received(sk, tp)) {
 		info->fin_in_seen = 1;
 		delta -= 1;
