@@ -6,6 +6,8 @@
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/resource.h>
+#include <time.h>
 
 /* A whole number in [min, max] for option `what`, or exit 2 with one line. */
 static inline long parse_long(const char *prog, const char *s, long min, long max, const char *what)
@@ -35,6 +37,26 @@ static inline double parse_secs(const char *prog, const char *s)
 		exit(2);
 	}
 	return v;
+}
+
+/* utime+stime of this process (all threads), in seconds. */
+static inline double cpu_secs(void)
+{
+	struct rusage ru;
+
+	if (getrusage(RUSAGE_SELF, &ru))
+		return 0;
+	return ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 + ru.ru_stime.tv_sec +
+	       ru.ru_stime.tv_usec / 1e6;
+}
+
+/* CLOCK_MONOTONIC, in seconds. */
+static inline double now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
 #endif /* BENCH_UTIL_H */

@@ -50,25 +50,6 @@ static uint64_t rx_bytes;
 static int rx_errno;
 static double rx_end;
 
-/* utime+stime of this process (all threads), in seconds. */
-static double cpu_secs(void)
-{
-	struct rusage ru;
-
-	if (getrusage(RUSAGE_SELF, &ru))
-		return 0;
-	return ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 + ru.ru_stime.tv_sec +
-	       ru.ru_stime.tv_usec / 1e6;
-}
-
-static double now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
 static int pin(int cpu)
 {
 	cpu_set_t set;
