@@ -20,15 +20,6 @@
 #define key(b, k)    jb_mem((b), ",\"" k "\":", sizeof(",\"" k "\":") - 1)
 #define jb_lit(b, s) jb_mem((b), s, sizeof(s) - 1)
 
-static void string_or_null(struct jbuf *b, const char *s)
-{
-	if (s)
-		jb_json_string(b, s, 64);
-	else
-		jb_lit(b, "null");
-}
-#define str_or_null(b, k, s) (key(b, k), string_or_null((b), (s)))
-
 /* A name from our own tables: never needs escaping. */
 static void name_value(struct jbuf *b, const char *s)
 {
@@ -65,17 +56,6 @@ static void name_or_null(struct jbuf *b, const char *s)
 }
 
 #define u64_field(b, k, v) (key(b, k), jb_u64((b), (v)))
-
-/* ,"key":N, or null for TT_RTT_NONE (k with its comma and colon) */
-static void us_or_null_(struct jbuf *b, const char *k, size_t klen, uint32_t us)
-{
-	jb_mem(b, k, klen);
-	if (us == TT_RTT_NONE)
-		jb_lit(b, "null");
-	else
-		jb_u64(b, us);
-}
-#define us_or_null(b, k, us) us_or_null_((b), k, sizeof(k) - 1, (us))
 
 /* "by_pid" and "by_comm"; the extension "by_exit_status" when that task was
  * exiting (a replay draws "killed by SIGKILL" from it as the live run did) */
@@ -129,15 +109,6 @@ static void actor_fields(struct jbuf *b, const struct tl_task *t)
 	}
 }
 
-/* ,"dir":"out" or ,"dir":"in": literals, no strlen */
-static void dir_field(struct jbuf *b, uint8_t dir)
-{
-	if (dir == TT_DIR_OUT)
-		jb_lit(b, ",\"dir\":\"out\"");
-	else
-		jb_lit(b, ",\"dir\":\"in\"");
-}
-
 /* Pieces that depend only on a small index (an event kind, a TCP state, a
  * close cause), formatted once: the names are pure functions of the index
  * (names.c, cause.c). Copied with one fixed-size move (the piece padded to
@@ -180,21 +151,6 @@ static void piece_put(struct jbuf *b, const struct piece *p)
 
 static struct piece kind_pieces[TL_KA_RUN + 1], old_pieces[16], new_pieces[16], cause_pieces[32];
 
-/* {"event":"KIND","ts_ns": */
-static void head_field(struct jbuf *b, enum tl_kind kind)
-{
-	const struct piece *p =
-		PIECE(kind_pieces, kind, "{\"event\":\"", tl_kind_name(kind), "\",\"ts_ns\":");
-
-	if (p) {
-		piece_put(b, p);
-		return;
-	}
-	jb_lit(b, "{\"event\":\"");
-	jb_str(b, tl_kind_name(kind));
-	jb_lit(b, "\",\"ts_ns\":");
-}
-
 /* ,"KEY":"NAME" from its piece (built once per index), or written out
  * for an index past the table or a name too long for a piece; name is
  * evaluated only when the piece is built or not used */
@@ -214,20 +170,6 @@ static void state_fields(struct jbuf *b, uint8_t old_state, uint8_t new_state)
 	NAME_FIELD(b, new_pieces, new_state, "new", tcp_state_name(new_state));
 }
 
-static void cause_field(struct jbuf *b, enum tl_cause cause)
-{
-	NAME_FIELD(b, cause_pieces, cause, "cause", cause_name(cause));
-}
-
-static void addr_value(struct jbuf *b, uint8_t family, const uint8_t addr[16])
-{
-	char a[ADDR_STRLEN];
-
-	addr_format(family, addr, a, sizeof(a));
-	name_value(b, a);
-}
-#define addr_field(b, k, f, a) (key(b, k), addr_value((b), (f), (a)))
-
 /* The part of a line that is the same for every event of a connection, from
  * ,"conn" to "comm": worked out once per connection (a direct-mapped cache
  * on the connection id, checked against every field it is made of, so a
@@ -243,205 +185,446 @@ struct conn_prefix {
 
 static struct conn_prefix prefix_cache[256];
 
-static void owner_fields(struct jbuf *b, const struct tl_event *ev)
-{
-	if (ev->pid) {
-		u64_field(b, "pid", ev->pid);
-		key(b, "comm");
-		jb_json_string(b, ev->comm, TT_COMM_LEN);
-	} else {
-		jb_lit(b, ",\"pid\":null,\"comm\":null");
-	}
-}
-
-static void conn_fields(struct jbuf *b, const struct tl_event *ev)
-{
-	u64_field(b, "conn", ev->conn);
-	u64_field(b, "family", ev->ep.family);
-	addr_field(b, "laddr", ev->ep.family, ev->ep.laddr);
-	u64_field(b, "lport", ev->ep.lport);
-	addr_field(b, "raddr", ev->ep.family, ev->ep.raddr);
-	u64_field(b, "rport", ev->ep.rport);
-	owner_fields(b, ev);
-}
-
-static void conn_fields_cached(struct jbuf *b, const struct tl_event *ev)
-{
-	struct conn_prefix *p = &prefix_cache[ev->conn % 256];
-	struct jbuf tmp;
-
-	if (p->len && p->conn == ev->conn && p->pid == ev->pid &&
-	    !memcmp(&p->ep, &ev->ep, sizeof(p->ep)) && !memcmp(p->comm, ev->comm, TT_COMM_LEN)) {
-		jb_mem(b, p->text, p->len);
-		return;
-	}
-	jb_init(&tmp);
-	conn_fields(&tmp, ev);
-	jb_mem(b, tmp.buf, tmp.len);
-	if (tmp.len <= sizeof(p->text)) {
-		p->conn = ev->conn;
-		p->ep = ev->ep;
-		p->pid = ev->pid;
-		memcpy(p->comm, ev->comm, TT_COMM_LEN);
-		memcpy(p->text, tmp.buf, tmp.len);
-		p->len = (uint16_t)tmp.len;
-	} else {
-		p->len = 0;
-	}
-}
-
 /* ts_ns's digits above the last 8: the same for 100 ms of events */
 static struct jb_hi_cache ts_hi;
 
-void render_json(FILE *f, const struct tl_event *ev, const struct render_opts *o)
-{
-	struct jbuf b;
+/* Cursor versions of the pieces above, for render_line: no room checks (the
+ * line has JB_LINE_ROOM, far more than its longest: a few strings of at
+ * most 64 bytes escaped, addresses, numbers and names of our own) and no
+ * length kept in memory between pieces. */
+#define ckey(p, k)    jc_lit((p), ",\"" k "\":")
+#define cu64(p, k, v) jc_u64(ckey(p, k), (v))
 
-	jb_init(&b);
-	head_field(&b, ev->kind);
-	jb_u64_hi_cached(&b, ev->ts_ns, &ts_hi);
-	jb_lit(&b, ",\"time\":\"");
-	jb_rfc3339(&b, (int64_t)ev->ts_ns + o->realtime_offset_ns);
-	jb_char(&b, '"');
-	if (ev->conn) {
-		conn_fields_cached(&b, ev);
+/* n bytes of s (which has at least `room` readable bytes) at p: a fixed-size
+ * move when n is at most 64 or 160, no call to memcpy */
+static inline char *copy_upto(char *p, const char *s, size_t n, size_t room)
+{
+	if (n <= 64 && room >= 64)
+		memcpy(p, s, 64);
+	else if (n <= 160 && room >= 160)
+		memcpy(p, s, 160);
+	else
+		memcpy(p, s, n);
+	return p + n;
+}
+
+/* what a jbuf helper above built, at the cursor (the pieces no line has
+ * often: strings of the kernel's tables, a task not seen just before) */
+static char *from_jbuf(char *p, const struct jbuf *t)
+{
+	return jc_mem(p, t->buf, t->len);
+}
+
+static inline char *cpiece(char *p, const struct piece *pc)
+{
+	memcpy(p, pc->text, sizeof(pc->text));
+	return p + pc->len;
+}
+
+static char *cstr_or_null(char *p, const char *k, size_t klen, const char *s)
+{
+	struct jbuf t;
+
+	p = jc_mem(p, k, klen);
+	if (!s)
+		return jc_lit(p, "null");
+	jb_init(&t);
+	jb_json_string(&t, s, 64);
+	return from_jbuf(p, &t);
+}
+#define CSTR_OR_NULL(p, k, s) cstr_or_null((p), ",\"" k "\":", sizeof(",\"" k "\":") - 1, (s))
+
+static char *cname_field(char *p, const char *k, size_t klen, const char *s)
+{
+	p = jc_mem(p, k, klen);
+	*p++ = '"';
+	p = jc_mem(p, s, strlen(s));
+	*p++ = '"';
+	return p;
+}
+#define CNAME_FIELD(p, k, s) cname_field((p), ",\"" k "\":", sizeof(",\"" k "\":") - 1, (s))
+
+static inline char *cdir(char *p, uint8_t dir)
+{
+	if (dir == TT_DIR_OUT)
+		return jc_lit(p, ",\"dir\":\"out\"");
+	return jc_lit(p, ",\"dir\":\"in\"");
+}
+
+static inline char *cus_or_null(char *p, const char *k, size_t klen, uint32_t us)
+{
+	p = jc_mem(p, k, klen);
+	if (us == TT_RTT_NONE)
+		return jc_lit(p, "null");
+	return jc_u64(p, us);
+}
+#define CUS_OR_NULL(p, k, us) cus_or_null((p), k, sizeof(k) - 1, (us))
+
+/* v / 1000 with its three decimals ("0.094"; jb_fixed(v, 3)) */
+static char *cfixed3(char *p, int64_t v)
+{
+	uint64_t u = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
+	uint32_t r;
+
+	if (v < 0)
+		*p++ = '-';
+	p = jc_u64(p, u / 1000);
+	r = (uint32_t)(u % 1000);
+	p[0] = '.';
+	p[1] = (char)('0' + r / 100);
+	p[2] = (char)('0' + r / 10 % 10);
+	p[3] = (char)('0' + r % 10);
+	return p + 4;
+}
+
+static char *cactor(char *p, const struct tl_task *t)
+{
+	struct jbuf tmp;
+
+	if (!t->pid)
+		return jc_lit(p, ",\"by_pid\":null,\"by_comm\":null");
+	if (actor_cache.len && actor_cache.t.pid == t->pid && actor_cache.t.exiting == t->exiting &&
+	    (!t->exiting || actor_cache.t.exit_code == t->exit_code) &&
+	    !memcmp(actor_cache.t.comm, t->comm, TT_COMM_LEN))
+		return copy_upto(p, actor_cache.text, actor_cache.len, sizeof(actor_cache.text));
+	jb_init(&tmp);
+	actor_fields(&tmp, t); /* and kept */
+	return from_jbuf(p, &tmp);
+}
+
+/* An address's text with its quotes, from a small cache on the address (a
+ * connection's two, and the next connection's mostly the same) */
+static struct {
+	uint8_t family;
+	uint8_t addr[16];
+	uint8_t len;   /* 0: empty */
+	char text[64]; /* ADDR_STRLEN + 2, copied whole */
+} addr_cache[4];
+
+static char *caddr(char *p, uint8_t family, const uint8_t addr[16])
+{
+	unsigned int i = (addr[3] ^ addr[15]) & 3;
+	char a[ADDR_STRLEN];
+	size_t n;
+
+	if (addr_cache[i].len && addr_cache[i].family == family &&
+	    !memcmp(addr_cache[i].addr, addr, 16))
+		return copy_upto(p, addr_cache[i].text, addr_cache[i].len,
+				 sizeof(addr_cache[i].text));
+	addr_format(family, addr, a, sizeof(a));
+	n = strlen(a);
+	*p++ = '"';
+	p = jc_mem(p, a, n);
+	*p++ = '"';
+	addr_cache[i].family = family;
+	memcpy(addr_cache[i].addr, addr, 16);
+	memcpy(addr_cache[i].text, p - n - 2, n + 2);
+	addr_cache[i].len = (uint8_t)(n + 2);
+	return p;
+}
+
+/* ,"pid":N,"comm":"..." of the socket's owner, the last one kept (most
+ * connections of a run belong to a few processes) */
+static struct {
+	uint32_t pid;
+	char comm[TT_COMM_LEN];
+	uint16_t len; /* 0: empty */
+	char text[160];
+} owner_cache;
+
+static char *cowner(char *p, uint32_t pid, const char comm[TT_COMM_LEN])
+{
+	struct jbuf tmp;
+
+	if (!pid)
+		return jc_lit(p, ",\"pid\":null,\"comm\":null");
+	if (owner_cache.len && owner_cache.pid == pid &&
+	    !memcmp(owner_cache.comm, comm, TT_COMM_LEN))
+		return copy_upto(p, owner_cache.text, owner_cache.len, sizeof(owner_cache.text));
+	jb_init(&tmp);
+	u64_field(&tmp, "pid", pid);
+	key(&tmp, "comm");
+	jb_json_string(&tmp, comm, TT_COMM_LEN);
+	if (tmp.len <= sizeof(owner_cache.text)) {
+		owner_cache.pid = pid;
+		memcpy(owner_cache.comm, comm, TT_COMM_LEN);
+		memcpy(owner_cache.text, tmp.buf, tmp.len);
+		owner_cache.len = (uint16_t)tmp.len;
 	} else {
-		jb_lit(&b, ",\"conn\":null,\"family\":null,\"laddr\":null,\"lport\":null"
-			   ",\"raddr\":null,\"rport\":null");
-		owner_fields(&b, ev);
+		owner_cache.len = 0;
+	}
+	return from_jbuf(p, &tmp);
+}
+
+/* ,"conn" to "comm" from the connection's cached prefix, or made at p and
+ * kept */
+static char *cconn(char *p, const struct tl_event *ev)
+{
+	struct conn_prefix *c = &prefix_cache[ev->conn % 256];
+	char *start = p;
+
+	if (c->len && c->conn == ev->conn && c->pid == ev->pid &&
+	    !memcmp(&c->ep, &ev->ep, sizeof(c->ep)) && !memcmp(c->comm, ev->comm, TT_COMM_LEN))
+		return copy_upto(p, c->text, c->len, sizeof(c->text));
+	p = cu64(p, "conn", ev->conn);
+	p = cu64(p, "family", ev->ep.family);
+	p = caddr(ckey(p, "laddr"), ev->ep.family, ev->ep.laddr);
+	p = cu64(p, "lport", ev->ep.lport);
+	p = caddr(ckey(p, "raddr"), ev->ep.family, ev->ep.raddr);
+	p = cu64(p, "rport", ev->ep.rport);
+	p = cowner(p, ev->pid, ev->comm);
+	if ((size_t)(p - start) <= sizeof(c->text)) {
+		c->conn = ev->conn;
+		c->ep = ev->ep;
+		c->pid = ev->pid;
+		memcpy(c->comm, ev->comm, TT_COMM_LEN);
+		memcpy(c->text, start, (size_t)(p - start));
+		c->len = (uint16_t)(p - start);
+	} else {
+		c->len = 0;
+	}
+	return p;
+}
+
+/* A state change's ,"old":..,"new":..,"sent":..,"received":.. in one
+ * piece per (old, new) pair, checked against the labels it was made of
+ * (pointers into names.c's tables, which never change: a label read back
+ * from a recording is one of them too, segment_label). */
+struct state_piece {
+	const char *sent, *received;
+	uint8_t len;   /* 0: not built (or too long) */
+	char text[96]; /* copied whole: a multiple of 16 bytes */
+};
+static struct state_piece state_pieces[16][16];
+
+static char *cstate(char *p, const struct tl_event *ev)
+{
+	uint8_t o = ev->state.old_state, n = ev->state.new_state;
+	struct state_piece *sp;
+	struct jbuf tmp;
+
+	if (__builtin_expect(o < 16 && n < 16, 1)) {
+		sp = &state_pieces[o][n];
+		if (sp->len && sp->sent == ev->state.sent && sp->received == ev->state.received) {
+			memcpy(p, sp->text, sizeof(sp->text));
+			return p + sp->len;
+		}
+	} else {
+		sp = NULL;
+	}
+	jb_init(&tmp);
+	state_fields(&tmp, o, n);
+	key(&tmp, "sent");
+	name_or_null(&tmp, ev->state.sent);
+	key(&tmp, "received");
+	name_or_null(&tmp, ev->state.received);
+	if (sp) {
+		if (tmp.len <= sizeof(sp->text)) {
+			sp->sent = ev->state.sent;
+			sp->received = ev->state.received;
+			memcpy(sp->text, tmp.buf, tmp.len);
+			sp->len = (uint8_t)tmp.len;
+		} else {
+			sp->len = 0;
+		}
+	}
+	return from_jbuf(p, &tmp);
+}
+
+/* The line at p (which has JB_LINE_ROOM bytes); the cursor past its end */
+static char *render_line(char *p, const struct tl_event *ev, const struct render_opts *o)
+{
+	const struct piece *hp = PIECE(kind_pieces, ev->kind, "{\"event\":\"",
+				       tl_kind_name(ev->kind), "\",\"ts_ns\":");
+
+	if (__builtin_expect(hp != NULL, 1)) {
+		p = cpiece(p, hp);
+	} else {
+		p = jc_lit(p, "{\"event\":\"");
+		p = jc_mem(p, tl_kind_name(ev->kind), strlen(tl_kind_name(ev->kind)));
+		p = jc_lit(p, "\",\"ts_ns\":");
+	}
+	p = jc_u64_hi_cached(p, ev->ts_ns, &ts_hi);
+	p = jc_lit(p, ",\"time\":\"");
+	p = jc_rfc3339(p, (int64_t)ev->ts_ns + o->realtime_offset_ns);
+	*p++ = '"';
+	if (ev->conn) {
+		p = cconn(p, ev);
+	} else {
+		p = jc_lit(p, ",\"conn\":null,\"family\":null,\"laddr\":null,\"lport\":null"
+			      ",\"raddr\":null,\"rport\":null");
+		p = cowner(p, ev->pid, ev->comm);
 	}
 
 	switch (ev->kind) {
 	case TL_STATE:
-		state_fields(&b, ev->state.old_state, ev->state.new_state);
 		/* control segment labels from our own table (names.c's, also for
 		 * a recording read back): no escaping */
-		key(&b, "sent");
-		name_or_null(&b, ev->state.sent);
-		key(&b, "received");
-		name_or_null(&b, ev->state.received);
-		actor_fields(&b, &ev->state.actor);
+		p = cstate(p, ev);
+		p = cactor(p, &ev->state.actor);
 		if (ev->state.time_wait)
-			jb_lit(&b, ",\"time_wait\":true");
+			p = jc_lit(p, ",\"time_wait\":true");
 		if (ev->state.tw_fin_wait2)
-			jb_lit(&b, ",\"tw_state\":\"FIN_WAIT2\"");
+			p = jc_lit(p, ",\"tw_state\":\"FIN_WAIT2\"");
 		if (ev->state.fin_wait2_dropped)
-			jb_lit(&b, ",\"fin_wait2_dropped\":true");
+			p = jc_lit(p, ",\"fin_wait2_dropped\":true");
 		if (ev->state.new_state == TT_TCP_ESTABLISHED)
-			us_or_null(&b, ",\"handshake_us\":", ev->state.handshake_us);
+			p = CUS_OR_NULL(p, ",\"handshake_us\":", ev->state.handshake_us);
 		break;
 	case TL_DATA:
-		dir_field(&b, ev->data.dir);
-		u64_field(&b, "bytes", ev->data.bytes);
-		u64_field(&b, "segments", ev->data.segs);
+		p = cdir(p, ev->data.dir);
+		p = cu64(p, "bytes", ev->data.bytes);
+		p = cu64(p, "segments", ev->data.segs);
 		if (ev->data.inferred)
-			jb_lit(&b, ",\"inferred\":true");
+			p = jc_lit(p, ",\"inferred\":true");
 		break;
 	case TL_RETRANSMIT:
-		u64_field(&b, "seq", ev->retrans.seq);
-		key(&b, "syn");
-		jb_str(&b, ev->retrans.syn ? "true" : "false");
-		u64_field(&b, "count", ev->retrans.count);
+		p = cu64(p, "seq", ev->retrans.seq);
+		if (ev->retrans.syn)
+			p = jc_lit(p, ",\"syn\":true");
+		else
+			p = jc_lit(p, ",\"syn\":false");
+		p = cu64(p, "count", ev->retrans.count);
 		if (ev->retrans.err)
-			str_or_null(&b, "failed",
-				    errno_name(-ev->retrans.err) ? errno_name(-ev->retrans.err) :
-								   "error");
+			p = CSTR_OR_NULL(p, "failed",
+					 errno_name(-ev->retrans.err) ?
+						 errno_name(-ev->retrans.err) :
+						 "error");
 		break;
 	case TL_KA_PROBE:
-		dir_field(&b, ev->ka_probe.dir);
-		u64_field(&b, "n", ev->ka_probe.n);
+		p = cdir(p, ev->ka_probe.dir);
+		p = cu64(p, "n", ev->ka_probe.n);
 		break;
 	case TL_KA_ACK:
-		dir_field(&b, ev->ka_ack.dir);
-		key(&b, "rtt_us");
+		p = cdir(p, ev->ka_ack.dir);
+		p = ckey(p, "rtt_us");
 		if (ev->ka_ack.rtt_ns) {
-			jb_u64(&b, ev->ka_ack.rtt_ns / 1000);
+			p = jc_u64(p, ev->ka_ack.rtt_ns / 1000);
 			/* extension: exact, as the ladder rounds it */
-			u64_field(&b, "rtt_ns", ev->ka_ack.rtt_ns);
+			p = cu64(p, "rtt_ns", ev->ka_ack.rtt_ns);
 		} else {
-			jb_lit(&b, "null");
+			p = jc_lit(p, "null");
 		}
 		if (ev->ka_ack.inferred)
-			jb_lit(&b, ",\"inferred\":true");
+			p = jc_lit(p, ",\"inferred\":true");
 		break;
 	case TL_RST:
-		dir_field(&b, ev->rst.dir);
-		str_or_null(&b, "reason",
-			    ev->rst.reason == TT_RST_REASON_NONE ? NULL :
-								   rst_reason_name(ev->rst.reason));
+		p = cdir(p, ev->rst.dir);
+		p = CSTR_OR_NULL(p, "reason",
+				 ev->rst.reason == TT_RST_REASON_NONE ?
+					 NULL :
+					 rst_reason_name(ev->rst.reason));
 		/* extension: the task that sent it (an abort in close()) */
-		actor_fields(&b, &ev->rst.actor);
+		p = cactor(p, &ev->rst.actor);
 		break;
-	case TL_ERROR:
-		key(&b, "errno");
-		jb_i64(&b, ev->error.err);
-		str_or_null(&b, "name", errno_name(ev->error.err));
+	case TL_ERROR: {
+		struct jbuf tmp;
+
+		p = ckey(p, "errno");
+		jb_init(&tmp);
+		jb_i64(&tmp, ev->error.err);
+		p = from_jbuf(p, &tmp);
+		p = CSTR_OR_NULL(p, "name", errno_name(ev->error.err));
 		if (ev->error.inferred)
-			jb_lit(&b, ",\"inferred\":true");
+			p = jc_lit(p, ",\"inferred\":true");
 		break;
-	case TL_CLOSE:
-		cause_field(&b, ev->close.cause);
-		actor_fields(&b, &ev->close.by);
-		str_or_null(&b, "signal", ev->close.signal ? signal_name(ev->close.signal) : NULL);
-		key(&b, "exit_code");
-		if (ev->close.exit_code >= 0)
-			jb_i64(&b, ev->close.exit_code);
+	}
+	case TL_CLOSE: {
+		const struct piece *cp = PIECE(cause_pieces, ev->close.cause, ",\"cause\":\"",
+					       cause_name(ev->close.cause), "\"");
+
+		if (cp)
+			p = cpiece(p, cp);
 		else
-			jb_lit(&b, "null");
+			p = CNAME_FIELD(p, "cause", cause_name(ev->close.cause));
+		p = cactor(p, &ev->close.by);
+		if (ev->close.signal)
+			p = CSTR_OR_NULL(p, "signal", signal_name(ev->close.signal));
+		else
+			p = jc_lit(p, ",\"signal\":null");
+		p = ckey(p, "exit_code");
+		if (ev->close.exit_code >= 0)
+			p = jc_u64(p, (uint64_t)ev->close.exit_code);
+		else
+			p = jc_lit(p, "null");
 		/* milliseconds with three decimals, rounded to the nearest microsecond */
-		key(&b, "duration_ms");
-		jb_fixed(&b, (int64_t)((ev->close.duration_ns + 500) / 1000), 3);
-		u64_field(&b, "bytes_in", ev->close.bytes_in);
-		u64_field(&b, "bytes_out", ev->close.bytes_out);
-		u64_field(&b, "retransmits", ev->close.retransmits);
-		u64_field(&b, "keepalives", ev->close.keepalives);
-		u64_field(&b, "drops", ev->close.drops);
-		us_or_null(&b, ",\"srtt_us\":", ev->close.srtt_us);
-		us_or_null(&b, ",\"min_rtt_us\":", ev->close.min_rtt_us);
+		p = ckey(p, "duration_ms");
+		p = cfixed3(p, (int64_t)((ev->close.duration_ns + 500) / 1000));
+		p = cu64(p, "bytes_in", ev->close.bytes_in);
+		p = cu64(p, "bytes_out", ev->close.bytes_out);
+		p = cu64(p, "retransmits", ev->close.retransmits);
+		p = cu64(p, "keepalives", ev->close.keepalives);
+		p = cu64(p, "drops", ev->close.drops);
+		p = CUS_OR_NULL(p, ",\"srtt_us\":", ev->close.srtt_us);
+		p = CUS_OR_NULL(p, ",\"min_rtt_us\":", ev->close.min_rtt_us);
 		if (ev->close.stalled_ms)
-			u64_field(&b, "stalled_ms", ev->close.stalled_ms);
+			p = cu64(p, "stalled_ms", ev->close.stalled_ms);
 		break;
+	}
 	case TL_WINDOW:
-		dir_field(&b, ev->window.dir);
-		name_field(&b, "state", ev->window.open ? "open" : "zero");
-		u64_field(&b, "queued", ev->window.queued);
+		p = cdir(p, ev->window.dir);
+		if (ev->window.open)
+			p = jc_lit(p, ",\"state\":\"open\"");
+		else
+			p = jc_lit(p, ",\"state\":\"zero\"");
+		p = cu64(p, "queued", ev->window.queued);
 		if (ev->window.open) {
-			key(&b, "stalled_ms");
-			jb_fixed(&b, (int64_t)((ev->window.stalled_ns + 500) / 1000), 3);
+			p = ckey(p, "stalled_ms");
+			p = cfixed3(p, (int64_t)((ev->window.stalled_ns + 500) / 1000));
 			if (ev->window.dir == TT_DIR_IN)
-				u64_field(&b, "probes", ev->window.probes);
+				p = cu64(p, "probes", ev->window.probes);
 		}
 		if (ev->window.inferred)
-			jb_lit(&b, ",\"inferred\":true");
+			p = jc_lit(p, ",\"inferred\":true");
 		break;
 	case TL_DROP:
-		dir_field(&b, ev->drop.dir);
-		str_or_null(&b, "reason",
-			    ev->drop.reason == TT_DROP_REASON_NONE ?
-				    NULL :
-				    drop_reason_name(ev->drop.reason));
-		name_field(&b, "flags", tcp_flags_name(ev->drop.flags));
-		u64_field(&b, "bytes", ev->drop.bytes);
+		p = cdir(p, ev->drop.dir);
+		p = CSTR_OR_NULL(p, "reason",
+				 ev->drop.reason == TT_DROP_REASON_NONE ?
+					 NULL :
+					 drop_reason_name(ev->drop.reason));
+		p = CNAME_FIELD(p, "flags", tcp_flags_name(ev->drop.flags));
+		p = cu64(p, "bytes", ev->drop.bytes);
 		if (ev->drop.listener) {
-			jb_lit(&b, ",\"listener\":true");
-			addr_field(&b, "peer_addr", ev->ep.family, ev->drop.peer_addr);
-			u64_field(&b, "peer_port", ev->drop.peer_port);
+			p = jc_lit(p, ",\"listener\":true");
+			p = caddr(ckey(p, "peer_addr"), ev->ep.family, ev->drop.peer_addr);
+			p = cu64(p, "peer_port", ev->drop.peer_port);
 		}
 		break;
 	case TL_EXISTING:
-		name_field(&b, "state", tcp_state_name(ev->existing.state));
+		p = CNAME_FIELD(p, "state", tcp_state_name(ev->existing.state));
 		break;
 	case TL_KA_RUN: /* never handed to a renderer (conn_view expands it) */
 		break;
 	case TL_LOST:
-		u64_field(&b, "count", ev->lost.count);
+		p = cu64(p, "count", ev->lost.count);
 		break;
 	case TL_TRUNCATED:
-		u64_field(&b, "count", ev->truncated.count);
+		p = cu64(p, "count", ev->truncated.count);
 		break;
 	}
-	jb_lit(&b, "}\n");
+	*p++ = '}';
+	*p++ = '\n';
+	return p;
+}
+
+void render_json(FILE *f, const struct tl_event *ev, const struct render_opts *o)
+{
+	char line[JB_LINE_ROOM];
+	char *end;
+
 	/* one thread writes the event stream (the metrics server's threads
-	 * never touch it): stdio's per-call lock is not needed */
-	jb_write_unlocked(&b, f);
+	 * never touch it): stdio's per-call lock is not needed. When f's
+	 * buffer has the room, the line is made right there (glibc's FILE
+	 * keeps its write pointers public, as putc_unlocked uses them): no
+	 * copy of it. A line-buffered f (a terminal) shows no room there and
+	 * gets the line through fwrite, which writes it at once. */
+#ifdef __GLIBC__
+	if (__builtin_expect((size_t)(f->_IO_write_end - f->_IO_write_ptr) >= JB_LINE_ROOM, 1)) {
+		f->_IO_write_ptr = render_line(f->_IO_write_ptr, ev, o);
+		return;
+	}
+#endif
+	end = render_line(line, ev, o);
+	fwrite_unlocked(line, 1, (size_t)(end - line), f);
 }

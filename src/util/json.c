@@ -22,13 +22,23 @@ static const char digit_pairs[] = "000102030405060708091011121314151617181920212
 				  "75767778798081828384858687888990919293949596979899";
 
 /* w (< 10^8) as its 8 digits, zero-padded, in a register: the first digit
- * in the lowest byte (the first in memory once stored). 32-bit divisions
- * that do not wait on each other, two digits at a time from the table. The
- * digits are stored with one 8-byte store: built with 2-byte stores and read
- * back at another offset, as before, every number paid a failed
- * store-to-load forwarding. */
+ * in the lowest byte (the first in memory once stored). Worked out in the
+ * register's lanes at once (SWAR): its two halves' 4 digits in two 32-bit
+ * lanes, split by 100 with one multiply into four 16-bit lanes, then by 10
+ * into eight bytes; a multiply and a shift for each division (exact for
+ * these ranges: x * 10486 >> 20 is x / 100 below 10^4, x * 103 >> 10 is x / 10
+ * below 100). No table loads; the digits stored with one 8-byte store. */
 static inline uint64_t digits8(uint32_t w)
 {
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	uint64_t x = (uint64_t)(w / 10000) | (uint64_t)(w % 10000) << 32, q;
+
+	q = (x * 10486) >> 20 & 0x0000007f0000007fULL;
+	x = q | (x - q * 100) << 16;
+	q = (x * 103) >> 10 & 0x000f000f000f000fULL;
+	x = q | (x - q * 10) << 8;
+	return x | 0x3030303030303030ULL;
+#else
 	uint32_t hi = w / 10000, lo = w % 10000;
 	uint16_t p0, p1, p2, p3;
 
@@ -36,9 +46,6 @@ static inline uint64_t digits8(uint32_t w)
 	memcpy(&p1, digit_pairs + 2 * (hi % 100), 2);
 	memcpy(&p2, digit_pairs + 2 * (lo / 100), 2);
 	memcpy(&p3, digit_pairs + 2 * (lo % 100), 2);
-#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-	return (uint64_t)p0 | (uint64_t)p1 << 16 | (uint64_t)p2 << 32 | (uint64_t)p3 << 48;
-#else
 	return (uint64_t)p0 << 48 | (uint64_t)p1 << 32 | (uint64_t)p2 << 16 | (uint64_t)p3;
 #endif
 }
@@ -101,6 +108,11 @@ static unsigned int u64_put(char *out, uint64_t v)
 	return n + 16;
 }
 
+char *jc_u64_(char *p, uint64_t v)
+{
+	return p + u64_put(p, v);
+}
+
 /* Numbers are most of a line's pieces (ts_ns alone is 14 digits): written
  * in place when the buffer has room, with no scratch copy. */
 void jb_u64(struct jbuf *b, uint64_t v)
@@ -114,21 +126,36 @@ void jb_u64(struct jbuf *b, uint64_t v)
 	jb_mem_cut(b, tmp, u64_put(tmp, v));
 }
 
+/* v with hi (v / 10^8, not 0) from c: the hi digits (at most 12: 2^64 /
+ * 10^8 < 10^12) in one 16-byte move, the low 8 zero-padded in one store;
+ * 24 bytes */
+static inline char *hi_cached_put(char *p, uint64_t v, uint64_t hi, struct jb_hi_cache *c)
+{
+	if (hi != c->hi || !c->len) {
+		c->len = (uint8_t)u64_put(c->text, hi);
+		c->hi = hi;
+	}
+	memcpy(p, c->text, 16);
+	p += c->len;
+	put8(p, (uint32_t)(v - hi * 100000000));
+	return p + 8;
+}
+
+char *jc_u64_hi_cached(char *p, uint64_t v, struct jb_hi_cache *c)
+{
+	uint64_t hi = v / 100000000;
+
+	if (__builtin_expect(hi != 0, 1))
+		return hi_cached_put(p, v, hi, c);
+	return jc_u64_(p, v);
+}
+
 void jb_u64_hi_cached(struct jbuf *b, uint64_t v, struct jb_hi_cache *c)
 {
 	uint64_t hi = v / 100000000;
 
-	/* the hi digits (at most 12: 2^64 / 10^8 < 10^12) in one 16-byte
-	 * move, the low 8 zero-padded in one store */
 	if (__builtin_expect(hi && sizeof(b->buf) - b->len >= 24, 1)) {
-		if (hi != c->hi || !c->len) {
-			c->len = (uint8_t)u64_put(c->text, hi);
-			c->hi = hi;
-		}
-		memcpy(b->buf + b->len, c->text, 16);
-		b->len += c->len;
-		put8(b->buf + b->len, (uint32_t)(v % 100000000));
-		b->len += 8;
+		b->len = (size_t)(hi_cached_put(b->buf + b->len, v, hi, c) - b->buf);
 		return;
 	}
 	jb_u64(b, v);
@@ -268,7 +295,7 @@ static struct {
 	char text[19];
 } rfc3339_last;
 
-static inline void rfc3339_put(struct jbuf *b, const char *s, uint32_t usec)
+static inline char *rfc3339_put(char *p, const char *s, uint32_t usec)
 {
 	/* ".uuuuuuZ": the 6 digits of usec (8, the first two zeros shifted
 	 * out) and the Z, in one 8-byte store */
@@ -279,42 +306,76 @@ static inline void rfc3339_put(struct jbuf *b, const char *s, uint32_t usec)
 #else
 	d = (d << 16) >> 8 | (uint64_t)'.' << 56 | 'Z';
 #endif
-	memcpy(b->buf + b->len, s, 19);
-	memcpy(b->buf + b->len + 19, &d, 8);
-	b->len += 27;
+	memcpy(p, s, 19);
+	memcpy(p + 19, &d, 8);
+	return p + 27;
+}
+
+/* The seconds' text of realtime_ns (its 19 bytes when n is 19), kept as
+ * rfc3339_last when it is; *usec its microseconds */
+static const char *rfc3339_slow(int64_t realtime_ns, size_t *n, uint32_t *usec_out)
+{
+	time_t secs = (time_t)(realtime_ns / 1000000000LL);
+	long usec = (long)((realtime_ns % 1000000000LL) / 1000);
+	const char *s;
+
+	if (usec < 0) {
+		usec += 1000000;
+		secs -= 1;
+	}
+	s = rfc3339_secs(secs, n);
+	if (*n == 19 && realtime_ns >= 0) {
+		/* the second's first ns: secs * 10^9 <= realtime_ns, no overflow */
+		rfc3339_last.start_ns = (uint64_t)secs * 1000000000ULL;
+		memcpy(rfc3339_last.text, s, 19);
+		rfc3339_last.valid = 1;
+	}
+	*usec_out = (uint32_t)usec;
+	return s;
+}
+
+char *jc_rfc3339(char *p, int64_t realtime_ns)
+{
+	uint64_t off = (uint64_t)realtime_ns - rfc3339_last.start_ns;
+	uint32_t usec;
+	const char *s;
+	size_t n;
+
+	if (__builtin_expect(rfc3339_last.valid && off < 1000000000ULL, 1))
+		return rfc3339_put(p, rfc3339_last.text, (uint32_t)(off / 1000));
+	s = rfc3339_slow(realtime_ns, &n, &usec);
+	if (n == 19)
+		return rfc3339_put(p, s, usec);
+	/* a year past 9999 or before 1970: never longer than its 80 bytes
+	 * of cache */
+	p = jc_mem(p, s, n);
+	*p++ = '.';
+	for (int i = 5; i >= 0; i--, usec /= 10)
+		p[i] = (char)('0' + usec % 10);
+	p[6] = 'Z';
+	return p + 7;
 }
 
 void jb_rfc3339(struct jbuf *b, int64_t realtime_ns)
 {
 	uint64_t off = (uint64_t)realtime_ns - rfc3339_last.start_ns;
-	time_t secs;
-	long usec;
+	uint32_t usec;
 	const char *s;
 	size_t n;
 
 	if (__builtin_expect(rfc3339_last.valid && off < 1000000000ULL &&
 				     sizeof(b->buf) - b->len >= 32,
 			     1)) {
-		rfc3339_put(b, rfc3339_last.text, (uint32_t)(off / 1000));
+		b->len = (size_t)(rfc3339_put(b->buf + b->len, rfc3339_last.text,
+					      (uint32_t)(off / 1000)) -
+				  b->buf);
 		return;
 	}
-	secs = (time_t)(realtime_ns / 1000000000LL);
-	usec = (long)((realtime_ns % 1000000000LL) / 1000);
-	if (usec < 0) {
-		usec += 1000000;
-		secs -= 1;
-	}
-	s = rfc3339_secs(secs, &n);
-	if (n == 19 && realtime_ns >= 0) {
-		/* the second's first ns: secs * 10^9 <= realtime_ns, no overflow */
-		rfc3339_last.start_ns = (uint64_t)secs * 1000000000ULL;
-		memcpy(rfc3339_last.text, s, 19);
-		rfc3339_last.valid = 1;
-	}
+	s = rfc3339_slow(realtime_ns, &n, &usec);
 	if (__builtin_expect(n == 19 && sizeof(b->buf) - b->len >= 32, 1)) {
 		/* "YYYY-MM-DDTHH:MM:SS.uuuuuuZ" at fixed lengths, in place: on
 		 * every line */
-		rfc3339_put(b, s, (uint32_t)usec);
+		b->len = (size_t)(rfc3339_put(b->buf + b->len, s, usec) - b->buf);
 		return;
 	}
 	jb_mem(b, s, n);

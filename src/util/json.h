@@ -69,7 +69,6 @@ static inline void jb_write_unlocked(const struct jbuf *b, FILE *f)
 	fwrite_unlocked(b->buf, 1, b->len, f);
 }
 
-void jb_u64(struct jbuf *b, uint64_t v);
 /* jb_u64 for a number that climbs slowly (a timestamp in ns): its digits
  * above the last 8 kept in *c, worked out again only when they change. */
 struct jb_hi_cache {
@@ -77,6 +76,34 @@ struct jb_hi_cache {
 	uint8_t len; /* 0: empty */
 	char text[31];
 };
+
+/* Appends at a cursor, unchecked, for a writer that has made sure of the
+ * room for its whole line beforehand (render_json: JB_LINE_ROOM). Each
+ * returns the cursor past what it wrote; a number may store up to 8 bytes
+ * past its digits (inside that room). No length in memory to load and store
+ * again per piece: a line is a few dozen pieces. */
+#define JB_LINE_ROOM 4096
+static inline char *jc_mem(char *p, const char *s, size_t n)
+{
+	memcpy(p, s, n);
+	return p + n;
+}
+#define jc_lit(p, s) jc_mem((p), s, sizeof(s) - 1)
+char *jc_u64_(char *p, uint64_t v);
+static inline char *jc_u64(char *p, uint64_t v)
+{
+	/* many of a line's numbers are one digit (family, counts of 0) */
+	if (v < 10) {
+		*p = (char)('0' + v);
+		return p + 1;
+	}
+	return jc_u64_(p, v);
+}
+char *jc_u64_hi_cached(char *p, uint64_t v, struct jb_hi_cache *c);
+/* the 27 bytes of jb_rfc3339 */
+char *jc_rfc3339(char *p, int64_t realtime_ns);
+
+void jb_u64(struct jbuf *b, uint64_t v);
 void jb_u64_hi_cached(struct jbuf *b, uint64_t v, struct jb_hi_cache *c);
 void jb_i64(struct jbuf *b, int64_t v);
 /* The last `width` decimal digits of v, zero-padded ("000042"). */
