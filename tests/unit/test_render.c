@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
 #include <arpa/inet.h>
@@ -325,6 +326,102 @@ static void test_actor_cache_follows_changes(void **state)
 	HAS(json(&ev), "\"by_pid\":5,\"by_comm\":\"demo-clienT\"}");
 }
 
+/* A state change's old/new/sent/received piece is kept per (old, new) pair
+ * and follows its labels; addresses and the owner are kept apart from the
+ * connection prefix and follow changes too (two addresses in one slot of
+ * the address cache, an IPv6 one, an owner whose comm needs escaping). */
+static void test_state_address_owner_pieces_follow_changes(void **state)
+{
+	struct tl_event ev = base(TL_STATE);
+
+	ev.state.old_state = TT_TCP_FIN_WAIT1;
+	ev.state.new_state = TT_TCP_CLOSE;
+	ev.state.sent = "ACK";
+	ev.state.received = "FIN,ACK";
+	HAS(json(&ev), ",\"old\":\"FIN_WAIT1\",\"new\":\"CLOSE\",\"sent\":\"ACK\","
+		       "\"received\":\"FIN,ACK\",\"by_pid\":null");
+	HAS(json(&ev), ",\"old\":\"FIN_WAIT1\",\"new\":\"CLOSE\",\"sent\":\"ACK\","
+		       "\"received\":\"FIN,ACK\",\"by_pid\":null");
+	ev.state.sent = NULL;
+	HAS(json(&ev), ",\"new\":\"CLOSE\",\"sent\":null,\"received\":\"FIN,ACK\",\"by_pid\"");
+	ev.state.received = NULL;
+	HAS(json(&ev), ",\"new\":\"CLOSE\",\"sent\":null,\"received\":null,\"by_pid\"");
+	ev.state.old_state = TT_TCP_FIN_WAIT2;
+	HAS(json(&ev), ",\"old\":\"FIN_WAIT2\",\"new\":\"CLOSE\",\"sent\":null,");
+	ev.state.old_state = 200; /* past the table: written out */
+	HAS(json(&ev), ",\"old\":\"UNKNOWN\",\"new\":\"CLOSE\",\"sent\":null,");
+
+	/* 127.0.0.1 and 10.0.0.5 share a slot of the address cache */
+	ev.conn = 10;
+	HAS(json(&ev), "\"laddr\":\"127.0.0.1\",\"lport\":49306,\"raddr\":\"127.0.0.1\",");
+	ev.conn = 11;
+	ev.ep.raddr[0] = 10;
+	ev.ep.raddr[3] = 5;
+	HAS(json(&ev), "\"laddr\":\"127.0.0.1\",\"lport\":49306,\"raddr\":\"10.0.0.5\",");
+	ev.conn = 12;
+	ev.ep.family = 6;
+	memset(ev.ep.laddr, 0, 16);
+	ev.ep.laddr[15] = 1;
+	HAS(json(&ev), "\"family\":6,\"laddr\":\"::1\",\"lport\":49306,\"raddr\":\"a00:5::\",");
+	ev.conn = 13;
+	ev.ep.family = 4;
+	HAS(json(&ev),
+	    "\"family\":4,\"laddr\":\"0.0.0.0\",\"lport\":49306,\"raddr\":\"10.0.0.5\",");
+
+	ev.conn = 14;
+	strcpy(ev.comm, "a\"b");
+	HAS(json(&ev), "\"pid\":4121,\"comm\":\"a\\\"b\",\"old\"");
+	ev.conn = 15;
+	strcpy(ev.comm, "a\"c");
+	HAS(json(&ev), "\"pid\":4121,\"comm\":\"a\\\"c\",\"old\"");
+	ev.conn = 16;
+	ev.pid = 4122;
+	HAS(json(&ev), "\"pid\":4122,\"comm\":\"a\\\"c\",\"old\"");
+	/* no connection: the owner alone */
+	ev.conn = 0;
+	HAS(json(&ev), ",\"rport\":null,\"pid\":4122,\"comm\":\"a\\\"c\",\"old\"");
+}
+
+/* Lines made in the stream's own buffer when it has the room, through
+ * fwrite when it does not: the same bytes, in order, either way. */
+static void test_lines_with_and_without_room(void **state)
+{
+	static char big[1 << 16], back[1 << 20];
+	struct tl_event ev = base(TL_DATA);
+	char *one = NULL;
+	size_t one_len = 0, len;
+	FILE *f = open_memstream(&one, &one_len);
+
+	assert_non_null(f);
+	ev.data.bytes = 123456789;
+	render_json(f, &ev, &ropts);
+	fclose(f);
+	assert_true(one_len > 100 && one_len * 1000 <= sizeof(back));
+
+	for (int vbuf = 0; vbuf < 4; vbuf++) {
+		f = tmpfile();
+		assert_non_null(f);
+		/* room for many lines, for a few, for none; no buffer */
+		if (vbuf == 0)
+			setvbuf(f, big, _IOFBF, sizeof(big));
+		else if (vbuf == 1)
+			setvbuf(f, big, _IOFBF, 5000);
+		else if (vbuf == 2)
+			setvbuf(f, big, _IOFBF, 512);
+		else
+			setvbuf(f, NULL, _IONBF, 0);
+		for (int i = 0; i < 1000; i++)
+			render_json(f, &ev, &ropts);
+		rewind(f);
+		len = fread(back, 1, sizeof(back), f);
+		fclose(f);
+		assert_int_equal(len, 1000 * one_len);
+		for (int i = 0; i < 1000; i++)
+			assert_memory_equal(back + i * one_len, one, one_len);
+	}
+	free(one);
+}
+
 /* Segment labels of every length around the hand copy's 16 bytes. */
 static void test_segment_label_lengths(void **state)
 {
@@ -419,6 +516,8 @@ int main(void)
 		cmocka_unit_test(test_ipv4_format),
 		cmocka_unit_test(test_connection_prefix_follows_changes),
 		cmocka_unit_test(test_actor_cache_follows_changes),
+		cmocka_unit_test(test_state_address_owner_pieces_follow_changes),
+		cmocka_unit_test(test_lines_with_and_without_room),
 		cmocka_unit_test(test_pieces_per_index),
 		cmocka_unit_test(test_segment_label_lengths),
 		cmocka_unit_test(test_time_is_rfc3339_utc_micro),
