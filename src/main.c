@@ -181,6 +181,18 @@ static void held_sink(const struct tl_event *ev, const struct conn *c, void *ctx
 		render_event(ctx, ev);
 }
 
+/* sink for --json or --live with nothing else per event (no stats, -w,
+ * -q, ladders or outcome filter): every event on stdout as it comes */
+static void json_sink(const struct tl_event *ev, const struct conn *c, void *ctx)
+{
+	render_json(stdout, ev, ctx);
+}
+
+static void text_sink(const struct tl_event *ev, const struct conn *c, void *ctx)
+{
+	render_text(stdout, ev, ctx);
+}
+
 /* a held story, every event as it came (keepalive runs expanded) */
 static void print_held(struct app *app, const struct conn *c)
 {
@@ -945,6 +957,9 @@ int main(int argc, char **argv)
 		topts.sink_ctx = app.stats;
 	} else if (!app.stats && !app.write && !app.env.quiet && !app.ladder && filtering(&app)) {
 		topts.sink = held_sink;
+	} else if (!app.stats && !app.write && !app.env.quiet && !app.ladder) {
+		topts.sink = app.env.json ? json_sink : text_sink;
+		topts.sink_ctx = &app.ropts;
 	}
 	if (app.env.html) {
 		ret = html_open(&app);

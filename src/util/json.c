@@ -16,47 +16,10 @@ void jb_mem_cut(struct jbuf *b, const char *s, size_t n)
 	b->len += n;
 }
 
-static const char digit_pairs[] = "00010203040506070809101112131415161718192021222324"
-				  "25262728293031323334353637383940414243444546474849"
-				  "50515253545556575859606162636465666768697071727374"
-				  "75767778798081828384858687888990919293949596979899";
-
-/* w (< 10^8) as its 8 digits, zero-padded, in a register: the first digit
- * in the lowest byte (the first in memory once stored). Worked out in the
- * register's lanes at once (SWAR): its two halves' 4 digits in two 32-bit
- * lanes, split by 100 with one multiply into four 16-bit lanes, then by 10
- * into eight bytes; a multiply and a shift for each division (exact for
- * these ranges: x * 10486 >> 20 is x / 100 below 10^4, x * 103 >> 10 is x / 10
- * below 100). No table loads; the digits stored with one 8-byte store. */
-static inline uint64_t digits8(uint32_t w)
-{
-#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-	uint64_t x = (uint64_t)(w / 10000) | (uint64_t)(w % 10000) << 32, q;
-
-	q = (x * 10486) >> 20 & 0x0000007f0000007fULL;
-	x = q | (x - q * 100) << 16;
-	q = (x * 103) >> 10 & 0x000f000f000f000fULL;
-	x = q | (x - q * 10) << 8;
-	return x | 0x3030303030303030ULL;
-#else
-	uint32_t hi = w / 10000, lo = w % 10000;
-	uint16_t p0, p1, p2, p3;
-
-	memcpy(&p0, digit_pairs + 2 * (hi / 100), 2);
-	memcpy(&p1, digit_pairs + 2 * (hi % 100), 2);
-	memcpy(&p2, digit_pairs + 2 * (lo / 100), 2);
-	memcpy(&p3, digit_pairs + 2 * (lo % 100), 2);
-	return (uint64_t)p0 << 48 | (uint64_t)p1 << 32 | (uint64_t)p2 << 16 | (uint64_t)p3;
-#endif
-}
-
-/* w (< 10^8) as exactly 8 digits, zero-padded */
-static inline void put8(char *out, uint32_t w)
-{
-	uint64_t d = digits8(w);
-
-	memcpy(out, &d, 8);
-}
+const char jb_digit_pairs[200] = "00010203040506070809101112131415161718192021222324"
+				 "25262728293031323334353637383940414243444546474849"
+				 "50515253545556575859606162636465666768697071727374"
+				 "75767778798081828384858687888990919293949596979899";
 
 /* w (< 10^8) without leading zeros; writes up to 8 bytes at out, returns
  * how many of them are the number */
@@ -72,12 +35,12 @@ static inline unsigned int put_short(char *out, uint32_t w)
 		return 1;
 	}
 	if (w < 100) {
-		memcpy(out, digit_pairs + 2 * w, 2);
+		memcpy(out, jb_digit_pairs + 2 * w, 2);
 		return 2;
 	}
 	n = w >= 10000 ? (w >= 1000000 ? (w >= 10000000 ? 8 : 7) : (w >= 100000 ? 6 : 5)) :
 			 (w >= 1000 ? 4 : 3);
-	d = digits8(w);
+	d = jb_digits8(w);
 
 	/* the leading zeros dropped: shifted out of the register */
 #if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
@@ -98,13 +61,13 @@ static unsigned int u64_put(char *out, uint64_t v)
 		return put_short(out, (uint32_t)v);
 	if (v < 10000000000000000ULL) {
 		n = put_short(out, (uint32_t)(v / 100000000));
-		put8(out + n, (uint32_t)(v % 100000000));
+		jb_put8(out + n, (uint32_t)(v % 100000000));
 		return n + 8;
 	}
 	n = put_short(out, (uint32_t)(v / 10000000000000000ULL));
 	v %= 10000000000000000ULL;
-	put8(out + n, (uint32_t)(v / 100000000));
-	put8(out + n + 8, (uint32_t)(v % 100000000));
+	jb_put8(out + n, (uint32_t)(v / 100000000));
+	jb_put8(out + n + 8, (uint32_t)(v % 100000000));
 	return n + 16;
 }
 
@@ -126,28 +89,15 @@ void jb_u64(struct jbuf *b, uint64_t v)
 	jb_mem_cut(b, tmp, u64_put(tmp, v));
 }
 
-/* v with hi (v / 10^8, not 0) from c: the hi digits (at most 12: 2^64 /
- * 10^8 < 10^12) in one 16-byte move, the low 8 zero-padded in one store;
- * 24 bytes */
-static inline char *hi_cached_put(char *p, uint64_t v, uint64_t hi, struct jb_hi_cache *c)
-{
-	if (hi != c->hi || !c->len) {
-		c->len = (uint8_t)u64_put(c->text, hi);
-		c->hi = hi;
-	}
-	memcpy(p, c->text, 16);
-	p += c->len;
-	put8(p, (uint32_t)(v - hi * 100000000));
-	return p + 8;
-}
-
-char *jc_u64_hi_cached(char *p, uint64_t v, struct jb_hi_cache *c)
+char *jc_u64_hi_slow(char *p, uint64_t v, struct jb_hi_cache *c)
 {
 	uint64_t hi = v / 100000000;
 
-	if (__builtin_expect(hi != 0, 1))
-		return hi_cached_put(p, v, hi, c);
-	return jc_u64_(p, v);
+	if (!hi)
+		return jc_u64_(p, v);
+	c->len = (uint8_t)u64_put(c->text, hi);
+	c->hi = hi;
+	return jc_u64_hi_put(p, v, hi, c);
 }
 
 void jb_u64_hi_cached(struct jbuf *b, uint64_t v, struct jb_hi_cache *c)
@@ -155,7 +105,7 @@ void jb_u64_hi_cached(struct jbuf *b, uint64_t v, struct jb_hi_cache *c)
 	uint64_t hi = v / 100000000;
 
 	if (__builtin_expect(hi && sizeof(b->buf) - b->len >= 24, 1)) {
-		b->len = (size_t)(hi_cached_put(b->buf + b->len, v, hi, c) - b->buf);
+		b->len = (size_t)(jc_u64_hi_cached(b->buf + b->len, v, c) - b->buf);
 		return;
 	}
 	jb_u64(b, v);
@@ -287,29 +237,7 @@ static const char *rfc3339_secs(time_t secs, size_t *len)
 	return cached;
 }
 
-/* The second of the last time written (its first ns, and its 19 bytes):
- * most times fall in it, and only their microseconds are worked out. */
-static struct {
-	int valid;
-	uint64_t start_ns;
-	char text[19];
-} rfc3339_last;
-
-static inline char *rfc3339_put(char *p, const char *s, uint32_t usec)
-{
-	/* ".uuuuuuZ": the 6 digits of usec (8, the first two zeros shifted
-	 * out) and the Z, in one 8-byte store */
-	uint64_t d = digits8(usec);
-
-#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-	d = (d >> 16) << 8 | '.' | (uint64_t)'Z' << 56;
-#else
-	d = (d << 16) >> 8 | (uint64_t)'.' << 56 | 'Z';
-#endif
-	memcpy(p, s, 19);
-	memcpy(p + 19, &d, 8);
-	return p + 27;
-}
+struct jb_rfc3339_last jb_rfc3339_last;
 
 /* The seconds' text of realtime_ns (its 19 bytes when n is 19), kept as
  * rfc3339_last when it is; *usec its microseconds */
@@ -326,26 +254,23 @@ static const char *rfc3339_slow(int64_t realtime_ns, size_t *n, uint32_t *usec_o
 	s = rfc3339_secs(secs, n);
 	if (*n == 19 && realtime_ns >= 0) {
 		/* the second's first ns: secs * 10^9 <= realtime_ns, no overflow */
-		rfc3339_last.start_ns = (uint64_t)secs * 1000000000ULL;
-		memcpy(rfc3339_last.text, s, 19);
-		rfc3339_last.valid = 1;
+		jb_rfc3339_last.start_ns = (uint64_t)secs * 1000000000ULL;
+		memcpy(jb_rfc3339_last.text, s, 19);
+		jb_rfc3339_last.valid = 1;
 	}
 	*usec_out = (uint32_t)usec;
 	return s;
 }
 
-char *jc_rfc3339(char *p, int64_t realtime_ns)
+char *jc_rfc3339_slow(char *p, int64_t realtime_ns)
 {
-	uint64_t off = (uint64_t)realtime_ns - rfc3339_last.start_ns;
 	uint32_t usec;
 	const char *s;
 	size_t n;
 
-	if (__builtin_expect(rfc3339_last.valid && off < 1000000000ULL, 1))
-		return rfc3339_put(p, rfc3339_last.text, (uint32_t)(off / 1000));
 	s = rfc3339_slow(realtime_ns, &n, &usec);
 	if (n == 19)
-		return rfc3339_put(p, s, usec);
+		return jb_rfc3339_put(p, s, usec);
 	/* a year past 9999 or before 1970: never longer than its 80 bytes
 	 * of cache */
 	p = jc_mem(p, s, n);
@@ -358,16 +283,16 @@ char *jc_rfc3339(char *p, int64_t realtime_ns)
 
 void jb_rfc3339(struct jbuf *b, int64_t realtime_ns)
 {
-	uint64_t off = (uint64_t)realtime_ns - rfc3339_last.start_ns;
+	uint64_t off = (uint64_t)realtime_ns - jb_rfc3339_last.start_ns;
 	uint32_t usec;
 	const char *s;
 	size_t n;
 
-	if (__builtin_expect(rfc3339_last.valid && off < 1000000000ULL &&
+	if (__builtin_expect(jb_rfc3339_last.valid && off < 1000000000ULL &&
 				     sizeof(b->buf) - b->len >= 32,
 			     1)) {
-		b->len = (size_t)(rfc3339_put(b->buf + b->len, rfc3339_last.text,
-					      (uint32_t)(off / 1000)) -
+		b->len = (size_t)(jb_rfc3339_put(b->buf + b->len, jb_rfc3339_last.text,
+						 (uint32_t)(off / 1000)) -
 				  b->buf);
 		return;
 	}
@@ -375,7 +300,7 @@ void jb_rfc3339(struct jbuf *b, int64_t realtime_ns)
 	if (__builtin_expect(n == 19 && sizeof(b->buf) - b->len >= 32, 1)) {
 		/* "YYYY-MM-DDTHH:MM:SS.uuuuuuZ" at fixed lengths, in place: on
 		 * every line */
-		b->len = (size_t)(rfc3339_put(b->buf + b->len, s, usec) - b->buf);
+		b->len = (size_t)(jb_rfc3339_put(b->buf + b->len, s, usec) - b->buf);
 		return;
 	}
 	jb_mem(b, s, n);

@@ -99,9 +99,102 @@ static inline char *jc_u64(char *p, uint64_t v)
 	}
 	return jc_u64_(p, v);
 }
-char *jc_u64_hi_cached(char *p, uint64_t v, struct jb_hi_cache *c);
-/* the 27 bytes of jb_rfc3339 */
-char *jc_rfc3339(char *p, int64_t realtime_ns);
+
+/* The digits of 00..99, two by two */
+extern const char jb_digit_pairs[200];
+
+/* w (< 10^8) as its 8 digits, zero-padded, in a register: the first digit
+ * in the lowest byte (the first in memory once stored). Worked out in the
+ * register's lanes at once (SWAR): its two halves' 4 digits in two 32-bit
+ * lanes, split by 100 with one multiply into four 16-bit lanes, then by 10
+ * into eight bytes; a multiply and a shift for each division (exact for
+ * these ranges: x * 10486 >> 20 is x / 100 below 10^4, x * 103 >> 10 is x / 10
+ * below 100). No table loads; the digits stored with one 8-byte store. */
+static inline uint64_t jb_digits8(uint32_t w)
+{
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	uint64_t x = (uint64_t)(w / 10000) | (uint64_t)(w % 10000) << 32, q;
+
+	q = (x * 10486) >> 20 & 0x0000007f0000007fULL;
+	x = q | (x - q * 100) << 16;
+	q = (x * 103) >> 10 & 0x000f000f000f000fULL;
+	x = q | (x - q * 10) << 8;
+	return x | 0x3030303030303030ULL;
+#else
+	uint32_t hi = w / 10000, lo = w % 10000;
+	uint16_t p0, p1, p2, p3;
+
+	memcpy(&p0, jb_jb_digit_pairs + 2 * (hi / 100), 2);
+	memcpy(&p1, jb_jb_digit_pairs + 2 * (hi % 100), 2);
+	memcpy(&p2, jb_jb_digit_pairs + 2 * (lo / 100), 2);
+	memcpy(&p3, jb_jb_digit_pairs + 2 * (lo % 100), 2);
+	return (uint64_t)p0 << 48 | (uint64_t)p1 << 32 | (uint64_t)p2 << 16 | (uint64_t)p3;
+#endif
+}
+
+/* w (< 10^8) as exactly 8 digits, zero-padded */
+static inline void jb_put8(char *out, uint32_t w)
+{
+	uint64_t d = jb_digits8(w);
+
+	memcpy(out, &d, 8);
+}
+
+/* v with hi (v / 10^8, not 0) from c, whose hi it is: the hi digits (at
+ * most 12: 2^64 / 10^8 < 10^12) in one 16-byte move, the low 8 zero-padded
+ * in one store; 24 bytes */
+static inline char *jc_u64_hi_put(char *p, uint64_t v, uint64_t hi, const struct jb_hi_cache *c)
+{
+	memcpy(p, c->text, 16);
+	p += c->len;
+	jb_put8(p, (uint32_t)(v - hi * 100000000));
+	return p + 8;
+}
+char *jc_u64_hi_slow(char *p, uint64_t v, struct jb_hi_cache *c);
+static inline char *jc_u64_hi_cached(char *p, uint64_t v, struct jb_hi_cache *c)
+{
+	uint64_t hi = v / 100000000;
+
+	if (__builtin_expect(hi == c->hi && c->len, 1))
+		return jc_u64_hi_put(p, v, hi, c);
+	return jc_u64_hi_slow(p, v, c);
+}
+
+/* The second of the last time written (its first ns, and its 19 bytes):
+ * most times fall in it, and only their microseconds are worked out. */
+struct jb_rfc3339_last {
+	int valid;
+	uint64_t start_ns;
+	char text[19];
+};
+extern struct jb_rfc3339_last jb_rfc3339_last;
+
+/* s's 19 bytes, then ".uuuuuuZ": the 6 digits of usec (8, the first two
+ * zeros shifted out) and the Z, in one 8-byte store */
+static inline char *jb_rfc3339_put(char *p, const char *s, uint32_t usec)
+{
+	uint64_t d = jb_digits8(usec);
+
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	d = (d >> 16) << 8 | '.' | (uint64_t)'Z' << 56;
+#else
+	d = (d << 16) >> 8 | (uint64_t)'.' << 56 | 'Z';
+#endif
+	memcpy(p, s, 19);
+	memcpy(p + 19, &d, 8);
+	return p + 27;
+}
+
+/* jb_rfc3339 at a cursor (27 bytes, more for a year past 9999) */
+char *jc_rfc3339_slow(char *p, int64_t realtime_ns);
+static inline char *jc_rfc3339(char *p, int64_t realtime_ns)
+{
+	uint64_t off = (uint64_t)realtime_ns - jb_rfc3339_last.start_ns;
+
+	if (__builtin_expect(jb_rfc3339_last.valid && off < 1000000000ULL, 1))
+		return jb_rfc3339_put(p, jb_rfc3339_last.text, (uint32_t)(off / 1000));
+	return jc_rfc3339_slow(p, realtime_ns);
+}
 
 void jb_u64(struct jbuf *b, uint64_t v);
 void jb_u64_hi_cached(struct jbuf *b, uint64_t v, struct jb_hi_cache *c);

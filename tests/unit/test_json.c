@@ -173,6 +173,33 @@ static void test_jbuf_every_small_number(void **state)
 	}
 }
 
+/* jb_digits8 works the two 4-digit halves of a number in lanes of one
+ * register: every value of each half, in each lane, with the other half
+ * at its smallest, its largest and the same; and the cursor appends say
+ * what the checked ones say. */
+static void test_digits8_every_half(void **state)
+{
+	char got[16], want[16];
+	struct jbuf b;
+	char *end;
+
+	for (uint32_t a = 0; a < 10000; a++) {
+		const uint32_t ws[] = { a * 10000, a * 10000 + 9999, a, 9999 * 10000 + a,
+					a * 10001 };
+
+		for (size_t i = 0; i < sizeof(ws) / sizeof(ws[0]); i++) {
+			jb_put8(got, ws[i]);
+			snprintf(want, sizeof(want), "%08u", ws[i]);
+			assert_memory_equal(got, want, 8);
+			jb_init(&b);
+			jb_u64(&b, ws[i]);
+			end = jc_u64(got, ws[i]);
+			assert_int_equal((size_t)(end - got), b.len);
+			assert_memory_equal(got, b.buf, b.len);
+		}
+	}
+}
+
 /* jb_write_unlocked: lines into the stream's buffer, in order with what
  * went through stdio, fully buffered (nothing written until the flush) and
  * line-buffered (each line written at once, as on a terminal). */
@@ -360,6 +387,7 @@ int main(void)
 		cmocka_unit_test(test_jbuf_hi_cached),
 		cmocka_unit_test(test_rfc3339_sequence),
 		cmocka_unit_test(test_jbuf_every_small_number),
+		cmocka_unit_test(test_digits8_every_half),
 		cmocka_unit_test(test_write_unlocked),
 		cmocka_unit_test(test_every_byte),
 	};
