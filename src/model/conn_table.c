@@ -1103,8 +1103,9 @@ static void trim_closed(struct conn_table *t)
 	}
 }
 
-/* after its close event: to the closed list, and the diagram's turn */
-static void conn_mark_closed(struct conn_table *t, struct conn *c)
+/* from the open list to the closed one, then `done` (if set) */
+static void conn_to_closed(struct conn_table *t, struct conn *c,
+			   void (*done)(const struct conn *, void *))
 {
 	if (!c->sk)
 		t->n_unbound--;
@@ -1112,8 +1113,14 @@ static void conn_mark_closed(struct conn_table *t, struct conn *c)
 	c->closed = true;
 	c->close_seq = ++t->close_seq;
 	list_push(&t->closed, c);
-	if (t->opts.on_close)
-		t->opts.on_close(c, t->opts.on_close_ctx);
+	if (done)
+		done(c, t->opts.on_close_ctx);
+}
+
+/* after its close event: to the closed list, and the diagram's turn */
+static void conn_mark_closed(struct conn_table *t, struct conn *c)
+{
+	conn_to_closed(t, c, t->opts.on_close);
 }
 
 /* A reset sent with no socket behind it (a refused SYN, a segment for a gone
@@ -1121,14 +1128,7 @@ static void conn_mark_closed(struct conn_table *t, struct conn *c)
  * of its own (the client's draws it). */
 static void conn_end_stateless(struct conn_table *t, struct conn *c)
 {
-	if (!c->sk)
-		t->n_unbound--;
-	list_remove(&t->open, c);
-	c->closed = true;
-	c->close_seq = ++t->close_seq;
-	list_push(&t->closed, c);
-	if (t->opts.on_stateless)
-		t->opts.on_stateless(c, t->opts.on_close_ctx);
+	conn_to_closed(t, c, t->opts.on_stateless);
 }
 
 static void conn_close(struct conn_table *t, struct conn *c, uint64_t ts)
