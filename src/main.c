@@ -955,11 +955,14 @@ int main(int argc, char **argv)
 	if (app.stats && !app.write && (app.env.quiet || app.ladder)) {
 		topts.sink = stats_sink;
 		topts.sink_ctx = app.stats;
-	} else if (!app.stats && !app.write && !app.env.quiet && !app.ladder && filtering(&app)) {
-		topts.sink = held_sink;
 	} else if (!app.stats && !app.write && !app.env.quiet && !app.ladder) {
-		topts.sink = app.env.json ? json_sink : text_sink;
-		topts.sink_ctx = &app.ropts;
+		/* events on stdout only: held for the outcome filter, or as they come */
+		if (filtering(&app)) {
+			topts.sink = held_sink;
+		} else {
+			topts.sink = app.env.json ? json_sink : text_sink;
+			topts.sink_ctx = &app.ropts;
+		}
 	}
 	if (app.env.html) {
 		ret = html_open(&app);

@@ -517,18 +517,12 @@ static char *render_line(char *p, const struct tl_event *ev, const struct render
 		/* extension: the task that sent it (an abort in close()) */
 		p = cactor(p, &ev->rst.actor);
 		break;
-	case TL_ERROR: {
-		struct jbuf tmp;
-
-		p = ckey(p, "errno");
-		jb_init(&tmp);
-		jb_i64(&tmp, ev->error.err);
-		p = from_jbuf(p, &tmp);
+	case TL_ERROR:
+		p = jc_i64(ckey(p, "errno"), ev->error.err);
 		p = CSTR_OR_NULL(p, "name", errno_name(ev->error.err));
 		if (ev->error.inferred)
 			p = jc_lit(p, ",\"inferred\":true");
 		break;
-	}
 	case TL_CLOSE: {
 		const struct piece *cp = PIECE(cause_pieces, ev->close.cause, ",\"cause\":\"",
 					       cause_name(ev->close.cause), "\"");

@@ -100,6 +100,16 @@ static inline char *jc_u64(char *p, uint64_t v)
 	return jc_u64_(p, v);
 }
 
+/* jb_i64 at a cursor */
+static inline char *jc_i64(char *p, int64_t v)
+{
+	if (v < 0) {
+		*p++ = '-';
+		return jc_u64(p, (uint64_t)0 - (uint64_t)v);
+	}
+	return jc_u64(p, (uint64_t)v);
+}
+
 /* The digits of 00..99, two by two */
 extern const char jb_digit_pairs[200];
 
@@ -124,10 +134,10 @@ static inline uint64_t jb_digits8(uint32_t w)
 	uint32_t hi = w / 10000, lo = w % 10000;
 	uint16_t p0, p1, p2, p3;
 
-	memcpy(&p0, jb_jb_digit_pairs + 2 * (hi / 100), 2);
-	memcpy(&p1, jb_jb_digit_pairs + 2 * (hi % 100), 2);
-	memcpy(&p2, jb_jb_digit_pairs + 2 * (lo / 100), 2);
-	memcpy(&p3, jb_jb_digit_pairs + 2 * (lo % 100), 2);
+	memcpy(&p0, jb_digit_pairs + 2 * (hi / 100), 2);
+	memcpy(&p1, jb_digit_pairs + 2 * (hi % 100), 2);
+	memcpy(&p2, jb_digit_pairs + 2 * (lo / 100), 2);
+	memcpy(&p3, jb_digit_pairs + 2 * (lo % 100), 2);
 	return (uint64_t)p0 << 48 | (uint64_t)p1 << 32 | (uint64_t)p2 << 16 | (uint64_t)p3;
 #endif
 }

@@ -113,6 +113,19 @@ static void test_jbuf_numbers(void **state)
 	jb_fixed(&b, 42, 0);
 	assert_string_equal(jb_text(&b), "12.345 0.005 -1.005 42");
 	assert_int_equal(b.cut, 0);
+
+	/* the cursor version of jb_i64 (render_json's errno) */
+	char line[64], *p = line;
+
+	p = jc_i64(p, INT64_MIN);
+	*p++ = ' ';
+	p = jc_i64(p, -7);
+	*p++ = ' ';
+	p = jc_i64(p, 0);
+	*p++ = ' ';
+	p = jc_i64(p, INT64_MAX);
+	*p = 0;
+	assert_string_equal(line, "-9223372036854775808 -7 0 9223372036854775807");
 }
 
 /* Every digit count (10^k - 1, 10^k, 10^k + 1 for k to 19), against
