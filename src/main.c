@@ -45,7 +45,10 @@
 #include "stats.h"
 #include "text.h"
 
-#define TICK_MS		       50   /* drain the ring buffer at least this often */
+#define TICK_MS 50 /* drain the ring buffer at least this often */
+/* a drop held for the story of the end it came into: the budget, and
+ * three ticks for the log read from the map and the ring after it */
+#define DROP_HOLD_NS	       (TT_LOG_BUDGET_NS + 3ULL * TICK_MS * 1000000ULL)
 #define LOG_BUDGET_EVERY_TICKS 1    /* socket logs older than the budget, every 50 ms */
 #define COUNTER_EVERY_TICKS    10   /* look at the loss counters every 500 ms */
 #define METRICS_EVERY_TICKS    5    /* a fresh /metrics snapshot every 250 ms */
@@ -680,6 +683,7 @@ static int run(struct app *app)
 					 * would) */
 					loader_consume(&app->loader);
 					loader_log_budget(&app->loader, now_ns(CLOCK_MONOTONIC));
+					conn_table_expire_held(app->table, now_ns(CLOCK_MONOTONIC));
 				}
 				if (ticks % COUNTER_EVERY_TICKS == 0)
 					check_counters(app, false);
@@ -719,6 +723,7 @@ static int run(struct app *app)
 	/* a second Ctrl-C while we finish kills us */
 	sigprocmask(SIG_UNBLOCK, &mask, NULL);
 	loader_consume(&app->loader);
+	conn_table_expire_held(app->table, UINT64_MAX); /* the end: every drop judged */
 out:
 	if (epfd >= 0)
 		close(epfd);
@@ -1004,6 +1009,10 @@ int main(int argc, char **argv)
 		goto cleanup;
 	}
 	conn_table_set_kernel_reports_errors(app.table, app.loader.has_error_report);
+	/* with the flight recorder, a drop may come before the story of the
+	 * end it came into: a bare ACK waits for it (conn_table.h) */
+	if (app.loader.log_slots)
+		conn_table_set_hold_drops(app.table, DROP_HOLD_NS);
 
 	/* -x: the command is forked now, traced before it may exec, and has no
 	 * sockets yet: nothing open before it to list */

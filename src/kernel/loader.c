@@ -439,19 +439,16 @@ int loader_start(struct loader *l, const struct env *env, ring_buffer_sample_fn 
 	/* It is also what lets the flight recorder send the receiving
 	 * socket's log before a drop record (user space judges a drop by the
 	 * state of the end it came into: a processed ACK into LAST_ACK is not
-	 * one); without it the recorder stays off (a 6.1 guest drew the
+	 * one); without it the table holds such a drop until that end's story
+	 * reaches it (conn_table_set_hold_drops: a 6.1 guest drew the
 	 * half-close demo's last ACK as a drop, its LAST_ACK still in the log) */
 	if (btf_has_tracepoint(btf, "kfree_skb") &&
-	    !btf_struct_has_member(btf, "trace_event_raw_kfree_skb", "rx_sk")) {
+	    !btf_struct_has_member(btf, "trace_event_raw_kfree_skb", "rx_sk"))
 		fprintf(warn_out,
 			"tcptimeline: warning: this kernel's kfree_skb does not name the receiving "
 			"socket (Linux 6.11+ does): keepalive probes the peer sends us outside "
 			"ESTABLISHED, our ACKs to them and our own zero window on a half-closed "
-			"connection are not reported, and every state change and data run is a "
-			"ring record of its own (no flight recorder: more overhead per "
-			"connection)\n");
-		l->skel->rodata->log_on = 0;
-	}
+			"connection are not reported\n");
 
 	/* data out counted from two CPUs at once (a retransmit timer's entry
 	 * runs outside the socket lock) claims its range with a cmpxchg

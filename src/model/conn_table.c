@@ -23,8 +23,25 @@ struct pending_drop {
 	bool want_out, want_in; /* the sender's / receiver's end is still unmatched */
 };
 
+/* A drop that may be no drop, held until the story of the end it came
+ * into reaches it (conn_table_set_hold_drops) */
+struct held_drop {
+	struct tt_drop d;
+	bool want_out;
+	bool done;		 /* judged (freed when it reaches the head of the queue) */
+	struct held_drop *bnext; /* its ports chain */
+	struct held_drop *fnext; /* the queue, in the order they came */
+};
+
+#define HELD_BUCKETS 256
+
 struct conn_table {
 	struct conn_table_opts opts;
+	/* held drops: by the receiving end's ports, and in the order they came */
+	struct held_drop **hbuckets;
+	struct held_drop *hhead, *htail;
+	size_t n_held;
+	uint64_t hold_ns;
 	struct pending_drop pending[PENDING_DROPS];
 	size_t n_pending;
 	struct conn **buckets;
@@ -431,6 +448,13 @@ void conn_table_free(struct conn_table *t)
 	free(t->tbuckets);
 	free(t->ibuckets);
 	free(t->by_len);
+	while (t->hhead) {
+		struct held_drop *h = t->hhead;
+
+		t->hhead = h->fnext;
+		free(h);
+	}
+	free(t->hbuckets);
 	free(t);
 }
 
@@ -1057,8 +1081,12 @@ static void record(struct conn_table *t, struct conn *c, const struct tl_event *
 		t->opts.sink(ev, c, t->opts.sink_ctx);
 }
 
+static void held_before(struct conn_table *t, struct conn *c, uint64_t ts);
+
 static void emit(struct conn_table *t, struct conn *c, struct tl_event *ev)
 {
+	if (t->n_held && c && ev->kind != TL_DROP)
+		held_before(t, c, ev->ts_ns);
 	if (c) {
 		ev->conn = c->id;
 		ev->ep = c->ep;
@@ -1369,17 +1397,24 @@ static bool reason_not_specified(const struct tt_drop *raw, bool none_too)
  * has been processed (the half-close demo's ACK of the server's data in
  * CLOSE_WAIT). A bare ACK with that reason into a local end in such a state.
  */
-static bool processed_ack(const struct conn_table *t, const struct tt_drop *raw)
+static bool processed_ack_candidate(const struct tt_drop *raw)
 {
-	struct conn *c;
+	return reason_not_specified(raw, false) && !raw->bytes && !(raw->flags & 0x07) &&
+	       (raw->flags & 0x10);
+}
 
-	if (!reason_not_specified(raw, false) || raw->bytes || (raw->flags & 0x07) ||
-	    !(raw->flags & 0x10))
-		return false;
-	c = find_open_end(t, raw->family, raw->daddr, raw->dport, raw->saddr, raw->sport);
+static bool processed_ack_into(const struct conn *c)
+{
 	return c && (c->state == TT_TCP_CLOSE_WAIT || c->state == TT_TCP_LAST_ACK ||
 		     c->state == TT_TCP_FIN_WAIT1 || c->state == TT_TCP_FIN_WAIT2 ||
 		     c->state == TT_TCP_CLOSING);
+}
+
+static bool processed_ack(const struct conn_table *t, const struct tt_drop *raw)
+{
+	return processed_ack_candidate(raw) &&
+	       processed_ack_into(find_open_end(t, raw->family, raw->daddr, raw->dport, raw->saddr,
+						raw->sport));
 }
 
 /* How long Linux keeps a timewait socket (TCP_TIMEWAIT_LEN). */
@@ -1409,19 +1444,12 @@ static bool timewait_handled(const struct conn_table *t, const struct tt_drop *r
 	return false;
 }
 
-void conn_table_add_drop(struct conn_table *t, const struct tt_drop *raw)
+/* A drop judged: matched to its ends, a listener, or left pending for an
+ * end whose 4-tuple is not known yet. */
+static void drop_place(struct conn_table *t, const struct tt_drop *raw, bool want_out, bool want_in)
 {
-	bool want_out = true, want_in = true;
-	struct conn *l, *owner = raw->sk ? hash_find(t, raw->sk) : NULL;
+	struct conn *l;
 
-	/* still owned by its sender (netfilter output, a queue purged at a
-	 * reset): it never left, the receiver has nothing to do with it */
-	if (owner && owner->ep.lport == raw->sport &&
-	    same_addr(owner->ep.family, owner->ep.laddr, raw->family, raw->saddr))
-		want_in = false;
-
-	if (processed_ack(t, raw) || timewait_handled(t, raw))
-		return;
 	drop_match(t, raw, &want_out, &want_in);
 	if (want_in) {
 		/* for a connection its listener has not handed over yet */
@@ -1444,6 +1472,133 @@ void conn_table_add_drop(struct conn_table *t, const struct tt_drop *raw)
 	t->pending[t->n_pending].want_out = want_out;
 	t->pending[t->n_pending].want_in = want_in;
 	t->n_pending++;
+}
+
+static size_t held_bucket(uint16_t lport, uint16_t rport)
+{
+	uint64_t k = ((uint64_t)lport << 16 | rport) * 0x9e3779b97f4a7c15ULL;
+
+	return (size_t)(k >> 32) & (HELD_BUCKETS - 1);
+}
+
+/* Holds a drop that may be a processed ACK; false: it cannot be held (no memory). */
+static bool held_add(struct conn_table *t, const struct tt_drop *raw, bool want_out)
+{
+	struct held_drop *h;
+	size_t b = held_bucket(raw->dport, raw->sport);
+
+	if (!t->hbuckets && !(t->hbuckets = calloc(HELD_BUCKETS, sizeof(*t->hbuckets))))
+		return false;
+	h = malloc(sizeof(*h));
+	if (!h)
+		return false;
+	h->d = *raw;
+	h->want_out = want_out;
+	h->done = false;
+	h->bnext = t->hbuckets[b];
+	t->hbuckets[b] = h;
+	h->fnext = NULL;
+	if (t->htail)
+		t->htail->fnext = h;
+	else
+		t->hhead = h;
+	t->htail = h;
+	t->n_held++;
+	return true;
+}
+
+static void held_unlink(struct conn_table *t, struct held_drop *h)
+{
+	struct held_drop **pp = &t->hbuckets[held_bucket(h->d.dport, h->d.sport)];
+
+	while (*pp && *pp != h)
+		pp = &(*pp)->bnext;
+	if (*pp)
+		*pp = h->bnext;
+	h->done = true;
+	t->n_held--;
+}
+
+/*
+ * c, an end a held drop may have come into, has an event at ts: the drops
+ * into it before ts are judged first, with c's state as it was then (the
+ * event is not counted yet), and placed before the event in its story.
+ */
+static void held_before(struct conn_table *t, struct conn *c, uint64_t ts)
+{
+	struct held_drop **pp;
+
+	if (!c->ep.lport || !c->ep.rport)
+		return;
+	pp = &t->hbuckets[held_bucket(c->ep.lport, c->ep.rport)];
+	while (*pp) {
+		struct held_drop *h = *pp;
+		const struct tt_drop *d = &h->d;
+
+		if (d->ts_ns >= ts || d->ts_ns < c->first_ts ||
+		    !end_is(c, d->family, d->daddr, d->dport, d->saddr, d->sport)) {
+			pp = &h->bnext;
+			continue;
+		}
+		*pp = h->bnext;
+		h->done = true;
+		t->n_held--;
+		if (!processed_ack_into(c))
+			drop_place(t, d, h->want_out, true);
+	}
+}
+
+void conn_table_expire_held(struct conn_table *t, uint64_t now)
+{
+	while (t->hhead) {
+		struct held_drop *h = t->hhead;
+
+		if (!h->done) {
+			if (now != UINT64_MAX && h->d.ts_ns + t->hold_ns > now)
+				return;
+			/* the end's story up to the drop has come by now: as it is */
+			held_unlink(t, h);
+			if (!processed_ack(t, &h->d))
+				drop_place(t, &h->d, h->want_out, true);
+		}
+		t->hhead = h->fnext;
+		if (!t->hhead)
+			t->htail = NULL;
+		free(h);
+	}
+}
+
+void conn_table_set_hold_drops(struct conn_table *t, uint64_t ns)
+{
+	t->hold_ns = ns;
+}
+
+void conn_table_add_drop(struct conn_table *t, const struct tt_drop *raw)
+{
+	bool want_out = true, want_in = true;
+	struct conn *owner = raw->sk ? hash_find(t, raw->sk) : NULL;
+
+	/* still owned by its sender (netfilter output, a queue purged at a
+	 * reset): it never left, the receiver has nothing to do with it */
+	if (owner && owner->ep.lport == raw->sport &&
+	    same_addr(owner->ep.family, owner->ep.laddr, raw->family, raw->saddr))
+		want_in = false;
+
+	if (timewait_handled(t, raw))
+		return;
+	/* A bare ACK into an end whose story the flight recorder has not
+	 * sent yet (before 6.11 the kernel does not name the receiving
+	 * socket, whose log would go first): held until that story reaches
+	 * the drop's time, or until any log up to it must have come */
+	if (t->hold_ns && want_in && processed_ack_candidate(raw)) {
+		if (t->n_held)
+			conn_table_expire_held(t, raw->ts_ns);
+		if (held_add(t, raw, want_out))
+			return;
+	}
+	if (processed_ack(t, raw))
+		return;
+	drop_place(t, raw, want_out, want_in);
 }
 
 static void rtt_set(struct conn_table *t, uint64_t sk, uint64_t birth_ns, uint8_t when,

@@ -161,6 +161,15 @@ void conn_table_foreach_open(const struct conn_table *t,
 /* The kernel reports errors itself (inet_sk_error_report); otherwise they
  * are inferred from sk_err at close. */
 void conn_table_set_kernel_reports_errors(struct conn_table *t, bool yes);
+/* Hold a bare ACK freed without a reason (kfree_skb, NOT_SPECIFIED), which
+ * is no drop when the end it came into had processed it in a closing
+ * state, until that end's story reaches the drop's time (its next event
+ * after it) or for at most ns (the flight recorder's budget and a margin:
+ * by then every log up to it has come); 0 (the default): judged at once,
+ * by what the table knows then. */
+void conn_table_set_hold_drops(struct conn_table *t, uint64_t ns);
+/* Judge the drops held since before now - the hold (UINT64_MAX: all). */
+void conn_table_expire_held(struct conn_table *t, uint64_t now);
 /* Connections dropped from the table because it was full. */
 uint64_t conn_table_evicted(const struct conn_table *t);
 
