@@ -45,16 +45,16 @@
 #include "stats.h"
 #include "text.h"
 
-#define TICK_MS 50 /* drain the ring buffer at least this often */
+#define TICK_MS		       50 /* drain the ring buffer at least this often */
+#define LOG_BUDGET_EVERY_TICKS 1  /* socket logs older than the budget, every 50 ms */
+#define COUNTER_EVERY_TICKS    10 /* look at the loss counters every 500 ms */
+#define METRICS_EVERY_TICKS    5  /* a fresh /metrics snapshot every 250 ms */
 /* a drop held for the story of the end it came into: the budget, and
  * three ticks for the log read from the map and the ring after it */
-#define DROP_HOLD_NS	       (TT_LOG_BUDGET_NS + 3ULL * TICK_MS * 1000000ULL)
-#define LOG_BUDGET_EVERY_TICKS 1    /* socket logs older than the budget, every 50 ms */
-#define COUNTER_EVERY_TICKS    10   /* look at the loss counters every 500 ms */
-#define METRICS_EVERY_TICKS    5    /* a fresh /metrics snapshot every 250 ms */
-#define HELD_MAX_EVENTS	       4096 /* events kept per connection for its diagram or filter */
-#define LADDER_HOLD_NS	       2000000000ULL /* a closed end waits this long for its other end */
-#define LADDER_GRACE_NS	       100000000ULL  /* events that trail a close (the RST of an abort) */
+#define DROP_HOLD_NS	(TT_LOG_BUDGET_NS + 3ULL * TICK_MS * 1000000ULL)
+#define HELD_MAX_EVENTS 4096	      /* events kept per connection for its diagram or filter */
+#define LADDER_HOLD_NS	2000000000ULL /* a closed end waits this long for its other end */
+#define LADDER_GRACE_NS 100000000ULL  /* events that trail a close (the RST of an abort) */
 
 struct app {
 	struct env env;
@@ -682,8 +682,10 @@ static int run(struct app *app)
 					 * ones (conn_table_add_log skips one that
 					 * would) */
 					loader_consume(&app->loader);
-					loader_log_budget(&app->loader, now_ns(CLOCK_MONOTONIC));
-					conn_table_expire_held(app->table, now_ns(CLOCK_MONOTONIC));
+					uint64_t now = now_ns(CLOCK_MONOTONIC);
+
+					loader_log_budget(&app->loader, now);
+					conn_table_expire_held(app->table, now);
 				}
 				if (ticks % COUNTER_EVERY_TICKS == 0)
 					check_counters(app, false);

@@ -252,11 +252,15 @@ static void len_update(struct conn_table *t, struct conn *c)
 		t->longest = n;
 }
 
+/* a 4-tuple's ports, spread: the ports index and the held drops' buckets */
+static size_t ports_hash(uint16_t lport, uint16_t rport)
+{
+	return (size_t)((((uint64_t)lport << 16 | rport) * 0x9e3779b97f4a7c15ULL) >> 32);
+}
+
 static size_t ports_bucket(const struct conn_table *t, uint16_t lport, uint16_t rport)
 {
-	uint64_t k = ((uint64_t)lport << 16 | rport) * 0x9e3779b97f4a7c15ULL;
-
-	return (size_t)(k >> 32) & (t->n_index - 1);
+	return ports_hash(lport, rport) & (t->n_index - 1);
 }
 
 /* Ids are given in order: the id itself spreads them, one a bucket while
@@ -1476,9 +1480,7 @@ static void drop_place(struct conn_table *t, const struct tt_drop *raw, bool wan
 
 static size_t held_bucket(uint16_t lport, uint16_t rport)
 {
-	uint64_t k = ((uint64_t)lport << 16 | rport) * 0x9e3779b97f4a7c15ULL;
-
-	return (size_t)(k >> 32) & (HELD_BUCKETS - 1);
+	return ports_hash(lport, rport) & (HELD_BUCKETS - 1);
 }
 
 /* Holds a drop that may be a processed ACK; false: it cannot be held (no memory). */
@@ -1507,16 +1509,23 @@ static bool held_add(struct conn_table *t, const struct tt_drop *raw, bool want_
 	return true;
 }
 
+/* *pp's drop out of its chain, judged (the queue frees it) */
+static void held_take(struct conn_table *t, struct held_drop **pp)
+{
+	struct held_drop *h = *pp;
+
+	*pp = h->bnext;
+	h->done = true;
+	t->n_held--;
+}
+
 static void held_unlink(struct conn_table *t, struct held_drop *h)
 {
 	struct held_drop **pp = &t->hbuckets[held_bucket(h->d.dport, h->d.sport)];
 
-	while (*pp && *pp != h)
+	while (*pp != h)
 		pp = &(*pp)->bnext;
-	if (*pp)
-		*pp = h->bnext;
-	h->done = true;
-	t->n_held--;
+	held_take(t, pp);
 }
 
 /*
@@ -1540,9 +1549,7 @@ static void held_before(struct conn_table *t, struct conn *c, uint64_t ts)
 			pp = &h->bnext;
 			continue;
 		}
-		*pp = h->bnext;
-		h->done = true;
-		t->n_held--;
+		held_take(t, pp);
 		if (!processed_ack_into(c))
 			drop_place(t, d, h->want_out, true);
 	}
